@@ -1,6 +1,10 @@
 //! vault-fetch-relay: fetch Sentry Relay credentials from WorkOS Vault and render them
 //! for one deployment target. Data flows one way:
-//! settings -> fetch (WorkOS client) -> Outcome -> render for one target.
+//! settings -> fetch (WorkOS client) -> Report (credentials or a status) -> render.
 
+pub mod credentials;
+pub mod fetch;
 pub mod keys;
 pub mod secret;
+pub mod settings;
+pub mod workos;

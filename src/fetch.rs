@@ -1,0 +1,226 @@
+//! The core every front end shares: settings in, a `Report` out. A report holds either
+//! valid credentials or a status with a one-line reason that says what to do.
+
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::credentials::{parse_vault_value, RelayCredentials};
+use crate::settings::Settings;
+use crate::workos::{VaultClient, VaultErrorKind, VaultObject};
+
+/// The documented outcome of a run; `as_str` values are part of the Terraform contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Found,
+    NotFound,
+    NoApiKey,
+    InvalidSecret,
+    Unauthorized,
+    Forbidden,
+    Unavailable,
+}
+
+impl Status {
+    pub const ALL: [Status; 7] = [
+        Status::Found,
+        Status::NotFound,
+        Status::NoApiKey,
+        Status::InvalidSecret,
+        Status::Unauthorized,
+        Status::Forbidden,
+        Status::Unavailable,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Found => "found",
+            Status::NotFound => "not_found",
+            Status::NoApiKey => "no_api_key",
+            Status::InvalidSecret => "invalid_secret",
+            Status::Unauthorized => "unauthorized",
+            Status::Forbidden => "forbidden",
+            Status::Unavailable => "unavailable",
+        }
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Valid credentials and the WorkOS metadata that came with them.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub credentials: RelayCredentials,
+    pub version_id: Option<String>,
+    pub updated_at: Option<String>,
+    pub request_id: Option<String>,
+}
+
+/// Why there are no credentials. `reason` is one line, safe to show.
+#[derive(Debug, Clone)]
+pub struct Missing {
+    pub status: Status,
+    pub reason: String,
+    pub request_id: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Found(Found),
+    Missing(Missing),
+}
+
+/// The result of one fetch, with the context renderers and operators need.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub outcome: Outcome,
+    pub api_base: String,
+    pub secret_name: String,
+    pub elapsed: Duration,
+    pub attempts: u32,
+}
+
+impl Report {
+    pub fn status(&self) -> Status {
+        match &self.outcome {
+            Outcome::Found(_) => Status::Found,
+            Outcome::Missing(m) => m.status,
+        }
+    }
+
+    pub fn found(&self) -> Option<&Found> {
+        match &self.outcome {
+            Outcome::Found(f) => Some(f),
+            Outcome::Missing(_) => None,
+        }
+    }
+
+    pub fn credentials(&self) -> Option<&RelayCredentials> {
+        self.found().map(|f| &f.credentials)
+    }
+
+    /// One line for stderr or a file header: status, what happened, what to do.
+    pub fn reason(&self) -> String {
+        match &self.outcome {
+            Outcome::Found(f) => format!(
+                "found relay credentials {} in secret {:?}",
+                f.credentials.masked_id(),
+                self.secret_name
+            ),
+            Outcome::Missing(m) => match &m.request_id {
+                Some(id) => format!("{} (WorkOS request id {id})", m.reason),
+                None => m.reason.clone(),
+            },
+        }
+    }
+}
+
+/// Fetch and validate the credentials. `Err` only for configuration errors (e.g. an
+/// unreadable CA bundle); every vault or network problem is a `Report` with a status.
+pub fn fetch(settings: &Settings) -> anyhow::Result<Report> {
+    let started = Instant::now();
+    let report = |outcome, attempts| Report {
+        outcome,
+        api_base: settings.api_base.as_str().trim_end_matches('/').to_string(),
+        secret_name: settings.secret_name.clone(),
+        elapsed: started.elapsed(),
+        attempts,
+    };
+    let Some(api_key) = settings.api_key.clone() else {
+        let missing = Missing {
+            status: Status::NoApiKey,
+            reason: "no WorkOS API key: pass api_key in the Terraform query or set WORKOS_API_KEY"
+                .into(),
+            request_id: None,
+        };
+        return Ok(report(Outcome::Missing(missing), 0));
+    };
+    let client = VaultClient::new(settings, api_key)?;
+    let deadline = started + settings.deadline;
+    let (result, attempts) = read_within(client, settings.secret_name.clone(), deadline);
+    let outcome = match result {
+        Ok(object) => classify_object(object, settings),
+        Err(missing) => Outcome::Missing(missing),
+    };
+    Ok(report(outcome, attempts))
+}
+
+/// Run the read on a worker thread and stop waiting at the deadline. The client keeps
+/// its own deadline; this is the backstop for what it cannot bound (a DNS lookup that
+/// hangs), so the process always ends on time.
+fn read_within(
+    client: VaultClient,
+    name: String,
+    deadline: Instant,
+) -> (Result<VaultObject, Missing>, u32) {
+    let (tx, rx) = mpsc::channel();
+    let budget = deadline.saturating_duration_since(Instant::now());
+    std::thread::spawn(move || {
+        let (result, attempts) = client.read_by_name(&name, deadline);
+        let _ = tx.send((result, attempts));
+    });
+    let grace = Duration::from_millis(200);
+    match rx.recv_timeout(budget + grace) {
+        Ok((Ok(object), attempts)) => (Ok(object), attempts),
+        Ok((Err(e), attempts)) => (Err(missing_from_error(e)), attempts),
+        Err(_) => (
+            Err(Missing {
+                status: Status::Unavailable,
+                reason: format!(
+                    "WorkOS Vault did not answer within the {:.1} s deadline; check network, DNS and proxy settings, or raise timeout_seconds",
+                    budget.as_secs_f64()
+                ),
+                request_id: None,
+            }),
+            0,
+        ),
+    }
+}
+
+fn missing_from_error(e: crate::workos::VaultError) -> Missing {
+    let (status, reason) = match e.kind {
+        VaultErrorKind::NotFound => (
+            Status::NotFound,
+            format!("the secret does not exist in WorkOS Vault ({}); create it or set WORKOS_VAULT_SECRET_NAME / secret_name", e.detail),
+        ),
+        VaultErrorKind::Unauthorized => (
+            Status::Unauthorized,
+            format!("WorkOS rejected the API key ({}); check that WORKOS_API_KEY / api_key is a valid key for this environment", e.detail),
+        ),
+        VaultErrorKind::Forbidden => (
+            Status::Forbidden,
+            format!("the API key may not read Vault objects ({}); grant it Vault access in the WorkOS dashboard", e.detail),
+        ),
+        VaultErrorKind::Unavailable => (
+            Status::Unavailable,
+            format!("WorkOS Vault is unavailable: {}; try again later or check network, proxy and CA settings", e.detail),
+        ),
+    };
+    Missing {
+        status,
+        reason,
+        request_id: e.request_id,
+    }
+}
+
+fn classify_object(object: VaultObject, settings: &Settings) -> Outcome {
+    match parse_vault_value(&object.value) {
+        Ok(credentials) => Outcome::Found(Found {
+            credentials,
+            version_id: object.version_id.filter(|v| !v.is_empty()),
+            updated_at: object.updated_at,
+            request_id: object.request_id,
+        }),
+        Err(why) => Outcome::Missing(Missing {
+            status: Status::InvalidSecret,
+            reason: format!(
+                "secret {:?} does not hold valid relay credentials: {why}; store {{\"id\",\"public_key\",\"secret_key\"}} as made by `relay credentials generate`",
+                settings.secret_name
+            ),
+            request_id: object.request_id,
+        }),
+    }
+}

@@ -1,0 +1,390 @@
+//! One HTTP read of a WorkOS Vault object by name, and the classification of whatever
+//! came back. Retrying is delegated to `retry`.
+
+use std::io::Read;
+use std::time::{Instant, SystemTime};
+
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use serde::Deserialize;
+use url::Url;
+
+use super::retry::{self, is_retryable_status, parse_retry_after, RetryPolicy, Step};
+use super::transport::{build_tls_config, proxy_for, redact_proxy};
+use super::{VaultError, VaultErrorKind as Kind, VaultObject};
+use crate::secret::Secret;
+use crate::settings::Settings;
+
+/// Responses larger than this are refused: a credentials object is a few hundred bytes.
+pub const MAX_BODY_BYTES: u64 = 1024 * 1024;
+
+/// Everything but RFC 3986 unreserved characters is escaped, so a name is one segment.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+pub struct VaultClient {
+    agent: ureq::Agent,
+    base: Url,
+    api_key: Secret,
+    policy: RetryPolicy,
+}
+
+impl VaultClient {
+    /// Build the agent once: TLS roots, proxy, timeouts, no redirects.
+    pub fn new(settings: &Settings, api_key: Secret) -> anyhow::Result<Self> {
+        let tls = build_tls_config(settings.ca_file.as_deref())?;
+        let mut builder = ureq::AgentBuilder::new()
+            .tls_config(tls)
+            .timeout_connect(settings.connect_timeout)
+            // A redirect would carry the Authorization header elsewhere: never follow one.
+            .redirects(0)
+            .user_agent(&format!("vault-fetch-relay/{}", env!("CARGO_PKG_VERSION")))
+            .try_proxy_from_env(false);
+        let env = |name: &str| std::env::var(name).ok();
+        if let Some(proxy) = proxy_for(&settings.api_base, &env) {
+            log::debug!("using proxy {}", redact_proxy(&proxy));
+            let proxy = ureq::Proxy::new(&proxy).map_err(|_| {
+                anyhow::anyhow!(
+                    "the proxy URL in HTTPS_PROXY/HTTP_PROXY/ALL_PROXY is not valid ({}); use http://host:port",
+                    redact_proxy(&proxy)
+                )
+            })?;
+            builder = builder.proxy(proxy);
+        }
+        Ok(VaultClient {
+            agent: builder.build(),
+            base: settings.api_base.clone(),
+            api_key,
+            policy: RetryPolicy::default(),
+        })
+    }
+
+    pub fn with_policy(mut self, policy: RetryPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// `GET /vault/v1/kv/name/{name}` with retries, ending by `deadline`.
+    /// Returns the result and the number of HTTP attempts made.
+    pub fn read_by_name(
+        &self,
+        name: &str,
+        deadline: Instant,
+    ) -> (Result<VaultObject, VaultError>, u32) {
+        let url = self.object_url(name);
+        log::debug!(
+            "GET {url} (api key {}, deadline in {} ms)",
+            self.api_key.masked(),
+            deadline
+                .saturating_duration_since(Instant::now())
+                .as_millis()
+        );
+        retry::run(
+            &self.policy,
+            deadline,
+            |_| self.attempt(&url, deadline),
+            std::thread::sleep,
+        )
+    }
+
+    fn object_url(&self, name: &str) -> String {
+        format!(
+            "{}/vault/v1/kv/name/{}",
+            self.base.as_str().trim_end_matches('/'),
+            utf8_percent_encode(name, SEGMENT)
+        )
+    }
+
+    fn attempt(&self, url: &str, deadline: Instant) -> Step<VaultObject> {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            return Step::Done(Err(VaultError::unavailable("run deadline reached")));
+        }
+        let started = Instant::now();
+        let result = self
+            .agent
+            .get(url)
+            .set(
+                "Authorization",
+                &format!("Bearer {}", self.api_key.expose()),
+            )
+            .set("Accept", "application/json")
+            .timeout(remaining)
+            .call();
+        let step = match result {
+            Ok(response) => self.on_response(response.status(), response),
+            Err(ureq::Error::Status(status, response)) => self.on_response(status, response),
+            Err(ureq::Error::Transport(t)) => on_transport_error(&t),
+        };
+        log::debug!("attempt took {} ms", started.elapsed().as_millis());
+        step
+    }
+
+    fn on_response(&self, status: u16, response: ureq::Response) -> Step<VaultObject> {
+        let request_id = response.header("x-request-id").map(sanitize_line);
+        let retry_after = response
+            .header("retry-after")
+            .and_then(|v| parse_retry_after(v, SystemTime::now()));
+        let location_host = response.header("location").map(|l| {
+            Url::parse(l)
+                .ok()
+                .and_then(|u| u.host_str().map(String::from))
+                .unwrap_or_else(|| "a relative path".into())
+        });
+        log::debug!(
+            "HTTP {status} (request id {})",
+            request_id.as_deref().unwrap_or("none")
+        );
+        let body = match read_capped(response) {
+            Ok(body) => body,
+            Err(e) => {
+                return Step::Retry {
+                    error: VaultError::new(Kind::Unavailable, e, request_id),
+                    retry_after,
+                }
+            }
+        };
+        let fail = |kind: Kind, detail: String| VaultError::new(kind, detail, request_id.clone());
+        match status {
+            200 => Step::Done(parse_object(&body).map(|mut o| {
+                o.request_id = request_id.clone();
+                o
+            }).map_err(|d| fail(Kind::Unavailable, d))),
+            404 => {
+                let mut detail = String::from("no such object");
+                if json_field(&body, "error").is_none() {
+                    detail.push_str(&format!(
+                        "; the 404 body is not WorkOS Vault's ({}): check the api base",
+                        self.excerpt(&body)
+                    ));
+                }
+                Step::Done(Err(fail(Kind::NotFound, detail)))
+            }
+            401 => Step::Done(Err(fail(Kind::Unauthorized, format!("HTTP 401: {}", self.error_text(&body))))),
+            403 => Step::Done(Err(fail(Kind::Forbidden, format!("HTTP 403: {}", self.error_text(&body))))),
+            300..=399 => Step::Done(Err(fail(
+                Kind::Unavailable,
+                format!(
+                    "HTTP {status} redirect to {} was not followed (the API key must only go to the api base); check the api base",
+                    location_host.unwrap_or_else(|| "nowhere".into())
+                ),
+            ))),
+            s if is_retryable_status(s) => Step::Retry {
+                error: fail(Kind::Unavailable, format!("HTTP {s}: {}", self.error_text(&body))),
+                retry_after,
+            },
+            s => Step::Done(Err(fail(Kind::Unavailable, format!("unexpected HTTP {s}: {}", self.error_text(&body))))),
+        }
+    }
+
+    /// WorkOS error bodies: `message`, else `error_description`, else `error`, else a
+    /// short excerpt of the raw body (HTML from a proxy, say).
+    fn error_text(&self, body: &[u8]) -> String {
+        ["message", "error_description", "error"]
+            .iter()
+            .find_map(|k| json_field(body, k))
+            .map(|m| self.scrub(&sanitize_line(&m)))
+            .unwrap_or_else(|| self.excerpt(body))
+    }
+
+    fn excerpt(&self, body: &[u8]) -> String {
+        if body.is_empty() {
+            return "empty body".into();
+        }
+        let text = String::from_utf8_lossy(&body[..body.len().min(120)]);
+        format!("body starts {:?}", self.scrub(&sanitize_line(&text)))
+    }
+
+    /// A server could echo the request back; make sure the key never rides along.
+    fn scrub(&self, text: &str) -> String {
+        let key = self.api_key.expose();
+        if key.len() >= 4 && text.contains(key) {
+            text.replace(key, "****")
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct WireObject {
+    id: String,
+    name: String,
+    value: Option<String>,
+    metadata: Option<WireMetadata>,
+}
+
+#[derive(Deserialize)]
+struct WireMetadata {
+    version_id: Option<String>,
+    updated_at: Option<String>,
+}
+
+fn parse_object(body: &[u8]) -> Result<VaultObject, String> {
+    // serde's messages can quote input (the value), so only the position is reported.
+    let wire: WireObject = serde_json::from_slice(body).map_err(|e| {
+        format!(
+            "HTTP 200 but the body is not a WorkOS Vault object (JSON error at line {} column {}); check the api base",
+            e.line(),
+            e.column()
+        )
+    })?;
+    let meta = wire.metadata;
+    Ok(VaultObject {
+        id: wire.id,
+        name: wire.name,
+        value: Secret::new(wire.value.unwrap_or_default()),
+        version_id: meta.as_ref().and_then(|m| m.version_id.clone()),
+        updated_at: meta.and_then(|m| m.updated_at),
+        request_id: None,
+    })
+}
+
+fn json_field(body: &[u8], key: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    v.get(key)?.as_str().map(String::from)
+}
+
+fn read_capped(response: ureq::Response) -> Result<Vec<u8>, String> {
+    let mut body = Vec::new();
+    response
+        .into_reader()
+        .take(MAX_BODY_BYTES + 1)
+        .read_to_end(&mut body)
+        .map_err(|e| {
+            format!(
+                "connection failed while reading the response: {}",
+                io_reason(&e)
+            )
+        })?;
+    if body.len() as u64 > MAX_BODY_BYTES {
+        return Err(format!(
+            "response body is larger than {} KiB; check the api base",
+            MAX_BODY_BYTES / 1024
+        ));
+    }
+    Ok(body)
+}
+
+/// One printable line, at most 200 characters: safe to put in a log or an error.
+fn sanitize_line(text: &str) -> String {
+    let mut out: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(200)
+        .collect();
+    out.truncate(out.trim_end().len());
+    out
+}
+
+fn on_transport_error(t: &ureq::Transport) -> Step<VaultObject> {
+    use ureq::ErrorKind as K;
+    if let Some(tls) = find_tls_error(t) {
+        return Step::Done(Err(VaultError::unavailable(format!(
+            "TLS handshake failed: {tls}; if a proxy inspects TLS, trust its CA with --ca-file or SSL_CERT_FILE"
+        ))));
+    }
+    let reason = transport_reason(t);
+    let error = |what: &str| VaultError::unavailable(format!("{what}: {reason}"));
+    match t.kind() {
+        K::Dns => Step::Retry {
+            error: error("cannot resolve the api host"),
+            retry_after: None,
+        },
+        K::ConnectionFailed | K::Io | K::ProxyConnect => Step::Retry {
+            error: error("connection failed"),
+            retry_after: None,
+        },
+        K::BadStatus | K::BadHeader | K::HTTP => Step::Retry {
+            error: error("the server's answer is not valid HTTP"),
+            retry_after: None,
+        },
+        K::ProxyUnauthorized => Step::Done(Err(error("the proxy refused its credentials"))),
+        K::InvalidProxyUrl => Step::Done(Err(error("the proxy URL is not valid"))),
+        _ => Step::Done(Err(error("request failed"))),
+    }
+}
+
+/// The transport error's cause without the URL (which ureq includes in Display).
+fn transport_reason(t: &ureq::Transport) -> String {
+    let mut parts = Vec::new();
+    if let Some(m) = t.message() {
+        parts.push(m.to_string());
+    }
+    let mut source = std::error::Error::source(t);
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            parts.push(io_reason(io));
+        } else {
+            parts.push(s.to_string());
+        }
+        source = s.source();
+    }
+    if parts.is_empty() {
+        parts.push(t.kind().to_string());
+    }
+    sanitize_line(&parts.join(": "))
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => "timed out".into(),
+        _ => e.to_string(),
+    }
+}
+
+fn find_tls_error(t: &ureq::Transport) -> Option<String> {
+    let mut source = std::error::Error::source(t);
+    while let Some(s) = source {
+        if let Some(r) = s.downcast_ref::<rustls::Error>() {
+            return Some(r.to_string());
+        }
+        if let Some(r) = s
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        {
+            return Some(r.to_string());
+        }
+        source = s.source();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_one_percent_encoded_segment() {
+        let s = Settings::resolve(crate::settings::SettingsInput {
+            api_base: Some("https://proxy.corp/workos/".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        let c = VaultClient::new(&s, Secret::new("sk_test_x")).unwrap();
+        assert_eq!(
+            c.object_url("a/b c~d.e_f-g%ü"),
+            "https://proxy.corp/workos/vault/v1/kv/name/a%2Fb%20c~d.e_f-g%25%C3%BC"
+        );
+    }
+
+    #[test]
+    fn objects_parse_with_null_and_extra_fields() {
+        let o = parse_object(br#"{"id":"x","name":"n","value":"v","extra":1,"metadata":{"version_id":null,"updated_at":"2025-03-11T02:18:54.250931Z","context":{}}}"#).unwrap();
+        assert_eq!(o.version_id, None);
+        assert_eq!(o.updated_at.as_deref(), Some("2025-03-11T02:18:54.250931Z"));
+        assert_eq!(o.value.expose(), "v");
+        let e = parse_object(br#"{"id":"x","name":"n","value":{"secret":"hunter2"}}"#).unwrap_err();
+        assert!(!e.contains("hunter2"), "{e}");
+        assert!(parse_object(b"<html>").is_err());
+    }
+
+    #[test]
+    fn lines_are_sanitized() {
+        assert_eq!(sanitize_line("a\nb\tc  "), "a b c");
+        assert_eq!(sanitize_line(&"x".repeat(500)).len(), 200);
+    }
+}

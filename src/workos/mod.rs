@@ -1,0 +1,58 @@
+//! The WorkOS Vault client: one agent, read an object by name, classify every answer.
+//! Front ends never see HTTP; they get a `VaultObject` or a `VaultError`.
+
+mod client;
+pub mod retry;
+mod transport;
+
+pub use client::VaultClient;
+pub use transport::{build_tls_config, proxy_for};
+
+/// The parts of a WorkOS Vault object we use. `value` holds the credentials document.
+#[derive(Debug, Clone)]
+pub struct VaultObject {
+    pub id: String,
+    pub name: String,
+    pub value: crate::secret::Secret,
+    pub version_id: Option<String>,
+    pub updated_at: Option<String>,
+    pub request_id: Option<String>,
+}
+
+/// Why a read did not produce an object. Callers branch on `kind`; `detail` is one
+/// line for the user and never contains the API key or the object's value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VaultError {
+    pub kind: VaultErrorKind,
+    pub detail: String,
+    /// WorkOS's X-Request-ID, what WorkOS support asks for.
+    pub request_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VaultErrorKind {
+    NotFound,
+    Unauthorized,
+    Forbidden,
+    /// Network, TLS, timeouts, throttling or server errors after retries, or an answer
+    /// that is not WorkOS Vault's.
+    Unavailable,
+}
+
+impl VaultError {
+    pub fn new(
+        kind: VaultErrorKind,
+        detail: impl Into<String>,
+        request_id: Option<String>,
+    ) -> Self {
+        VaultError {
+            kind,
+            detail: detail.into(),
+            request_id,
+        }
+    }
+
+    pub fn unavailable(detail: impl Into<String>) -> Self {
+        VaultError::new(VaultErrorKind::Unavailable, detail, None)
+    }
+}

@@ -1,0 +1,238 @@
+//! The retry policy, the one place that decides whether and when to try again.
+//!
+//! Up to 3 retries (4 attempts) on connect errors, timeouts, 408, 429 and 500/502/503/504,
+//! with exponential backoff and jitter (0.25-0.5 s, 0.5-1 s, 1-2 s). A `Retry-After`
+//! header replaces the backoff; a wait that would end past the run's deadline is not
+//! taken: the run ends at once with the last error.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use super::VaultError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    pub max_retries: u32,
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_retries: 3,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(5),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The wait before retry number `retry` (0-based): base * 2^retry capped, then
+    /// "equal jitter" (half fixed, half random) so clients started together spread out.
+    pub fn backoff(&self, retry: u32, random: u64) -> Duration {
+        let full = self
+            .base_delay
+            .saturating_mul(1u32 << retry.min(16))
+            .min(self.max_delay);
+        let half = full / 2;
+        let span = half.as_millis() as u64;
+        let jitter = if span == 0 { 0 } else { random % (span + 1) };
+        half + Duration::from_millis(jitter)
+    }
+}
+
+/// HTTP statuses worth another attempt: throttling, timeouts and gateway trouble.
+pub fn is_retryable_status(status: u16) -> bool {
+    matches!(status, 408 | 429 | 500 | 502 | 503 | 504)
+}
+
+/// What one attempt produced.
+pub enum Step<T> {
+    Done(Result<T, VaultError>),
+    /// A failure that may pass; `retry_after` is the server's requested wait, if any.
+    Retry {
+        error: VaultError,
+        retry_after: Option<Duration>,
+    },
+}
+
+/// Parse `Retry-After`: delay-seconds or an HTTP-date (relative to `now`).
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// Run `attempt` until it is done, retries are used up, or the deadline would pass.
+/// Returns the result and the number of attempts made. `sleep` is injected so unit
+/// tests can check the schedule without waiting.
+pub fn run<T>(
+    policy: &RetryPolicy,
+    deadline: Instant,
+    mut attempt: impl FnMut(u32) -> Step<T>,
+    mut sleep: impl FnMut(Duration),
+) -> (Result<T, VaultError>, u32) {
+    let mut made = 0u32;
+    loop {
+        made += 1;
+        let (error, retry_after) = match attempt(made) {
+            Step::Done(result) => return (result, made),
+            Step::Retry { error, retry_after } => (error, retry_after),
+        };
+        if made > policy.max_retries {
+            return (
+                Err(annotate(error, &format!("gave up after {made} attempts"))),
+                made,
+            );
+        }
+        let wait = retry_after.unwrap_or_else(|| {
+            policy.backoff(
+                made - 1,
+                u64::from_le_bytes(crate::keys::random_bytes::<8>()),
+            )
+        });
+        let now = Instant::now();
+        if now + wait >= deadline {
+            let note = match retry_after {
+                Some(w) => format!(
+                    "server asked to retry after {} s, past the run's deadline; gave up after {made} attempt(s)",
+                    w.as_secs()
+                ),
+                None => format!("run deadline reached after {made} attempt(s)"),
+            };
+            return (Err(annotate(error, &note)), made);
+        }
+        log::debug!("attempt {made} failed; retrying in {} ms", wait.as_millis());
+        sleep(wait);
+    }
+}
+
+/// Say why retrying stopped, after the last attempt's own reason.
+fn annotate(mut error: VaultError, note: &str) -> VaultError {
+    error.detail = format!("{} ({note})", error.detail);
+    error
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workos::VaultErrorKind;
+
+    fn unavailable(n: u32) -> VaultError {
+        VaultError::unavailable(format!("HTTP 503 #{n}"))
+    }
+
+    #[test]
+    fn backoff_doubles_with_jitter_inside_bounds() {
+        let p = RetryPolicy::default();
+        for (retry, lo, hi) in [
+            (0, 250, 500),
+            (1, 500, 1000),
+            (2, 1000, 2000),
+            (5, 2500, 5000),
+        ] {
+            for r in [0u64, 1, 77, u64::MAX] {
+                let d = p.backoff(retry, r).as_millis() as u64;
+                assert!(
+                    (lo..=hi).contains(&d),
+                    "retry {retry}: {d} not in {lo}..={hi}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn four_attempts_then_give_up() {
+        let mut slept = vec![];
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let (res, made) = run::<()>(
+            &RetryPolicy::default(),
+            deadline,
+            |n| Step::Retry {
+                error: unavailable(n),
+                retry_after: None,
+            },
+            |d| slept.push(d),
+        );
+        assert_eq!(made, 4);
+        assert_eq!(slept.len(), 3);
+        let err = res.unwrap_err();
+        assert!(
+            err.detail.contains("#4") && err.detail.contains("gave up after 4 attempts"),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn retry_after_is_used_and_never_past_the_deadline() {
+        let mut slept = vec![];
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let (res, made) = run(
+            &RetryPolicy::default(),
+            deadline,
+            |n| match n {
+                1 => Step::Retry {
+                    error: unavailable(n),
+                    retry_after: Some(Duration::from_secs(2)),
+                },
+                _ => Step::Done(Ok(n)),
+            },
+            |d| slept.push(d),
+        );
+        assert_eq!((res.unwrap(), made), (2, 2));
+        assert_eq!(slept, vec![Duration::from_secs(2)]);
+
+        let (res, made) = run::<()>(
+            &RetryPolicy::default(),
+            deadline,
+            |n| Step::Retry {
+                error: unavailable(n),
+                retry_after: Some(Duration::from_secs(3600)),
+            },
+            |_| panic!("must not sleep past the deadline"),
+        );
+        assert_eq!(made, 1);
+        assert!(format!("{:?}", res.unwrap_err()).contains("past the run's deadline"));
+    }
+
+    #[test]
+    fn done_errors_are_not_retried() {
+        let (res, made) = run::<()>(
+            &RetryPolicy::default(),
+            Instant::now() + Duration::from_secs(10),
+            |_| Step::Done(Err(VaultError::new(VaultErrorKind::NotFound, "gone", None))),
+            |_| panic!("no sleep"),
+        );
+        assert_eq!(made, 1);
+        assert_eq!(res.unwrap_err().kind, VaultErrorKind::NotFound);
+    }
+
+    #[test]
+    fn retry_after_parses_seconds_and_dates() {
+        let now = httpdate::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
+        assert_eq!(parse_retry_after("7", now), Some(Duration::from_secs(7)));
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:50:37 GMT", now),
+            Some(Duration::from_secs(60))
+        );
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(parse_retry_after("-5", now), None);
+    }
+
+    #[test]
+    fn retryable_statuses() {
+        for s in [408, 429, 500, 502, 503, 504] {
+            assert!(is_retryable_status(s));
+        }
+        for s in [400, 401, 403, 404, 409, 422, 501, 505] {
+            assert!(!is_retryable_status(s));
+        }
+    }
+}
