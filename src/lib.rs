@@ -2,9 +2,15 @@
 //! for one deployment target. Data flows one way:
 //! settings -> fetch (WorkOS client) -> Report (credentials or a status) -> render.
 
+pub mod cli;
+pub mod commands;
 pub mod credentials;
 pub mod fetch;
+pub mod files;
 pub mod keys;
+pub mod logging;
+pub mod query;
+pub mod render;
 pub mod secret;
 pub mod settings;
 pub mod workos;

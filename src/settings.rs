@@ -117,9 +117,8 @@ pub fn parse_bool(name: &str, text: &str) -> Result<bool, SettingsError> {
     match text.trim().to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" | "on" => Ok(true),
         "false" | "0" | "no" | "off" | "" => Ok(false),
-        _ => Err(err(format!(
-            "{name} must be \"true\" or \"false\", got {text:?}"
-        ))),
+        // The value is not echoed: a misplaced key could be a secret.
+        _ => Err(err(format!("{name} must be \"true\" or \"false\""))),
     }
 }
 

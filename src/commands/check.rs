@@ -1,0 +1,12 @@
+//! Operator report with distinct exit codes per class of problem.
+
+use super::settings;
+use crate::cli::CommonArgs;
+use crate::fetch::fetch;
+use crate::render::{check_exit_code, CheckReport, Render};
+
+pub fn run(common: &CommonArgs) -> anyhow::Result<u8> {
+    let report = fetch(&settings(common)?)?;
+    print!("{}", CheckReport.render(&report));
+    Ok(check_exit_code(report.status()) as u8)
+}

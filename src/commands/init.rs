@@ -1,0 +1,75 @@
+//! Kubernetes init container: relay's config directory, ready for `relay run --config`.
+
+use anyhow::{bail, Context};
+
+use super::{conclude, settings};
+use crate::cli::{CommonArgs, InitArgs};
+use crate::fetch::fetch;
+use crate::files;
+use crate::render::{RelayDir, CONFIG_FILE, CREDENTIALS_FILE};
+
+/// Largest config template we read: relay configs are a few lines.
+const MAX_TEMPLATE_BYTES: u64 = 64 * 1024;
+
+pub fn run(common: &CommonArgs, args: &InitArgs) -> anyhow::Result<u8> {
+    let settings = settings(common)?;
+    if settings.api_key.is_none() {
+        // A missing key means the chart's wiring is broken, not that telemetry is off.
+        bail!("WORKOS_API_KEY is not set: the init container needs the WorkOS API key (e.g. a secretKeyRef to backend-secret/AUTH_API_KEY)");
+    }
+    let config_template = match &args.config_template {
+        Some(path) => Some(read_template(path)?),
+        None => None,
+    };
+    let plan_maker = RelayDir {
+        config_template,
+        upstream: args.upstream.clone(),
+    };
+    let report = fetch(&settings)?;
+    let files_plan = plan_maker.plan(&report)?;
+
+    files::ensure_private_dir(&args.dir)?;
+    let credentials_path = args.dir.join(CREDENTIALS_FILE);
+    let config_path = args.dir.join(CONFIG_FILE);
+    match &files_plan.credentials_json {
+        Some(json) => files::write_atomic(&credentials_path, json.expose().as_bytes())?,
+        None => {
+            if files::remove_if_present(&credentials_path)? {
+                log::info!("removed stale {}", credentials_path.display());
+            }
+        }
+    }
+    files::write_atomic(&config_path, files_plan.config_yml.as_bytes())?;
+
+    let code = conclude(&report, settings.strict);
+    match report.credentials() {
+        Some(c) => eprintln!(
+            "vault-fetch-relay: wrote {} and {} for relay {} (mode managed)",
+            credentials_path.display(),
+            config_path.display(),
+            c.masked_id()
+        ),
+        None => eprintln!(
+            "vault-fetch-relay: wrote {} (mode proxy, no credentials.json)",
+            config_path.display()
+        ),
+    }
+    Ok(code)
+}
+
+fn read_template(path: &std::path::Path) -> anyhow::Result<String> {
+    let meta = std::fs::metadata(path)
+        .with_context(|| format!("cannot read config template {}", path.display()))?;
+    if meta.len() > MAX_TEMPLATE_BYTES {
+        bail!(
+            "config template {} is larger than 64 KiB; relay configs are a few lines",
+            path.display()
+        );
+    }
+    std::fs::read_to_string(path).with_context(|| {
+        format!(
+            "cannot read config template {} as UTF-8 text",
+            path.display()
+        )
+    })
+}

@@ -1,0 +1,178 @@
+//! Writing files that hold secrets: atomically (temp file in the same directory, fsync,
+//! rename), mode 0600 whatever the umask, never through a symlink.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+
+/// Refuse a destination that is a symlink or not a regular file: following a planted
+/// link would write a secret wherever it points.
+fn check_destination(path: &Path) -> anyhow::Result<()> {
+    match fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => bail!(
+            "refusing to write {}: it is a symbolic link; remove it or choose another path",
+            path.display()
+        ),
+        Ok(meta) if !meta.is_file() => bail!(
+            "refusing to write {}: it exists and is not a regular file",
+            path.display()
+        ),
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("cannot inspect {}", path.display())),
+    }
+}
+
+/// Replace `path` with `contents` in one step: readers see the old file or the new
+/// one, never a part. The file ends with mode 0600.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+    check_destination(path)?;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .with_context(|| format!("{} has no file name", path.display()))?;
+    let (tmp_path, mut file) =
+        create_private(&dir, &format!(".{}.tmp", name.to_string_lossy()), "")?;
+    let written = (|| -> std::io::Result<()> {
+        file.write_all(contents)?;
+        file.sync_all()?;
+        fs::rename(&tmp_path, path)?;
+        // Make the rename itself durable before reporting success.
+        File::open(&dir)?.sync_all()
+    })();
+    if let Err(e) = written {
+        let _ = fs::remove_file(&tmp_path);
+        return Err(e).with_context(|| format!("cannot write {}", path.display()));
+    }
+    Ok(())
+}
+
+/// Create a new file `dir/{prefix}{random}{suffix}` with mode 0600 that did not exist
+/// before (O_CREAT|O_EXCL never follows a symlink, so a planted link fails the open).
+pub fn create_private(dir: &Path, prefix: &str, suffix: &str) -> anyhow::Result<(PathBuf, File)> {
+    for _ in 0..16 {
+        let tag: String = crate::keys::random_bytes::<6>()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let path = dir.join(format!("{prefix}{tag}{suffix}"));
+        match OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+        {
+            Ok(file) => {
+                // The umask can only remove bits from 0600; set it explicitly anyway.
+                file.set_permissions(fs::Permissions::from_mode(0o600))
+                    .with_context(|| format!("cannot set mode 0600 on {}", path.display()))?;
+                return Ok((path, file));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => {
+                return Err(e).with_context(|| format!("cannot create a file in {}", dir.display()))
+            }
+        }
+    }
+    bail!("cannot create a unique temporary file in {}", dir.display())
+}
+
+/// Remove a stale file (or a planted symlink itself, never its target).
+pub fn remove_if_present(path: &Path) -> anyhow::Result<bool> {
+    match fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_dir() => bail!(
+            "{} is a directory; remove it so a stale credentials file cannot linger",
+            path.display()
+        ),
+        Ok(_) => fs::remove_file(path)
+            .map(|_| true)
+            .with_context(|| format!("cannot remove stale {}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e).with_context(|| format!("cannot inspect {}", path.display())),
+    }
+}
+
+/// Create `dir` (and parents) with mode 0700 when missing; it must be a directory.
+pub fn ensure_private_dir(dir: &Path) -> anyhow::Result<()> {
+    if !dir.exists() {
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .with_context(|| format!("cannot create directory {}", dir.display()))?;
+    }
+    if !dir.is_dir() {
+        bail!(
+            "{} is not a directory; point --dir / CREDENTIALS_DIR at a directory",
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_replace_whole_files_with_mode_0600() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("f.json");
+        fs::write(&p, "old").unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o644)).unwrap();
+        write_atomic(&p, b"new").unwrap();
+        assert_eq!(fs::read_to_string(&p).unwrap(), "new");
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        let leftovers: Vec<_> = fs::read_dir(d.path()).unwrap().collect();
+        assert_eq!(leftovers.len(), 1, "no temp files left behind");
+    }
+
+    #[test]
+    fn symlinks_and_directories_are_refused() {
+        let d = tempfile::tempdir().unwrap();
+        let target = d.path().join("target");
+        fs::write(&target, "keep").unwrap();
+        let link = d.path().join("link");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let e = write_atomic(&link, b"secret").unwrap_err().to_string();
+        assert!(e.contains("symbolic link"), "{e}");
+        assert_eq!(fs::read_to_string(&target).unwrap(), "keep");
+        let e = write_atomic(d.path(), b"x").unwrap_err().to_string();
+        assert!(e.contains("not a regular file"), "{e}");
+    }
+
+    #[test]
+    fn stale_files_and_links_are_removed_without_touching_targets() {
+        let d = tempfile::tempdir().unwrap();
+        let target = d.path().join("target");
+        fs::write(&target, "keep").unwrap();
+        let link = d.path().join("credentials.json");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        assert!(remove_if_present(&link).unwrap());
+        assert!(target.exists());
+        assert!(!remove_if_present(&link).unwrap());
+    }
+
+    #[test]
+    fn private_dirs_are_0700() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("a/b");
+        ensure_private_dir(&p).unwrap();
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
+        let f = d.path().join("file");
+        fs::write(&f, "").unwrap();
+        assert!(ensure_private_dir(&f).is_err());
+    }
+}

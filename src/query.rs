@@ -1,0 +1,109 @@
+//! The Terraform `external` query on stdin: one JSON object whose values are strings.
+
+use crate::secret::Secret;
+use crate::settings::{parse_bool, SettingsError, SettingsInput};
+
+/// Terraform queries are tiny; anything this large is not one.
+pub const MAX_QUERY_BYTES: usize = 1024 * 1024;
+
+/// Parse the query into settings inputs. Errors name the key, never the value (the
+/// value may be the API key).
+pub fn parse_query(input: &[u8]) -> Result<SettingsInput, SettingsError> {
+    let err = |m: String| SettingsError(m);
+    if input.len() > MAX_QUERY_BYTES {
+        return Err(err(format!(
+            "the query on stdin is larger than {} KiB; Terraform sends a small JSON object",
+            MAX_QUERY_BYTES / 1024
+        )));
+    }
+    if input.iter().all(u8::is_ascii_whitespace) {
+        return Err(err("stdin is empty; Terraform sends a JSON object (for a manual run: echo '{}' | vault-fetch-relay)".into()));
+    }
+    let doc: serde_json::Value = serde_json::from_slice(input).map_err(|e| {
+        err(format!(
+            "the query on stdin is not valid JSON (line {} column {}); expected an object of strings like {{\"api_key\": \"...\"}}",
+            e.line(),
+            e.column()
+        ))
+    })?;
+    let obj = doc.as_object().ok_or_else(|| {
+        err(format!(
+            "the query on stdin must be a JSON object of strings, got {}",
+            kind(&doc)
+        ))
+    })?;
+    let mut out = SettingsInput::default();
+    for (key, value) in obj {
+        let text = value.as_str().ok_or_else(|| {
+            err(format!("query key {key:?} must be a string, got {} (Terraform's query is a map of strings)", kind(value)))
+        })?;
+        // An empty value means "not given" so the environment fallback applies.
+        let given = (!text.is_empty()).then(|| text.to_string());
+        match key.as_str() {
+            "api_key" => out.api_key = given.map(Secret::new),
+            "secret_name" => out.secret_name = given,
+            "api_base" => out.api_base = given,
+            "strict" => out.strict = Some(parse_bool("query key \"strict\"", text)?),
+            "timeout_seconds" => out.timeout_seconds = given,
+            other => log::debug!("ignoring unknown query key {other:?}"),
+        }
+    }
+    Ok(out)
+}
+
+fn kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognised_keys_fill_inputs() {
+        let q = parse_query(br#"{"api_key":"sk_test_1","secret_name":"a/b c","api_base":"http://127.0.0.1:1","strict":"true","timeout_seconds":"3","other":"x"}"#).unwrap();
+        assert_eq!(q.api_key.unwrap().expose(), "sk_test_1");
+        assert_eq!(q.secret_name.as_deref(), Some("a/b c"));
+        assert_eq!(q.api_base.as_deref(), Some("http://127.0.0.1:1"));
+        assert_eq!(q.strict, Some(true));
+        assert_eq!(q.timeout_seconds.as_deref(), Some("3"));
+    }
+
+    #[test]
+    fn empty_values_fall_back() {
+        let q = parse_query(br#"{"api_key":"","strict":""}"#).unwrap();
+        assert!(q.api_key.is_none());
+        assert_eq!(q.strict, Some(false));
+        assert!(parse_query(b"{}").unwrap().api_key.is_none());
+    }
+
+    #[test]
+    fn bad_input_is_named_without_echoing_values() {
+        for (input, want) in [
+            (&b""[..], "stdin is empty"),
+            (b"  \n", "stdin is empty"),
+            (b"sk_live_canary", "not valid JSON"),
+            (b"[\"sk_live_canary\"]", "got an array"),
+            (
+                b"{\"api_key\": 5}",
+                "\"api_key\" must be a string, got a number",
+            ),
+            (
+                b"{\"api_key\": {\"k\":\"sk_live_canary\"}}",
+                "got an object",
+            ),
+            (b"{\"strict\": \"sk_live_canary\"}", "\"strict\""),
+        ] {
+            let e = parse_query(input).unwrap_err().0;
+            assert!(e.contains(want), "{e}");
+            assert!(!e.contains("canary"), "{e}");
+        }
+    }
+}

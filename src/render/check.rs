@@ -1,0 +1,105 @@
+//! The operator report of `check`: what was asked, what came back, never a secret.
+
+use super::Render;
+use crate::fetch::{Report, Status};
+use crate::keys::fingerprint;
+
+pub struct CheckReport;
+
+/// Exit codes of `check`, documented in `--help` and README.
+pub fn check_exit_code(status: Status) -> i32 {
+    match status {
+        Status::Found => 0,
+        Status::NotFound => 2,
+        Status::Unauthorized | Status::Forbidden | Status::NoApiKey => 3,
+        Status::Unavailable => 4,
+        Status::InvalidSecret => 5,
+    }
+}
+
+impl Render for CheckReport {
+    fn render(&self, report: &Report) -> String {
+        let mut rows: Vec<(&str, String)> = vec![
+            ("api base", report.api_base.clone()),
+            ("secret name", report.secret_name.clone()),
+            ("status", report.status().to_string()),
+        ];
+        match report.found() {
+            Some(f) => {
+                let c = &f.credentials;
+                rows.push(("relay id", c.masked_id()));
+                rows.push(("public key", format!("{}…", fingerprint(&c.public_key))));
+                rows.push((
+                    "key pair",
+                    "valid (public key derives from the secret key)".into(),
+                ));
+                rows.push((
+                    "sentry dsn",
+                    if c.sentry_dsn.is_some() {
+                        "present"
+                    } else {
+                        "absent"
+                    }
+                    .into(),
+                ));
+                rows.push((
+                    "version id",
+                    f.version_id.clone().unwrap_or_else(|| "-".into()),
+                ));
+                rows.push((
+                    "updated at",
+                    f.updated_at.clone().unwrap_or_else(|| "-".into()),
+                ));
+            }
+            None => {
+                rows.push(("key pair", "not checked".into()));
+                rows.push(("reason", report.reason()));
+            }
+        }
+        let attempts = match report.attempts {
+            1 => "1 attempt".to_string(),
+            n => format!("{n} attempts"),
+        };
+        rows.push((
+            "latency",
+            format!("{} ms ({attempts})", report.elapsed.as_millis()),
+        ));
+        let mut out = String::new();
+        for (k, v) in rows {
+            out.push_str(&format!("{:<12} {v}\n", format!("{k}:")));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::fixtures;
+
+    #[test]
+    fn report_shows_facts_and_no_secret() {
+        let r = fixtures::found();
+        let c = r.credentials().unwrap().clone();
+        let out = CheckReport.render(&r);
+        assert!(out.contains("status:      found"), "{out}");
+        assert!(out.contains("key pair:    valid"));
+        assert!(!out.contains(c.secret_key.expose()));
+        assert!(!out.contains(&c.relay_id));
+        assert!(!out.contains(c.sentry_dsn.as_deref().unwrap()));
+    }
+
+    #[test]
+    fn exit_codes_are_distinct_per_class() {
+        assert_eq!(check_exit_code(Status::Found), 0);
+        assert_eq!(check_exit_code(Status::NotFound), 2);
+        assert_eq!(check_exit_code(Status::Unauthorized), 3);
+        assert_eq!(check_exit_code(Status::Unavailable), 4);
+        assert_eq!(check_exit_code(Status::InvalidSecret), 5);
+        let out = CheckReport.render(&fixtures::missing(Status::NotFound));
+        assert!(
+            out.contains("reason:      the secret does not exist"),
+            "{out}"
+        );
+    }
+}

@@ -1,0 +1,221 @@
+//! Writing YAML that every parser reads back to exactly the same strings.
+//!
+//! Every scalar is double-quoted, with anything outside YAML's printable set escaped.
+//! Plain scalars are where YAML's traps live (`no`, `0123`, `1e3`, `*ref`, `: `); a
+//! double-quoted scalar is always a string, in YAML 1.1 and 1.2 alike.
+
+/// `s` as a double-quoted YAML scalar.
+pub fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            // Printable per YAML 1.2 §5.1, minus characters some parsers treat as line
+            // breaks (NEL, LS, PS) or strip (BOM).
+            ' '..='~' => out.push(c),
+            '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}'
+                if !matches!(c, '\u{2028}' | '\u{2029}' | '\u{FEFF}') =>
+            {
+                out.push(c)
+            }
+            c if (c as u32) <= 0xFF => out.push_str(&format!("\\x{:02X}", c as u32)),
+            c if (c as u32) <= 0xFFFF => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push_str(&format!("\\U{:08X}", c as u32)),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A mapping key: plain when it is an identifier-like word, else quoted.
+pub fn key(k: &str) -> String {
+    let plain = !k.is_empty()
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && k.chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && !is_yaml11_special(k);
+    if plain {
+        k.to_string()
+    } else {
+        quote(k)
+    }
+}
+
+fn is_yaml11_special(k: &str) -> bool {
+    matches!(
+        k.to_ascii_lowercase().as_str(),
+        "y" | "n" | "yes" | "no" | "on" | "off" | "true" | "false" | "null" | "nan" | "inf"
+    )
+}
+
+/// A tiny ordered tree of mappings with string leaves: all a values file needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Node {
+    Map(Vec<(String, Node)>),
+    Str(String),
+}
+
+impl Node {
+    pub fn map() -> Node {
+        Node::Map(Vec::new())
+    }
+
+    /// Set `path` to `value`, creating mappings on the way (a leaf on the way is replaced).
+    pub fn set(&mut self, path: &[&str], value: Node) {
+        let Some((first, rest)) = path.split_first() else {
+            *self = value;
+            return;
+        };
+        if !matches!(self, Node::Map(_)) {
+            *self = Node::map();
+        }
+        let Node::Map(entries) = self else { return };
+        let idx = match entries.iter().position(|(k, _)| k == first) {
+            Some(i) => i,
+            None => {
+                entries.push((first.to_string(), Node::map()));
+                entries.len() - 1
+            }
+        };
+        entries[idx].1.set(rest, value);
+    }
+
+    /// Block-style YAML with two-space indentation.
+    pub fn to_yaml(&self) -> String {
+        let mut out = String::new();
+        self.write(0, &mut out);
+        out
+    }
+
+    fn write(&self, indent: usize, out: &mut String) {
+        let Node::Map(entries) = self else { return };
+        for (k, v) in entries {
+            out.push_str(&" ".repeat(indent));
+            out.push_str(&key(k));
+            match v {
+                Node::Str(s) => {
+                    out.push_str(": ");
+                    out.push_str(&quote(s));
+                    out.push('\n');
+                }
+                Node::Map(children) if children.is_empty() => out.push_str(": {}\n"),
+                Node::Map(_) => {
+                    out.push_str(":\n");
+                    v.write(indent + 2, out);
+                }
+            }
+        }
+    }
+}
+
+/// Make a string safe for a `#` comment line.
+pub fn comment(text: &str) -> String {
+    let line: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    format!("# {line}\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use yaml_rust2::{Yaml, YamlLoader};
+
+    pub(crate) const TRAPS: &[&str] = &[
+        "",
+        " ",
+        "plain",
+        "yes",
+        "No",
+        "on",
+        "OFF",
+        "null",
+        "~",
+        "true",
+        "0123",
+        "1e3",
+        "0x1F",
+        ".inf",
+        "-.5",
+        "+1",
+        "*ref",
+        "&anchor",
+        "!tag",
+        "- item",
+        "? key",
+        "a: b",
+        "a #b",
+        "#c",
+        "'single'",
+        "\"double\"",
+        "back\\slash",
+        "tab\there",
+        "new\nline",
+        "cr\rlf",
+        "trailing ",
+        " leading",
+        "ünïcødé",
+        "emoji 🎉",
+        "nul\u{0}byte",
+        "bell\u{7}",
+        "del\u{7f}",
+        "nel\u{85}",
+        "ls\u{2028}ps\u{2029}",
+        "bom\u{feff}",
+        "c1\u{9f}",
+        "{flow: map}",
+        "[list]",
+        "%directive",
+        "@at",
+        "`tick",
+        "|",
+        ">",
+        "---",
+        "...",
+        "=",
+        "<<",
+        "https://k@o1.ingest.sentry.io/2?x=1&y=%20",
+    ];
+
+    #[test]
+    fn every_trap_round_trips_through_a_real_parser() {
+        for s in TRAPS {
+            let doc = format!("k: {}\n", quote(s));
+            let parsed = YamlLoader::load_from_str(&doc).unwrap_or_else(|e| panic!("{s:?}: {e}"));
+            assert_eq!(
+                parsed[0]["k"],
+                Yaml::String(s.to_string()),
+                "{s:?} as {doc}"
+            );
+        }
+    }
+
+    #[test]
+    fn trees_render_nested_block_yaml() {
+        let mut n = Node::map();
+        n.set(&["relay", "credentials", "id"], Node::Str("x".into()));
+        n.set(&["relay", "config", "mode"], Node::Str("managed".into()));
+        n.set(&["backend", "secrets", "SENTRY_DSN"], Node::Str("d".into()));
+        n.set(&["weird key", "yes"], Node::Str("v".into()));
+        let y = n.to_yaml();
+        assert_eq!(
+            y,
+            "relay:\n  credentials:\n    id: \"x\"\n  config:\n    mode: \"managed\"\nbackend:\n  secrets:\n    SENTRY_DSN: \"d\"\n\"weird key\":\n  \"yes\": \"v\"\n"
+        );
+        let parsed = &YamlLoader::load_from_str(&y).unwrap()[0];
+        assert_eq!(parsed["weird key"]["yes"].as_str(), Some("v"));
+    }
+
+    #[test]
+    fn comments_stay_on_one_line() {
+        assert_eq!(comment("a\nb"), "# a b\n");
+    }
+}
