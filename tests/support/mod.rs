@@ -1,0 +1,199 @@
+//! Shared test support: run the real binary with a time bound, start the WorkOS Vault
+//! dev server (the product's own, with fault scripting), make TLS material.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub use vault_fetch_relay::credentials::RelayCredentials;
+pub use vault_fetch_relay::devserver::{DevServer, DevServerConfig, Fault, TlsIdentity};
+
+pub const CANARY_KEY: &str = "sk_test_CANARYapikey0123456789abcdef";
+pub const NAME: &str = "runlayer-sentry-credentials";
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_vault-fetch-relay")
+}
+
+/// What a finished run produced.
+#[derive(Debug)]
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+impl Run {
+    /// stdout parsed exactly as Terraform does: one JSON object of string values.
+    pub fn terraform_map(&self) -> BTreeMap<String, String> {
+        let v: serde_json::Value = serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {:?}\nstderr: {}", self.stdout, self.stderr));
+        let obj = v.as_object().expect("stdout must be a JSON object");
+        obj.iter()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_else(|| panic!("{k} is not a string")).to_string()))
+            .collect()
+    }
+}
+
+/// A command for the binary with a clean environment (nothing from the machine's
+/// WORKOS_*, SSL_CERT_FILE or proxies leaks in).
+pub fn cmd(args: &[&str]) -> Command {
+    let mut c = Command::new(bin());
+    c.args(args).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
+    c
+}
+
+/// Run with `stdin`, killing the child after `limit`.
+pub fn run_with(mut c: Command, stdin: &str, limit: Duration) -> Run {
+    let started = Instant::now();
+    let mut child = c
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn the binary");
+    let mut input = child.stdin.take().unwrap();
+    let data = stdin.to_string();
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(data.as_bytes());
+    });
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let out_t = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = out.read_to_string(&mut s);
+        s
+    });
+    let err_t = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err.read_to_string(&mut s);
+        s
+    });
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the binary ran longer than {limit:?} and was killed");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let elapsed = started.elapsed();
+    let _ = writer.join();
+    Run {
+        code: status.code(),
+        stdout: out_t.join().unwrap(),
+        stderr: err_t.join().unwrap(),
+        elapsed,
+    }
+}
+
+/// Terraform's way: the query as compact JSON on stdin.
+pub fn terraform(query: &serde_json::Value, env: &[(&str, &str)]) -> Run {
+    let mut c = cmd(&[]);
+    c.env("RUST_LOG", "trace");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    run_with(c, &query.to_string(), Duration::from_secs(60))
+}
+
+pub fn server() -> DevServer {
+    DevServer::start(DevServerConfig::loopback(CANARY_KEY)).expect("start the dev server")
+}
+
+/// Valid credentials with a DSN, stored under `name`.
+pub fn seed(server: &DevServer, name: &str) -> RelayCredentials {
+    let c = RelayCredentials::generate(Some("https://abc@o1.ingest.sentry.io/42".into())).unwrap();
+    server.set_value(name, &c.to_vault_value()).unwrap();
+    c
+}
+
+/// Assert no secret appears in text that is not meant to hold one.
+pub fn assert_no_leak(text: &str, creds: Option<&RelayCredentials>) {
+    assert!(!text.contains(CANARY_KEY), "API key leaked: {text}");
+    assert!(!text.contains(&CANARY_KEY[8..]), "API key fragment leaked: {text}");
+    if let Some(c) = creds {
+        assert!(!text.contains(c.secret_key.expose()), "secret key leaked: {text}");
+    }
+}
+
+/// A test CA and a server certificate for localhost/127.0.0.1 signed by it.
+pub struct TestPki {
+    pub ca_pem: String,
+    pub identity: TlsIdentity,
+}
+
+pub fn pki(expired: bool, hostnames: &[&str]) -> TestPki {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, SanType};
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name.push(DnType::CommonName, "vault-fetch-relay test CA");
+    let ca_key = KeyPair::generate().unwrap();
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let mut leaf = CertificateParams::new(hostnames.iter().map(|h| h.to_string()).collect::<Vec<_>>()).unwrap();
+    if hostnames.contains(&"localhost") {
+        leaf.subject_alt_names.push(SanType::IpAddress("127.0.0.1".parse().unwrap()));
+    }
+    if expired {
+        leaf.not_before = rcgen::date_time_ymd(2020, 1, 1);
+        leaf.not_after = rcgen::date_time_ymd(2021, 1, 1);
+    }
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf_cert = leaf.signed_by(&leaf_key, &ca_cert, &ca_key).unwrap();
+    TestPki {
+        ca_pem: ca_cert.pem(),
+        identity: TlsIdentity { cert_chain_pem: leaf_cert.pem(), key_pem: leaf_key.serialize_pem() },
+    }
+}
+
+pub fn tls_server(identity: TlsIdentity) -> DevServer {
+    let mut cfg = DevServerConfig::loopback(CANARY_KEY);
+    cfg.tls = Some(identity);
+    DevServer::start(cfg).expect("start the TLS dev server")
+}
+
+pub fn write_temp(dir: &Path, name: &str, contents: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, contents).unwrap();
+    p
+}
+
+/// The Python interpreter with the independent judges (workos, sentry_relay, yaml,
+/// dotenv), or None (printing why) when it is absent and not required.
+pub fn python_with(module: &str) -> Option<PathBuf> {
+    let py = std::env::var_os("VFR_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"));
+    let ok = Command::new(&py)
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    tool_or_skip(ok, py, &format!("python module {module}"))
+}
+
+pub fn helm() -> Option<PathBuf> {
+    let h = std::env::var_os("VFR_HELM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/bin/helm"));
+    let ok = Command::new(&h).arg("version").output().map(|o| o.status.success()).unwrap_or(false);
+    tool_or_skip(ok, h, "helm")
+}
+
+fn tool_or_skip(ok: bool, path: PathBuf, what: &str) -> Option<PathBuf> {
+    if ok {
+        return Some(path);
+    }
+    if std::env::var("VFR_REQUIRE_TOOLS").as_deref() == Ok("1") {
+        panic!("{what} is missing at {}; run the README test command (bash scripts/test) to install it", path.display());
+    }
+    eprintln!("skipped: {what} is not available at {} (run bash scripts/test to install it)", path.display());
+    None
+}

@@ -1,0 +1,299 @@
+//! The binary driven exactly as Terraform's `data "external"` drives it, against the
+//! WorkOS Vault dev server on loopback.
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::json;
+use support::*;
+
+const CRED_KEYS: [&str; 4] = ["public_key", "secret_key", "relay_id", "sentry_dsn"];
+
+fn q(server: &DevServer, extra: serde_json::Value) -> serde_json::Value {
+    let mut q = json!({"api_key": CANARY_KEY, "api_base": server.base_url()});
+    for (k, v) in extra.as_object().unwrap() {
+        q[k] = v.clone();
+    }
+    q
+}
+
+/// Non-strict: exit 0, same keys, empty credentials, the status, one warning line.
+/// Strict: exit 1, nothing on stdout, the line on stderr.
+fn assert_degrades(query: serde_json::Value, env: &[(&str, &str)], status: &str) -> (Run, Run) {
+    let soft = terraform(&query, env);
+    assert_eq!(soft.code, Some(0), "{soft:?}");
+    let m = soft.terraform_map();
+    assert_eq!(m.len(), 8, "{m:?}");
+    for k in CRED_KEYS {
+        assert_eq!(m[k], "", "{k} must be empty for {status}");
+    }
+    assert_eq!(m["status"], status);
+    assert!(!m["reason"].is_empty());
+    assert!(soft.stderr.contains(&format!("warning: {status}: ")), "{}", soft.stderr);
+    assert_no_leak(&soft.stderr, None);
+    assert_no_leak(&m["reason"], None);
+
+    let mut strict = query.clone();
+    strict["strict"] = json!("true");
+    let hard = terraform(&strict, env);
+    assert_eq!(hard.code, Some(1), "{hard:?}");
+    assert_eq!(hard.stdout, "");
+    assert!(hard.stderr.contains(&format!("error: {status}: ")), "{}", hard.stderr);
+    assert_no_leak(&hard.stderr, None);
+    (soft, hard)
+}
+
+#[test]
+fn found_returns_every_key_as_strings_and_sends_the_right_request() {
+    let s = server();
+    let c = seed(&s, NAME);
+    let run = terraform(&q(&s, json!({})), &[]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let m = run.terraform_map();
+    assert_eq!(m["public_key"], c.public_key);
+    assert_eq!(m["secret_key"], c.secret_key.expose());
+    assert_eq!(m["relay_id"], c.relay_id);
+    assert_eq!(m["sentry_dsn"], "https://abc@o1.ingest.sentry.io/42");
+    assert_eq!(m["status"], "found");
+    assert_eq!(m["reason"], "");
+    assert_eq!(m["version_id"].len(), 32, "{m:?}");
+    assert!(m["updated_at"].ends_with('Z'));
+    assert_no_leak(&run.stderr, Some(&c));
+
+    let reqs = s.requests();
+    assert_eq!(reqs.len(), 1);
+    let r = &reqs[0];
+    assert_eq!(r.method, "GET");
+    assert_eq!(r.path, "/vault/v1/kv/name/runlayer-sentry-credentials");
+    assert_eq!(r.header("authorization"), Some(format!("Bearer {CANARY_KEY}").as_str()));
+    assert_eq!(
+        r.header("user-agent"),
+        Some(concat!("vault-fetch-relay/", env!("CARGO_PKG_VERSION")))
+    );
+}
+
+#[test]
+fn environment_variables_are_the_fallback() {
+    let s = server();
+    let c = seed(&s, "from-env");
+    let base = s.base_url();
+    let run = terraform(
+        &json!({}),
+        &[("WORKOS_API_KEY", CANARY_KEY), ("WORKOS_API_BASE", &base), ("WORKOS_VAULT_SECRET_NAME", "from-env")],
+    );
+    assert_eq!(run.terraform_map()["relay_id"], c.relay_id);
+    // The query wins over the environment.
+    let run = terraform(
+        &json!({"secret_name": "from-env", "api_base": base}),
+        &[("WORKOS_API_KEY", CANARY_KEY), ("WORKOS_VAULT_SECRET_NAME", "other")],
+    );
+    assert_eq!(run.terraform_map()["status"], "found");
+}
+
+#[test]
+fn names_are_percent_encoded_as_one_segment() {
+    let s = server();
+    let c = seed(&s, "a/b c");
+    let run = terraform(&q(&s, json!({"secret_name": "a/b c"})), &[]);
+    assert_eq!(run.terraform_map()["relay_id"], c.relay_id);
+    assert_eq!(s.requests()[0].path, "/vault/v1/kv/name/a%2Fb%20c");
+}
+
+#[test]
+fn not_found_degrades_and_names_the_request_id() {
+    let s = server();
+    let (soft, _) = assert_degrades(q(&s, json!({})), &[], "not_found");
+    assert!(soft.stderr.contains("request id req_"), "{}", soft.stderr);
+    assert_eq!(s.request_count(), 2, "404 is never retried");
+}
+
+#[test]
+fn no_api_key_degrades_without_any_request() {
+    let s = server();
+    assert_degrades(json!({"api_base": s.base_url()}), &[], "no_api_key");
+    assert_eq!(s.request_count(), 0);
+}
+
+#[test]
+fn a_wrong_key_is_unauthorized_not_missing() {
+    let s = server();
+    seed(&s, NAME);
+    let mut query = q(&s, json!({}));
+    query["api_key"] = json!("sk_test_wrongkey");
+    let (soft, _) = assert_degrades(query, &[], "unauthorized");
+    assert!(soft.stderr.contains("HTTP 401"), "{}", soft.stderr);
+    assert_eq!(s.request_count(), 2, "401 is never retried");
+}
+
+#[test]
+fn forbidden_is_its_own_status() {
+    let s = server();
+    s.push_faults([
+        Fault::status(403, r#"{"message":"Forbidden","code":"forbidden"}"#),
+        Fault::status(403, r#"{"message":"Forbidden","code":"forbidden"}"#),
+    ]);
+    assert_degrades(q(&s, json!({})), &[], "forbidden");
+    assert_eq!(s.request_count(), 2);
+}
+
+#[test]
+fn invalid_values_are_never_returned_as_credentials() {
+    let s = server();
+    let c = seed(&s, NAME);
+    let other = RelayCredentials::generate(None).unwrap();
+    let mut mismatched = c.clone();
+    mismatched.public_key = other.public_key;
+    for (value, why) in [
+        ("not json".to_string(), "not JSON"),
+        (r#"{"id":"x"}"#.to_string(), "missing"),
+        (mismatched.to_vault_value(), "does not belong"),
+    ] {
+        s.set_value(NAME, &value).unwrap();
+        let (soft, _) = assert_degrades(q(&s, json!({})), &[], "invalid_secret");
+        assert!(soft.stderr.contains(why), "{}", soft.stderr);
+        assert_no_leak(&soft.stderr, Some(&c));
+    }
+}
+
+#[test]
+fn a_500_then_200_is_retried_to_success() {
+    let s = server();
+    let c = seed(&s, NAME);
+    s.push_fault(Fault::status(500, r#"{"message":"boom"}"#));
+    let run = terraform(&q(&s, json!({})), &[]);
+    assert_eq!(run.terraform_map()["relay_id"], c.relay_id);
+    assert_eq!(s.request_count(), 2);
+}
+
+#[test]
+fn a_429_with_retry_after_waits_then_succeeds() {
+    let s = server();
+    seed(&s, NAME);
+    s.push_fault(Fault::Respond {
+        status: 429,
+        headers: vec![("Retry-After".into(), "1".into())],
+        body: r#"{"message":"Too many requests.","code":"rate_limit_exceeded"}"#.into(),
+    });
+    let run = terraform(&q(&s, json!({})), &[]);
+    assert_eq!(run.terraform_map()["status"], "found");
+    assert_eq!(s.request_count(), 2);
+    assert!(run.elapsed >= Duration::from_secs(1), "Retry-After was not honoured: {:?}", run.elapsed);
+}
+
+#[test]
+fn a_503_storm_is_unavailable_after_four_attempts() {
+    let s = server();
+    seed(&s, NAME);
+    s.push_faults((0..4).map(|_| Fault::status(503, "<html>bad gateway</html>")));
+    let run = terraform(&q(&s, json!({})), &[]);
+    let m = run.terraform_map();
+    assert_eq!(m["status"], "unavailable");
+    assert!(m["reason"].contains("gave up after 4 attempts"), "{}", m["reason"]);
+    assert_eq!(s.request_count(), 4);
+}
+
+#[test]
+fn a_hanging_server_cannot_outlast_the_deadline() {
+    let s = server();
+    seed(&s, NAME);
+    s.push_faults((0..8).map(|_| Fault::Hang));
+    for strict in ["false", "true"] {
+        let run = terraform(&q(&s, json!({"timeout_seconds": "2", "strict": strict})), &[]);
+        assert!(run.elapsed < Duration::from_millis(3000), "took {:?}", run.elapsed);
+        if strict == "true" {
+            assert_eq!(run.code, Some(1));
+            assert!(run.stderr.contains("unavailable"), "{}", run.stderr);
+        } else {
+            assert_eq!(run.terraform_map()["status"], "unavailable");
+        }
+    }
+}
+
+#[test]
+fn redirects_are_not_followed() {
+    let s = server();
+    s.push_fault(Fault::Respond {
+        status: 302,
+        headers: vec![("Location".into(), "https://evil.example/steal".into())],
+        body: String::new(),
+    });
+    let run = terraform(&q(&s, json!({})), &[]);
+    let m = run.terraform_map();
+    assert_eq!(m["status"], "unavailable");
+    assert!(m["reason"].contains("evil.example") && m["reason"].contains("not followed"), "{}", m["reason"]);
+    assert_eq!(s.request_count(), 1);
+}
+
+#[test]
+fn a_custom_ca_from_ssl_cert_file_is_trusted() {
+    let pki = pki(false, &["localhost"]);
+    let s = tls_server(pki.identity);
+    let c = seed(&s, NAME);
+    assert!(s.base_url().starts_with("https://"));
+    // Without the CA: a TLS error, reported as unavailable, not retried.
+    let run = terraform(&q(&s, json!({})), &[]);
+    let m = run.terraform_map();
+    assert_eq!(m["status"], "unavailable");
+    assert!(m["reason"].contains("TLS") && m["reason"].contains("SSL_CERT_FILE"), "{}", m["reason"]);
+    assert!(run.elapsed < Duration::from_secs(2), "TLS errors are not retried: {:?}", run.elapsed);
+
+    let dir = tempfile::tempdir().unwrap();
+    let ca = write_temp(dir.path(), "ca.pem", &pki.ca_pem);
+    let run = terraform(&q(&s, json!({})), &[("SSL_CERT_FILE", ca.to_str().unwrap())]);
+    assert_eq!(run.terraform_map()["relay_id"], c.relay_id);
+    let run = run_with(
+        {
+            let mut c = cmd(&["--ca-file", ca.to_str().unwrap()]);
+            c.env("WORKOS_API_KEY", CANARY_KEY).env("WORKOS_API_BASE", s.base_url());
+            c
+        },
+        "{}",
+        Duration::from_secs(30),
+    );
+    assert_eq!(run.terraform_map()["status"], "found");
+}
+
+#[test]
+fn a_proxy_setting_does_not_capture_loopback() {
+    let s = server();
+    seed(&s, NAME);
+    let run = terraform(
+        &q(&s, json!({})),
+        &[("HTTPS_PROXY", "http://127.0.0.1:9"), ("HTTP_PROXY", "http://127.0.0.1:9"), ("ALL_PROXY", "http://127.0.0.1:9")],
+    );
+    assert_eq!(run.terraform_map()["status"], "found");
+}
+
+#[test]
+fn bad_queries_and_settings_fail_with_one_line() {
+    let s = server();
+    let base = s.base_url();
+    for (stdin, want) in [
+        ("", "stdin is empty"),
+        ("not json", "not valid JSON"),
+        ("[]", "must be a JSON object"),
+        (r#"{"api_key": 1}"#, "\"api_key\" must be a string"),
+        (r#"{"timeout_seconds": "soon"}"#, "timeout_seconds"),
+        (r#"{"api_base": "http://example.com"}"#, "use https"),
+    ] {
+        let mut c = cmd(&[]);
+        c.env("WORKOS_API_BASE", &base);
+        let run = run_with(c, stdin, Duration::from_secs(20));
+        assert_eq!(run.code, Some(1), "{stdin}: {run:?}");
+        assert_eq!(run.stdout, "");
+        assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+        assert!(run.stderr.contains(want), "{stdin}: {}", run.stderr);
+    }
+    assert_eq!(s.request_count(), 0);
+}
+
+#[test]
+fn help_and_version_work() {
+    let run = run_with(cmd(&["--help"]), "", Duration::from_secs(10));
+    assert_eq!(run.code, Some(0));
+    assert!(run.stdout.contains("data \"external\""), "{}", run.stdout);
+    assert!(run.stdout.contains("check exit codes"));
+    let run = run_with(cmd(&["--version"]), "", Duration::from_secs(10));
+    assert_eq!(run.stdout.trim(), concat!("vault-fetch-relay ", env!("CARGO_PKG_VERSION")));
+}
