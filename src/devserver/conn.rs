@@ -87,7 +87,7 @@ fn handle(shared: &Shared, tcp: TcpStream) {
         }
         Err(ReadError::Reject { status, message }) => {
             // Not recorded: there is no method or path to record.
-            let sent = send(&mut stream, &raw, &api::http_error(status, message));
+            let sent = send(&mut stream, &raw, &api::http_error(status, message), |_| {});
             shared.log_line(
                 "-",
                 "(unparseable request)",
@@ -99,22 +99,22 @@ fn handle(shared: &Shared, tcp: TcpStream) {
     };
     let seq = shared.record(&req);
     if let Err(e) = http::read_body(&mut stream, &mut req, rest) {
-        if let ReadError::Reject { status, message } = e {
-            let sent = send(&mut stream, &raw, &api::http_error(status, message));
-            finish(shared, seq, &req, sent.then_some(status), started);
-        } else {
-            finish(shared, seq, &req, None, started);
+        let mut status = None;
+        if let ReadError::Reject {
+            status: code,
+            message,
+        } = e
+        {
+            let resp = api::http_error(code, message);
+            let mark = |ok: bool| shared.set_status(seq, ok.then_some(code));
+            status = send(&mut stream, &raw, &resp, mark).then_some(code);
         }
+        shared.log_line(&req.method, req.path_only(), status, started);
         return;
     }
 
     let fault = shared.next_fault();
-    let status = answer(shared, &mut stream, &raw, &req, fault);
-    finish(shared, seq, &req, status, started);
-}
-
-fn finish(shared: &Shared, seq: u64, req: &Request, status: Option<u16>, started: Instant) {
-    shared.set_status(seq, status);
+    let status = answer(shared, seq, &mut stream, &raw, &req, fault);
     shared.log_line(&req.method, req.path_only(), status, started);
 }
 
@@ -127,8 +127,11 @@ fn handshake(config: &Arc<ServerConfig>, mut tcp: TcpStream) -> Result<Stream, S
 }
 
 /// Answer the request as `fault` says (None: normally). Returns the status sent, if any.
+/// The request record gets its status as soon as the bytes are out, before the close:
+/// a client that has seen the end of the response must also see it in the log.
 fn answer(
     shared: &Shared,
+    seq: u64,
     stream: &mut Stream,
     raw: &TcpStream,
     req: &Request,
@@ -136,7 +139,8 @@ fn answer(
 ) -> Option<u16> {
     let Some(fault) = fault else {
         let resp = api::handle(&shared.api_key, &shared.store, req);
-        return send(stream, raw, &resp).then_some(resp.status);
+        let mark = |ok: bool| shared.set_status(seq, ok.then_some(resp.status));
+        return send(stream, raw, &resp, mark).then_some(resp.status);
     };
     match fault {
         Fault::Respond {
@@ -149,19 +153,20 @@ fn answer(
                 headers,
                 body: body.into_bytes(),
             };
-            send(stream, raw, &resp).then_some(status)
+            let mark = |ok: bool| shared.set_status(seq, ok.then_some(status));
+            send(stream, raw, &resp, mark).then_some(status)
         }
         Fault::Delay(d) => {
             if !shared.sleep(d) {
                 return None;
             }
-            answer(shared, stream, raw, req, None)
+            answer(shared, seq, stream, raw, req, None)
         }
         Fault::DelayThen(d, next) => {
             if !shared.sleep(d) {
                 return None;
             }
-            answer(shared, stream, raw, req, Some(*next))
+            answer(shared, seq, stream, raw, req, Some(*next))
         }
         Fault::Hang => {
             stall(shared, stream, raw);
@@ -179,6 +184,7 @@ fn answer(
             if http::write_head(stream, status, &head, content_length).is_err() {
                 return None;
             }
+            shared.set_status(seq, Some(status));
             stall(shared, stream, raw);
             Some(status)
         }
@@ -192,6 +198,7 @@ fn answer(
                 .and_then(|_| stream.write_all(body_prefix.as_bytes()))
                 .and_then(|_| stream.flush())
                 .is_ok();
+            shared.set_status(seq, sent.then_some(status));
             // Linger 0 turns the close into a RST, which is what a crashed proxy sends.
             let _ = socket2::SockRef::from(raw).set_linger(Some(Duration::ZERO));
             sent.then_some(status)
@@ -201,12 +208,14 @@ fn answer(
                 .write_all(&bytes)
                 .and_then(|_| stream.flush())
                 .is_ok();
-            close_gracefully(stream, raw);
-            if sent {
+            let status = if sent {
                 http::status_of_raw(&bytes)
             } else {
                 None
-            }
+            };
+            shared.set_status(seq, status);
+            close_gracefully(stream, raw);
+            status
         }
     }
 }
@@ -222,13 +231,14 @@ fn default_headers(mut headers: Vec<(String, String)>) -> Vec<(String, String)> 
     headers
 }
 
-/// Write a full response and close. Returns whether it was written.
-fn send(stream: &mut Stream, raw: &TcpStream, resp: &Response) -> bool {
+/// Write a full response, report whether it was written to `written`, then close.
+fn send(stream: &mut Stream, raw: &TcpStream, resp: &Response, written: impl FnOnce(bool)) -> bool {
     let resp = Response {
         headers: default_headers(resp.headers.clone()),
         ..resp.clone()
     };
     let ok = http::write_response(stream, &resp).is_ok();
+    written(ok);
     close_gracefully(stream, raw);
     ok
 }
