@@ -5,6 +5,8 @@
 pub mod cli;
 pub mod commands;
 pub mod credentials;
+pub mod demo;
+pub mod devserver;
 pub mod fetch;
 pub mod files;
 pub mod keys;

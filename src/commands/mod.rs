@@ -2,6 +2,7 @@
 //! target and picks an exit code. None of them knows HTTP.
 
 mod check;
+mod dev_server;
 mod env;
 mod helm_values;
 mod init;
@@ -24,9 +25,8 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Init(args) => init::run(common, &args),
         Command::Env(args) => env::run(common, &args),
         Command::Check => check::run(common),
-        Command::DevServer(_) | Command::Demo => {
-            anyhow::bail!("dev-server and demo are not wired yet")
-        }
+        Command::DevServer(args) => dev_server::run(&args),
+        Command::Demo => crate::demo::run(),
     }
 }
 
