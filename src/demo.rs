@@ -18,24 +18,46 @@ pub fn run() -> anyhow::Result<u8> {
     let creds = RelayCredentials::generate(Some("https://public@o1.ingest.sentry.io/1".into()))?;
     server.create(DEFAULT_SECRET_NAME, &creds.to_vault_value())?;
     let work = TempDir::new()?;
-    let demo = Demo { server: &server, creds: &creds };
+    let demo = Demo {
+        server: &server,
+        creds: &creds,
+    };
 
-    println!("vault-fetch-relay demo: a local WorkOS Vault stand-in at {}", server.base_url());
-    println!("seeded secret {DEFAULT_SECRET_NAME:?} with fresh relay credentials (relay {})\n", creds.masked_id());
+    println!(
+        "vault-fetch-relay demo: a local WorkOS Vault stand-in at {}",
+        server.base_url()
+    );
+    println!(
+        "seeded secret {DEFAULT_SECRET_NAME:?} with fresh relay credentials (relay {})\n",
+        creds.masked_id()
+    );
 
     step("1. Terraform external data source: echo '{\"api_key\": ...}' | vault-fetch-relay");
-    let out = demo.run(&[], Some(&format!("{{\"api_key\":\"{}\"}}", server.api_key())), &[])?;
+    let out = demo.run(
+        &[],
+        Some(&format!("{{\"api_key\":\"{}\"}}", server.api_key())),
+        &[],
+    )?;
     let map = terraform_map(&out)?;
     show(&demo.mask(&serde_json::to_string_pretty(&map)?));
-    ensure!(map.get("status").map(String::as_str) == Some("found"), "terraform mode did not find the credentials");
-    ensure!(map.get("relay_id") == Some(&creds.relay_id), "terraform mode returned another relay id");
+    ensure!(
+        map.get("status").map(String::as_str) == Some("found"),
+        "terraform mode did not find the credentials"
+    );
+    ensure!(
+        map.get("relay_id") == Some(&creds.relay_id),
+        "terraform mode returned another relay id"
+    );
 
     step("2. Helm values: vault-fetch-relay helm-values -o values.yaml");
     let values = work.path().join("values.yaml");
     demo.run(&["helm-values", "-o", path_str(&values)?], None, &[])?;
     show(&format!("{} ({})", values.display(), mode_of(&values)?));
     show(&demo.mask(&std::fs::read_to_string(&values)?));
-    ensure!(mode_of(&values)? == "-rw-------", "values file is not mode 0600");
+    ensure!(
+        mode_of(&values)? == "-rw-------",
+        "values file is not mode 0600"
+    );
 
     step("3. Init container: vault-fetch-relay init --dir relay");
     let relay_dir = work.path().join("relay");
@@ -43,7 +65,10 @@ pub fn run() -> anyhow::Result<u8> {
     show(&demo.mask(&String::from_utf8_lossy(&out.stderr)));
     let listing = list_dir(&relay_dir)?;
     show(&listing);
-    ensure!(listing.contains("credentials.json") && listing.contains("config.yml"), "init did not write both files");
+    ensure!(
+        listing.contains("credentials.json") && listing.contains("config.yml"),
+        "init did not write both files"
+    );
 
     step("4. Environment: vault-fetch-relay env --format shell");
     let out = demo.run(&["env", "--format", "shell"], None, &[])?;
@@ -55,22 +80,41 @@ pub fn run() -> anyhow::Result<u8> {
 
     step("6. Degraded: the secret is missing (WORKOS_VAULT_SECRET_NAME=missing-secret)");
     let missing = [("WORKOS_VAULT_SECRET_NAME", "missing-secret")];
-    let out = demo.run(&[], Some(&format!("{{\"api_key\":\"{}\"}}", server.api_key())), &missing)?;
+    let out = demo.run(
+        &[],
+        Some(&format!("{{\"api_key\":\"{}\"}}", server.api_key())),
+        &missing,
+    )?;
     let map = terraform_map(&out)?;
     show(&serde_json::to_string_pretty(&map)?);
-    ensure!(map.get("status").map(String::as_str) == Some("not_found"), "missing secret was not reported as not_found");
-    ensure!(map.get("secret_key").is_some_and(String::is_empty), "missing secret returned a secret key");
+    ensure!(
+        map.get("status").map(String::as_str) == Some("not_found"),
+        "missing secret was not reported as not_found"
+    );
+    ensure!(
+        map.get("secret_key").is_some_and(String::is_empty),
+        "missing secret returned a secret key"
+    );
     let degraded_dir = work.path().join("relay-degraded");
     let out = demo.run(&["init", "--dir", path_str(&degraded_dir)?], None, &missing)?;
     show(&String::from_utf8_lossy(&out.stderr));
     let listing = list_dir(&degraded_dir)?;
     show(&listing);
-    ensure!(!listing.contains("credentials.json"), "degraded init wrote credentials.json");
+    ensure!(
+        !listing.contains("credentials.json"),
+        "degraded init wrote credentials.json"
+    );
     let config = std::fs::read_to_string(degraded_dir.join("config.yml"))?;
-    ensure!(config.contains("mode: proxy"), "degraded config.yml is not in proxy mode");
+    ensure!(
+        config.contains("mode: proxy"),
+        "degraded config.yml is not in proxy mode"
+    );
     show("relay starts in proxy mode and forwards events; the deploy goes on without telemetry");
 
-    println!("\nall steps behaved as documented ({} requests served)", server.request_count());
+    println!(
+        "\nall steps behaved as documented ({} requests served)",
+        server.request_count()
+    );
     server.shutdown();
     Ok(0)
 }
@@ -82,7 +126,12 @@ struct Demo<'a> {
 
 impl Demo<'_> {
     /// Run this binary with the dev server's settings in the environment (never argv).
-    fn run(&self, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> anyhow::Result<Output> {
+    fn run(
+        &self,
+        args: &[&str],
+        stdin: Option<&str>,
+        env: &[(&str, &str)],
+    ) -> anyhow::Result<Output> {
         let exe = std::env::current_exe().context("cannot find this program's path")?;
         let mut cmd = Command::new(exe);
         cmd.args(args)
@@ -119,7 +168,8 @@ impl Demo<'_> {
 }
 
 fn terraform_map(out: &Output) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
-    serde_json::from_slice(&out.stdout).context("terraform mode did not print a JSON object of strings")
+    serde_json::from_slice(&out.stdout)
+        .context("terraform mode did not print a JSON object of strings")
 }
 
 fn step(title: &str) {
@@ -140,7 +190,13 @@ fn mode_of(p: &Path) -> anyhow::Result<String> {
     let mode = std::fs::metadata(p)?.permissions().mode();
     let bits: String = (0..9)
         .rev()
-        .map(|i| if mode & (1 << i) == 0 { '-' } else { ['x', 'w', 'r'][i % 3] })
+        .map(|i| {
+            if mode & (1 << i) == 0 {
+                '-'
+            } else {
+                ['x', 'w', 'r'][i % 3]
+            }
+        })
         .collect();
     Ok(format!("-{bits}"))
 }
@@ -166,7 +222,10 @@ struct TempDir(std::path::PathBuf);
 
 impl TempDir {
     fn new() -> anyhow::Result<Self> {
-        let tag: String = crate::keys::random_bytes::<6>().iter().map(|b| format!("{b:02x}")).collect();
+        let tag: String = crate::keys::random_bytes::<6>()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         let p = std::env::temp_dir().join(format!("vault-fetch-relay-demo-{tag}"));
         crate::files::ensure_private_dir(&p)?;
         Ok(TempDir(p))

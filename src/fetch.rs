@@ -157,6 +157,7 @@ fn read_within(
     deadline: Instant,
 ) -> (Result<VaultObject, Missing>, u32) {
     let (tx, rx) = mpsc::channel();
+    let name_for_errors = name.clone();
     let budget = deadline.saturating_duration_since(Instant::now());
     std::thread::spawn(move || {
         let (result, attempts) = client.read_by_name(&name, deadline);
@@ -165,7 +166,7 @@ fn read_within(
     let grace = Duration::from_millis(200);
     match rx.recv_timeout(budget + grace) {
         Ok((Ok(object), attempts)) => (Ok(object), attempts),
-        Ok((Err(e), attempts)) => (Err(missing_from_error(e)), attempts),
+        Ok((Err(e), attempts)) => (Err(missing_from_error(e, &name_for_errors)), attempts),
         Err(_) => (
             Err(Missing {
                 status: Status::Unavailable,
@@ -180,11 +181,11 @@ fn read_within(
     }
 }
 
-fn missing_from_error(e: crate::workos::VaultError) -> Missing {
+fn missing_from_error(e: crate::workos::VaultError, name: &str) -> Missing {
     let (status, reason) = match e.kind {
         VaultErrorKind::NotFound => (
             Status::NotFound,
-            format!("the secret does not exist in WorkOS Vault ({}); create it or set WORKOS_VAULT_SECRET_NAME / secret_name", e.detail),
+            format!("secret {name:?} does not exist in WorkOS Vault ({}); create it or set WORKOS_VAULT_SECRET_NAME / secret_name", e.detail),
         ),
         VaultErrorKind::Unauthorized => (
             Status::Unauthorized,

@@ -30,7 +30,11 @@ fn assert_degrades(query: serde_json::Value, env: &[(&str, &str)], status: &str)
     }
     assert_eq!(m["status"], status);
     assert!(!m["reason"].is_empty());
-    assert!(soft.stderr.contains(&format!("warning: {status}: ")), "{}", soft.stderr);
+    assert!(
+        soft.stderr.contains(&format!("warning: {status}: ")),
+        "{}",
+        soft.stderr
+    );
     assert_no_leak(&soft.stderr, None);
     assert_no_leak(&m["reason"], None);
 
@@ -39,7 +43,11 @@ fn assert_degrades(query: serde_json::Value, env: &[(&str, &str)], status: &str)
     let hard = terraform(&strict, env);
     assert_eq!(hard.code, Some(1), "{hard:?}");
     assert_eq!(hard.stdout, "");
-    assert!(hard.stderr.contains(&format!("error: {status}: ")), "{}", hard.stderr);
+    assert!(
+        hard.stderr.contains(&format!("error: {status}: ")),
+        "{}",
+        hard.stderr
+    );
     assert_no_leak(&hard.stderr, None);
     (soft, hard)
 }
@@ -66,7 +74,10 @@ fn found_returns_every_key_as_strings_and_sends_the_right_request() {
     let r = &reqs[0];
     assert_eq!(r.method, "GET");
     assert_eq!(r.path, "/vault/v1/kv/name/runlayer-sentry-credentials");
-    assert_eq!(r.header("authorization"), Some(format!("Bearer {CANARY_KEY}").as_str()));
+    assert_eq!(
+        r.header("authorization"),
+        Some(format!("Bearer {CANARY_KEY}").as_str())
+    );
     assert_eq!(
         r.header("user-agent"),
         Some(concat!("vault-fetch-relay/", env!("CARGO_PKG_VERSION")))
@@ -80,13 +91,20 @@ fn environment_variables_are_the_fallback() {
     let base = s.base_url();
     let run = terraform(
         &json!({}),
-        &[("WORKOS_API_KEY", CANARY_KEY), ("WORKOS_API_BASE", &base), ("WORKOS_VAULT_SECRET_NAME", "from-env")],
+        &[
+            ("WORKOS_API_KEY", CANARY_KEY),
+            ("WORKOS_API_BASE", &base),
+            ("WORKOS_VAULT_SECRET_NAME", "from-env"),
+        ],
     );
     assert_eq!(run.terraform_map()["relay_id"], c.relay_id);
     // The query wins over the environment.
     let run = terraform(
         &json!({"secret_name": "from-env", "api_base": base}),
-        &[("WORKOS_API_KEY", CANARY_KEY), ("WORKOS_VAULT_SECRET_NAME", "other")],
+        &[
+            ("WORKOS_API_KEY", CANARY_KEY),
+            ("WORKOS_VAULT_SECRET_NAME", "other"),
+        ],
     );
     assert_eq!(run.terraform_map()["status"], "found");
 }
@@ -178,7 +196,11 @@ fn a_429_with_retry_after_waits_then_succeeds() {
     let run = terraform(&q(&s, json!({})), &[]);
     assert_eq!(run.terraform_map()["status"], "found");
     assert_eq!(s.request_count(), 2);
-    assert!(run.elapsed >= Duration::from_secs(1), "Retry-After was not honoured: {:?}", run.elapsed);
+    assert!(
+        run.elapsed >= Duration::from_secs(1),
+        "Retry-After was not honoured: {:?}",
+        run.elapsed
+    );
 }
 
 #[test]
@@ -189,7 +211,11 @@ fn a_503_storm_is_unavailable_after_four_attempts() {
     let run = terraform(&q(&s, json!({})), &[]);
     let m = run.terraform_map();
     assert_eq!(m["status"], "unavailable");
-    assert!(m["reason"].contains("gave up after 4 attempts"), "{}", m["reason"]);
+    assert!(
+        m["reason"].contains("gave up after 4 attempts"),
+        "{}",
+        m["reason"]
+    );
     assert_eq!(s.request_count(), 4);
 }
 
@@ -199,8 +225,15 @@ fn a_hanging_server_cannot_outlast_the_deadline() {
     seed(&s, NAME);
     s.push_faults((0..8).map(|_| Fault::Hang));
     for strict in ["false", "true"] {
-        let run = terraform(&q(&s, json!({"timeout_seconds": "2", "strict": strict})), &[]);
-        assert!(run.elapsed < Duration::from_millis(3000), "took {:?}", run.elapsed);
+        let run = terraform(
+            &q(&s, json!({"timeout_seconds": "2", "strict": strict})),
+            &[],
+        );
+        assert!(
+            run.elapsed < Duration::from_millis(3000),
+            "took {:?}",
+            run.elapsed
+        );
         if strict == "true" {
             assert_eq!(run.code, Some(1));
             assert!(run.stderr.contains("unavailable"), "{}", run.stderr);
@@ -221,7 +254,11 @@ fn redirects_are_not_followed() {
     let run = terraform(&q(&s, json!({})), &[]);
     let m = run.terraform_map();
     assert_eq!(m["status"], "unavailable");
-    assert!(m["reason"].contains("evil.example") && m["reason"].contains("not followed"), "{}", m["reason"]);
+    assert!(
+        m["reason"].contains("evil.example") && m["reason"].contains("not followed"),
+        "{}",
+        m["reason"]
+    );
     assert_eq!(s.request_count(), 1);
 }
 
@@ -235,17 +272,29 @@ fn a_custom_ca_from_ssl_cert_file_is_trusted() {
     let run = terraform(&q(&s, json!({})), &[]);
     let m = run.terraform_map();
     assert_eq!(m["status"], "unavailable");
-    assert!(m["reason"].contains("TLS") && m["reason"].contains("SSL_CERT_FILE"), "{}", m["reason"]);
-    assert!(run.elapsed < Duration::from_secs(2), "TLS errors are not retried: {:?}", run.elapsed);
+    assert!(
+        m["reason"].contains("TLS") && m["reason"].contains("SSL_CERT_FILE"),
+        "{}",
+        m["reason"]
+    );
+    assert!(
+        run.elapsed < Duration::from_secs(2),
+        "TLS errors are not retried: {:?}",
+        run.elapsed
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let ca = write_temp(dir.path(), "ca.pem", &pki.ca_pem);
-    let run = terraform(&q(&s, json!({})), &[("SSL_CERT_FILE", ca.to_str().unwrap())]);
+    let run = terraform(
+        &q(&s, json!({})),
+        &[("SSL_CERT_FILE", ca.to_str().unwrap())],
+    );
     assert_eq!(run.terraform_map()["relay_id"], c.relay_id);
     let run = run_with(
         {
             let mut c = cmd(&["--ca-file", ca.to_str().unwrap()]);
-            c.env("WORKOS_API_KEY", CANARY_KEY).env("WORKOS_API_BASE", s.base_url());
+            c.env("WORKOS_API_KEY", CANARY_KEY)
+                .env("WORKOS_API_BASE", s.base_url());
             c
         },
         "{}",
@@ -260,7 +309,11 @@ fn a_proxy_setting_does_not_capture_loopback() {
     seed(&s, NAME);
     let run = terraform(
         &q(&s, json!({})),
-        &[("HTTPS_PROXY", "http://127.0.0.1:9"), ("HTTP_PROXY", "http://127.0.0.1:9"), ("ALL_PROXY", "http://127.0.0.1:9")],
+        &[
+            ("HTTPS_PROXY", "http://127.0.0.1:9"),
+            ("HTTP_PROXY", "http://127.0.0.1:9"),
+            ("ALL_PROXY", "http://127.0.0.1:9"),
+        ],
     );
     assert_eq!(run.terraform_map()["status"], "found");
 }
@@ -295,5 +348,8 @@ fn help_and_version_work() {
     assert!(run.stdout.contains("data \"external\""), "{}", run.stdout);
     assert!(run.stdout.contains("check exit codes"));
     let run = run_with(cmd(&["--version"]), "", Duration::from_secs(10));
-    assert_eq!(run.stdout.trim(), concat!("vault-fetch-relay ", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        run.stdout.trim(),
+        concat!("vault-fetch-relay ", env!("CARGO_PKG_VERSION"))
+    );
 }

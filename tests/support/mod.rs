@@ -30,11 +30,22 @@ pub struct Run {
 impl Run {
     /// stdout parsed exactly as Terraform does: one JSON object of string values.
     pub fn terraform_map(&self) -> BTreeMap<String, String> {
-        let v: serde_json::Value = serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {:?}\nstderr: {}", self.stdout, self.stderr));
+        let v: serde_json::Value = serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}): {:?}\nstderr: {}",
+                self.stdout, self.stderr
+            )
+        });
         let obj = v.as_object().expect("stdout must be a JSON object");
         obj.iter()
-            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_else(|| panic!("{k} is not a string")).to_string()))
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    v.as_str()
+                        .unwrap_or_else(|| panic!("{k} is not a string"))
+                        .to_string(),
+                )
+            })
             .collect()
     }
 }
@@ -43,7 +54,9 @@ impl Run {
 /// WORKOS_*, SSL_CERT_FILE or proxies leaks in).
 pub fn cmd(args: &[&str]) -> Command {
     let mut c = Command::new(bin());
-    c.args(args).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
+    c.args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
     c
 }
 
@@ -118,9 +131,15 @@ pub fn seed(server: &DevServer, name: &str) -> RelayCredentials {
 /// Assert no secret appears in text that is not meant to hold one.
 pub fn assert_no_leak(text: &str, creds: Option<&RelayCredentials>) {
     assert!(!text.contains(CANARY_KEY), "API key leaked: {text}");
-    assert!(!text.contains(&CANARY_KEY[8..]), "API key fragment leaked: {text}");
+    assert!(
+        !text.contains(&CANARY_KEY[8..]),
+        "API key fragment leaked: {text}"
+    );
     if let Some(c) = creds {
-        assert!(!text.contains(c.secret_key.expose()), "secret key leaked: {text}");
+        assert!(
+            !text.contains(c.secret_key.expose()),
+            "secret key leaked: {text}"
+        );
     }
 }
 
@@ -134,12 +153,16 @@ pub fn pki(expired: bool, hostnames: &[&str]) -> TestPki {
     use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, SanType};
     let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.distinguished_name.push(DnType::CommonName, "vault-fetch-relay test CA");
+    ca.distinguished_name
+        .push(DnType::CommonName, "vault-fetch-relay test CA");
     let ca_key = KeyPair::generate().unwrap();
     let ca_cert = ca.self_signed(&ca_key).unwrap();
-    let mut leaf = CertificateParams::new(hostnames.iter().map(|h| h.to_string()).collect::<Vec<_>>()).unwrap();
+    let mut leaf =
+        CertificateParams::new(hostnames.iter().map(|h| h.to_string()).collect::<Vec<_>>())
+            .unwrap();
     if hostnames.contains(&"localhost") {
-        leaf.subject_alt_names.push(SanType::IpAddress("127.0.0.1".parse().unwrap()));
+        leaf.subject_alt_names
+            .push(SanType::IpAddress("127.0.0.1".parse().unwrap()));
     }
     if expired {
         leaf.not_before = rcgen::date_time_ymd(2020, 1, 1);
@@ -149,7 +172,10 @@ pub fn pki(expired: bool, hostnames: &[&str]) -> TestPki {
     let leaf_cert = leaf.signed_by(&leaf_key, &ca_cert, &ca_key).unwrap();
     TestPki {
         ca_pem: ca_cert.pem(),
-        identity: TlsIdentity { cert_chain_pem: leaf_cert.pem(), key_pem: leaf_key.serialize_pem() },
+        identity: TlsIdentity {
+            cert_chain_pem: leaf_cert.pem(),
+            key_pem: leaf_key.serialize_pem(),
+        },
     }
 }
 
@@ -183,7 +209,11 @@ pub fn helm() -> Option<PathBuf> {
     let h = std::env::var_os("VFR_HELM")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/bin/helm"));
-    let ok = Command::new(&h).arg("version").output().map(|o| o.status.success()).unwrap_or(false);
+    let ok = Command::new(&h)
+        .arg("version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
     tool_or_skip(ok, h, "helm")
 }
 
@@ -194,6 +224,9 @@ fn tool_or_skip(ok: bool, path: PathBuf, what: &str) -> Option<PathBuf> {
     if std::env::var("VFR_REQUIRE_TOOLS").as_deref() == Ok("1") {
         panic!("{what} is missing at {}; run the README test command (bash scripts/test) to install it", path.display());
     }
-    eprintln!("skipped: {what} is not available at {} (run bash scripts/test to install it)", path.display());
+    eprintln!(
+        "skipped: {what} is not available at {} (run bash scripts/test to install it)",
+        path.display()
+    );
     None
 }
