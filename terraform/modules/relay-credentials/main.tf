@@ -27,6 +27,6 @@ locals {
 check "relay_credentials_found" {
   assert {
     condition     = local.status == "found"
-    error_message = "Sentry Relay credentials were not loaded from WorkOS Vault secret \"${var.secret_name}\": status ${local.status}: ${local.reason}. Relay will run in proxy mode without credentials."
+    error_message = "Sentry Relay credentials were not loaded from WorkOS Vault secret \"${var.secret_name}\": status ${local.status}: ${local.reason}. Relay gets no credentials: run it in proxy mode."
   }
 }
