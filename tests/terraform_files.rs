@@ -10,18 +10,14 @@
 //!
 //! A missing `terraform` binary skips everything, unless `VFR_REQUIRE_TOOLS=1`.
 
+mod tools;
+
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::process::Command;
 
-const CHILD_TIMEOUT: Duration = Duration::from_secs(120);
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use tools::{repo, run, tool_available, Output, TempDir};
 
 fn plugin_dir() -> PathBuf {
     std::env::var_os("TF_PLUGIN_DIR")
@@ -29,97 +25,23 @@ fn plugin_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("/opt/tf-plugins"))
 }
 
-/// A directory under the system temp dir, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
-        let dir = std::env::temp_dir().join(format!(
-            "vfr-{tag}-{}-{nanos}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        fs::create_dir_all(&dir).expect("create temp dir");
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
-struct Output {
-    success: bool,
-    text: String,
-}
-
-/// Runs terraform with its output in files (no pipe deadlocks) and kills it after CHILD_TIMEOUT.
+/// Runs terraform in `dir` with an empty CLI config and no prompts, bounded by tools::CHILD_TIMEOUT.
 fn terraform(args: &[&str], dir: &Path, scratch: &Path) -> Output {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let n = N.fetch_add(1, Ordering::SeqCst);
-    let out_path = scratch.join(format!("tf-{n}.out"));
-    let err_path = scratch.join(format!("tf-{n}.err"));
     let cli_config = scratch.join("empty.tfrc");
     fs::write(&cli_config, "").expect("write empty CLI config");
-    let started = Instant::now();
-    let mut child = Command::new("terraform")
-        .args(args)
+    let mut cmd = Command::new("terraform");
+    cmd.args(args)
         .current_dir(dir)
         .env("TF_CLI_CONFIG_FILE", &cli_config)
         .env("TF_IN_AUTOMATION", "1")
         .env("TF_INPUT", "0")
         .env("CHECKPOINT_DISABLE", "1")
-        .env_remove("TF_LOG")
-        .stdin(Stdio::null())
-        .stdout(fs::File::create(&out_path).expect("stdout file"))
-        .stderr(fs::File::create(&err_path).expect("stderr file"))
-        .spawn()
-        .expect("spawn terraform");
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for terraform") {
-            break Some(status);
-        }
-        if started.elapsed() > CHILD_TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let mut text = fs::read_to_string(&out_path).unwrap_or_default();
-    text.push_str(&fs::read_to_string(&err_path).unwrap_or_default());
-    if status.is_none() {
-        text.push_str(&format!("\n(killed after {}s)", CHILD_TIMEOUT.as_secs()));
-    }
-    Output {
-        success: status.is_some_and(|s| s.success()),
-        text,
-    }
+        .env_remove("TF_LOG");
+    run(cmd, scratch)
 }
 
-/// False (and a "skipped" line) when terraform cannot be run; panics instead if VFR_REQUIRE_TOOLS=1.
 fn terraform_available() -> bool {
-    let found = Command::new("terraform")
-        .arg("version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !found {
-        assert!(
-            std::env::var("VFR_REQUIRE_TOOLS").as_deref() != Ok("1"),
-            "terraform is not installed and VFR_REQUIRE_TOOLS=1"
-        );
-        println!("skipped: terraform is not installed");
-    }
-    found
+    tool_available(Path::new("terraform"), "terraform")
 }
 
 fn tf_files(dir: &Path) -> Vec<PathBuf> {
