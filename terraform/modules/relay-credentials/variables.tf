@@ -1,0 +1,46 @@
+variable "workos_api_key" {
+  description = "WorkOS API key (the backend's AUTH_API_KEY). When null, the program reads WORKOS_API_KEY from Terraform's environment."
+  type        = string
+  sensitive   = true
+  default     = null
+}
+
+variable "secret_name" {
+  description = "Name of the WorkOS Vault object that holds the relay credentials."
+  type        = string
+  default     = "runlayer-sentry-credentials"
+  nullable    = false
+}
+
+variable "api_base" {
+  description = "WorkOS API base URL (point it at `vault-fetch-relay dev-server` for local tests)."
+  type        = string
+  default     = "https://api.workos.com"
+  nullable    = false
+}
+
+variable "strict" {
+  description = "When true, any status other than `found` fails the plan (the program exits 1) instead of returning empty credentials."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "timeout_seconds" {
+  description = "Upper bound for the whole fetch, retries included. The external provider has no timeout of its own."
+  type        = number
+  default     = 30
+  nullable    = false
+
+  validation {
+    condition     = var.timeout_seconds > 0
+    error_message = "timeout_seconds must be greater than 0."
+  }
+}
+
+variable "program" {
+  description = "Path or name (looked up in PATH) of the vault-fetch-relay binary."
+  type        = string
+  default     = "vault-fetch-relay"
+  nullable    = false
+}

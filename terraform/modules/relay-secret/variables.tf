@@ -1,0 +1,45 @@
+variable "name" {
+  description = "Name of the Secrets Manager secret."
+  type        = string
+  default     = "sentry-relay-credentials"
+}
+
+variable "credentials" {
+  description = "Relay credentials, written with the write-only secret_string_wo so they stay out of this module's state."
+  type = object({
+    id         = string
+    public_key = string
+    secret_key = string
+  })
+  sensitive = true
+  ephemeral = true
+}
+
+variable "secret_version" {
+  description = "Non-secret integer that must increase whenever the credentials change (secret_string_wo_version): Terraform cannot diff a write-only value."
+  type        = number
+  nullable    = false
+
+  validation {
+    condition     = var.secret_version >= 1 && floor(var.secret_version) == var.secret_version
+    error_message = "secret_version must be a positive integer."
+  }
+}
+
+variable "kms_key_id" {
+  description = "KMS key ARN for the secret (an ARN, since it also goes into the read policy). Null: the AWS managed key aws/secretsmanager."
+  type        = string
+  default     = null
+}
+
+variable "recovery_window_in_days" {
+  description = "Days before a deleted secret is gone for good (0 deletes at once)."
+  type        = number
+  default     = 7
+}
+
+variable "tags" {
+  description = "Tags for the secret."
+  type        = map(string)
+  default     = {}
+}

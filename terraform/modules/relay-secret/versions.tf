@@ -1,0 +1,11 @@
+terraform {
+  # Write-only arguments need Terraform >= 1.11 and hashicorp/aws >= 5.88.
+  required_version = ">= 1.11"
+
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = ">= 5.88, < 6.0"
+    }
+  }
+}

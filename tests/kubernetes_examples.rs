@@ -1,0 +1,268 @@
+//! The Helm example chart (rendered with `helm lint` / `helm template` when helm is available) and the plain
+//! Kubernetes manifest (static checks). helm is looked up as $HELM, then <repo>/.tools/bin/helm (what
+//! scripts/install-helm.sh installs), then `helm` in PATH; without it the chart tests print "skipped" unless
+//! VFR_REQUIRE_TOOLS=1.
+
+mod tools;
+
+use std::fs;
+use std::path::PathBuf;
+use std::process::Command;
+
+use tools::{repo, run, tool_available, TempDir};
+
+const CHART: &str = "examples/helm/relay";
+const CREDENTIALS_VALUES: &str = "examples/helm/relay/ci/credentials-values.yaml";
+
+fn helm() -> Option<PathBuf> {
+    let local = repo().join(".tools/bin/helm");
+    let helm = std::env::var_os("HELM")
+        .map(PathBuf::from)
+        .unwrap_or(if local.is_file() {
+            local
+        } else {
+            PathBuf::from("helm")
+        });
+    tool_available(&helm, "helm").then_some(helm)
+}
+
+/// `helm <args...>` in the repository; Ok(stdout) on success, Err(all output) on failure.
+fn helm_run(helm: &PathBuf, args: &[&str]) -> Result<String, String> {
+    let scratch = TempDir::new("helm");
+    let mut cmd = Command::new(helm);
+    cmd.args(args)
+        .current_dir(repo())
+        // Keep helm's cache/config out of the user's home.
+        .env("HELM_CACHE_HOME", scratch.0.join("cache"))
+        .env("HELM_CONFIG_HOME", scratch.0.join("config"))
+        .env("HELM_DATA_HOME", scratch.0.join("data"));
+    let out = run(cmd, &scratch.0);
+    println!("ran: helm {}", args.join(" "));
+    if out.success {
+        Ok(out.stdout)
+    } else {
+        Err(out.text)
+    }
+}
+
+fn template(helm: &PathBuf, extra: &[&str]) -> String {
+    let mut args = vec!["template", "relay", CHART];
+    args.extend_from_slice(extra);
+    helm_run(helm, &args).unwrap_or_else(|e| panic!("helm template {extra:?} failed:\n{e}"))
+}
+
+/// The YAML document holding `kind: KIND` and `name: NAME` (documents split on `---`).
+fn document<'a>(rendered: &'a str, kind: &str, name: &str) -> Option<&'a str> {
+    rendered.split("\n---").find(|d| {
+        d.lines().any(|l| l == format!("kind: {kind}"))
+            && d.lines().any(|l| l == format!("  name: {name}"))
+    })
+}
+
+fn base64(data: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in data.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | (*b as u32) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// `key: "value"` from the test values file.
+fn value_of(key: &str) -> String {
+    let text = fs::read_to_string(repo().join(CREDENTIALS_VALUES)).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with(&format!("{key}:")))
+        .unwrap_or_else(|| panic!("{key} not in {CREDENTIALS_VALUES}"));
+    line.split_once(':')
+        .unwrap()
+        .1
+        .trim()
+        .trim_matches('"')
+        .to_string()
+}
+
+#[test]
+fn base64_matches_known_vectors() {
+    assert_eq!(base64(b""), "");
+    assert_eq!(base64(b"f"), "Zg==");
+    assert_eq!(base64(b"fo"), "Zm8=");
+    assert_eq!(base64(b"foo"), "Zm9v");
+    assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+}
+
+#[test]
+fn chart_lints_with_default_credentials_and_vault_values() {
+    let Some(helm) = helm() else { return };
+    for extra in [
+        vec![],
+        vec!["-f", CREDENTIALS_VALUES],
+        vec!["--set", "relay.vault.enabled=true"],
+    ] {
+        let mut args = vec!["lint", "--strict", CHART];
+        args.extend_from_slice(&extra);
+        if let Err(e) = helm_run(&helm, &args) {
+            panic!("helm lint {extra:?} failed:\n{e}");
+        }
+    }
+}
+
+#[test]
+fn chart_defaults_render_proxy_relay_without_credentials() {
+    let Some(helm) = helm() else { return };
+    let out = template(&helm, &[]);
+    assert!(
+        document(&out, "Secret", "sentry-relay-secret").is_none(),
+        "{out}"
+    );
+    assert!(
+        document(&out, "Secret", "sentry-backend-dsn").is_none(),
+        "{out}"
+    );
+    let deployment = document(&out, "Deployment", "sentry-relay").expect("relay Deployment");
+    assert!(
+        deployment.contains("- name: RELAY_MODE\n              value: \"proxy\""),
+        "{deployment}"
+    );
+    for var in [
+        "RELAY_ID",
+        "RELAY_PUBLIC_KEY",
+        "RELAY_SECRET_KEY",
+        "initContainers",
+    ] {
+        assert!(
+            !deployment.contains(var),
+            "{var} in default render:\n{deployment}"
+        );
+    }
+}
+
+#[test]
+fn chart_with_credentials_renders_secrets_and_managed_relay() {
+    let Some(helm) = helm() else { return };
+    let out = template(&helm, &["-f", CREDENTIALS_VALUES]);
+
+    let secret = document(&out, "Secret", "sentry-relay-secret").expect("sentry-relay-secret");
+    for (data_key, value_key) in [
+        ("id", "id"),
+        ("public_key", "publicKey"),
+        ("secret_key", "secretKey"),
+    ] {
+        let line = format!("  {data_key}: {}", base64(value_of(value_key).as_bytes()));
+        assert!(
+            secret.lines().any(|l| l == line),
+            "missing `{line}` in:\n{secret}"
+        );
+    }
+    let backend = document(&out, "Secret", "sentry-backend-dsn").expect("backend Secret");
+    let dsn = format!(
+        "  SENTRY_DSN: {}",
+        base64(value_of("SENTRY_DSN").as_bytes())
+    );
+    assert!(backend.lines().any(|l| l == dsn), "{backend}");
+
+    let deployment = document(&out, "Deployment", "sentry-relay").expect("relay Deployment");
+    assert!(deployment.contains("- name: RELAY_MODE\n              value: \"managed\""));
+    for (var, key) in [
+        ("RELAY_ID", "id"),
+        ("RELAY_PUBLIC_KEY", "public_key"),
+        ("RELAY_SECRET_KEY", "secret_key"),
+    ] {
+        let env = format!(
+            "- name: {var}\n              valueFrom:\n                secretKeyRef:\n                  name: sentry-relay-secret\n                  key: {key}"
+        );
+        assert!(
+            deployment.contains(&env),
+            "missing {var} from the Secret:\n{deployment}"
+        );
+    }
+    // The secret key is only in the Secret, never inline in the Deployment.
+    assert!(!deployment.contains(&value_of("secretKey")));
+}
+
+#[test]
+fn chart_with_vault_uses_init_container_and_lets_the_file_decide_the_mode() {
+    let Some(helm) = helm() else { return };
+    let out = template(&helm, &["--set", "relay.vault.enabled=true"]);
+    let deployment = document(&out, "Deployment", "sentry-relay").expect("relay Deployment");
+    for needle in [
+        "initContainers:",
+        "args: [\"init\"]",
+        "- name: WORKOS_API_KEY\n              valueFrom:\n                secretKeyRef:\n                  name: backend-secret\n                  key: AUTH_API_KEY",
+        "- name: CREDENTIALS_DIR\n              value: /.relay",
+        "args: [\"run\", \"--config\", \"/.relay\"]",
+        "mountPath: /.relay\n              readOnly: true",
+        "emptyDir:\n            medium: Memory\n            sizeLimit: 1Mi",
+        "readOnlyRootFilesystem: true",
+    ] {
+        assert!(deployment.contains(needle), "missing {needle:?} in:\n{deployment}");
+    }
+    assert!(!deployment.contains("RELAY_MODE"), "{deployment}");
+
+    let strict = template(
+        &helm,
+        &["--set", "relay.vault.enabled=true,relay.vault.strict=true"],
+    );
+    assert!(
+        strict.contains("args: [\"init\", \"--strict\"]"),
+        "{strict}"
+    );
+}
+
+#[test]
+fn chart_refuses_settings_relay_cannot_start_with() {
+    let Some(helm) = helm() else { return };
+    for (set, message) in [
+        ("relay.config.mode=managed", "relay.credentials are not set"),
+        (
+            "relay.credentials.id=only-the-id",
+            "needs all of id, publicKey and secretKey",
+        ),
+        ("relay.config.mode=static", "must be managed or proxy"),
+    ] {
+        let err = helm_run(&helm, &["template", "relay", CHART, "--set", set])
+            .expect_err(&format!("--set {set} should fail"));
+        assert!(err.contains(message), "--set {set}: {err}");
+    }
+}
+
+#[test]
+fn kubernetes_manifest_runs_init_then_relay_from_the_files() {
+    let text =
+        fs::read_to_string(repo().join("examples/kubernetes/relay-init-container.yaml")).unwrap();
+    let yaml: String = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n");
+    for needle in [
+        "args: [\"init\"]",
+        "name: backend-secret\n                  key: AUTH_API_KEY",
+        "- name: CREDENTIALS_DIR\n              value: /.relay",
+        "runAsNonRoot: true",
+        "readOnlyRootFilesystem: true",
+        "allowPrivilegeEscalation: false",
+        "drop: [\"ALL\"]",
+        "args: [\"run\", \"--config\", \"/.relay\"]",
+        "mountPath: /.relay\n              readOnly: true",
+        "emptyDir:\n            medium: Memory\n            sizeLimit: 1Mi",
+    ] {
+        assert!(yaml.contains(needle), "missing {needle:?}");
+    }
+    assert!(
+        !yaml.contains("RELAY_MODE"),
+        "RELAY_MODE must be left to config.yml"
+    );
+    assert!(text.contains("# No RELAY_MODE here, on purpose."));
+}
