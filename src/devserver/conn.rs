@@ -98,6 +98,15 @@ fn handle(shared: &Shared, tcp: TcpStream) {
         }
     };
     let seq = shared.record(&req);
+    // curl and some other clients wait for this interim answer before sending a body.
+    let expects_continue = req
+        .header("expect")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("100-continue"));
+    if expects_continue && http::body_length(&req).is_ok_and(|n| n > rest.len()) {
+        let _ = stream
+            .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+            .and_then(|_| stream.flush());
+    }
     if let Err(e) = http::read_body(&mut stream, &mut req, rest) {
         let mut status = None;
         if let ReadError::Reject {

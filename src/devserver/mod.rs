@@ -37,6 +37,10 @@ pub const DEFAULT_SECRET_NAME: &str = "runlayer-sentry-credentials";
 /// foreground dev server does not grow without bound.
 const MAX_RECORDS: usize = 10_000;
 
+/// Open connections beyond this are closed at once: one thread per connection must
+/// not let a runaway client exhaust threads.
+const MAX_CONNECTIONS: usize = 512;
+
 /// How the server listens and whom it lets in.
 #[derive(Clone, Debug)]
 pub struct DevServerConfig {
@@ -183,8 +187,8 @@ impl Shared {
         // Path only (no query, headers or body): nothing here is secret.
         let status = status.map_or_else(|| "-".to_string(), |s| s.to_string());
         eprintln!(
-            "dev-server: {method} {path} {status} {}ms",
-            started.elapsed().as_millis()
+            "dev-server: {method} {path} {status} {:.1}ms",
+            started.elapsed().as_secs_f64() * 1000.0
         );
     }
 
@@ -373,13 +377,20 @@ fn spawn_connection(shared: &Arc<Shared>, tcp: TcpStream) {
     }
     let id = shared.next_id.fetch_add(1, Ordering::SeqCst);
     // Registered before the thread starts, so shutdown always sees it.
-    match tcp.try_clone() {
-        Ok(clone) => {
-            lock(&shared.conns).insert(id, clone);
-        }
-        Err(e) => {
-            log::debug!("dev server: could not clone a connection: {e}");
+    {
+        let mut conns = lock(&shared.conns);
+        if conns.len() >= MAX_CONNECTIONS {
+            log::warn!("dev server: {MAX_CONNECTIONS} connections open; refusing another");
             return;
+        }
+        match tcp.try_clone() {
+            Ok(clone) => {
+                conns.insert(id, clone);
+            }
+            Err(e) => {
+                log::debug!("dev server: could not clone a connection: {e}");
+                return;
+            }
         }
     }
     let worker_shared = shared.clone();
@@ -490,6 +501,14 @@ mod tests {
         assert_eq!(v["id"], id.as_str());
         let secret = crate::secret::Secret::new(v["secret_key"].as_str().unwrap());
         keys::check_pair(v["public_key"].as_str().unwrap(), &secret).unwrap();
+    }
+
+    #[test]
+    fn the_handle_can_be_shared_across_threads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<DevServer>();
+        assert_send_sync::<Fault>();
+        assert_send_sync::<RequestRecord>();
     }
 
     #[test]
