@@ -12,7 +12,9 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use vault_fetch_relay::devserver::{generate_api_key, DevServer, DevServerConfig};
+use vault_fetch_relay::devserver::{
+    generate_api_key, DevServer, DevServerConfig, TlsIdentity, DEFAULT_SECRET_NAME,
+};
 
 const SCRIPT: &str = "tests/sdk/workos_vault_roundtrip.py";
 const SETUP: &str = "python3 -m venv .venv && .venv/bin/pip install workos";
@@ -98,10 +100,12 @@ fn kill(child: &mut Child) {
     let _ = child.wait();
 }
 
-fn run_script(py: &Path, server: &DevServer) -> Value {
+fn run_script(py: &Path, server: &DevServer, extra: &[&str], envs: &[(&str, &Path)]) -> Value {
     let mut cmd = Command::new(py);
     cmd.arg(repo().join(SCRIPT))
         .arg(server.base_url())
+        .args(extra)
+        .envs(envs.iter().copied())
         // The key goes through the environment, never argv (visible in `ps`).
         .env("WORKOS_DEV_TEST_API_KEY", server.api_key())
         .env_remove("WORKOS_API_KEY")
@@ -124,7 +128,7 @@ fn official_python_sdk_round_trip() {
         return;
     };
     let server = DevServer::start(DevServerConfig::loopback(generate_api_key())).unwrap();
-    let out = run_script(&py, &server);
+    let out = run_script(&py, &server, &[], &[]);
     eprintln!("SDK summary: {out}");
 
     assert!(out["created_id"].as_str().is_some_and(|s| s.len() == 36));
@@ -176,4 +180,45 @@ fn official_python_sdk_round_trip() {
     assert!(log
         .iter()
         .any(|r| r.method == "DELETE" && r.status == Some(200)));
+}
+
+#[test]
+fn official_python_sdk_reads_over_tls() {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
+    let Some(py) = python_or_skip() else {
+        return;
+    };
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "devserver SDK test CA");
+    let ca_key = KeyPair::generate().unwrap();
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf = CertificateParams::new(vec!["localhost".to_string()])
+        .unwrap()
+        .signed_by(&leaf_key, &ca, &ca_key)
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, ca.pem()).unwrap();
+
+    let mut config = DevServerConfig::loopback(generate_api_key());
+    config.tls = Some(TlsIdentity {
+        cert_chain_pem: leaf.pem(),
+        key_pem: leaf_key.serialize_pem(),
+    });
+    let server = DevServer::start(config).unwrap();
+    server.create(DEFAULT_SECRET_NAME, "over-tls").unwrap();
+
+    // httpx (under the SDK) trusts exactly SSL_CERT_FILE when it is set.
+    let out = run_script(
+        &py,
+        &server,
+        &["read", DEFAULT_SECRET_NAME],
+        &[("SSL_CERT_FILE", ca_file.as_path())],
+    );
+    assert_eq!(out["value"], "over-tls");
+    assert_eq!(server.requests()[0].status, Some(200));
 }

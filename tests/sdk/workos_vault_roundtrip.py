@@ -1,6 +1,8 @@
 """Drive the dev server with the official WorkOS Python SDK (`pip install workos`).
 
-Usage: workos_vault_roundtrip.py BASE_URL   (API key in env WORKOS_DEV_TEST_API_KEY)
+Usage: workos_vault_roundtrip.py BASE_URL             full round trip
+       workos_vault_roundtrip.py BASE_URL read NAME   read one object (e.g. over TLS)
+The API key comes from env WORKOS_DEV_TEST_API_KEY (never argv: argv shows in `ps`).
 
 Prints one JSON object summarising each step; the Rust test asserts on it. Values are
 test fixtures, not secrets, so echoing comparisons (not values) is enough.
@@ -22,6 +24,13 @@ def main() -> int:
     api_key = os.environ["WORKOS_DEV_TEST_API_KEY"]
     client = WorkOSClient(api_key=api_key, base_url=base_url, max_retries=0, request_timeout=10)
     out = {"sdk_version": version("workos")}
+
+    if sys.argv[2:3] == ["read"]:
+        got = client.vault.get_name(sys.argv[3])
+        out["name"] = got.name
+        out["value"] = got.value
+        print(json.dumps(out))
+        return 0
 
     created = client.vault.create_kv(name=NAME, value=VALUE, key_context={"organization_id": "org_test"})
     out["created_id"] = created.id
