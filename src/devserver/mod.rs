@@ -106,7 +106,9 @@ impl ObjectSummary {
 }
 
 /// One request as the server received it (also ones answered by a fault).
-#[derive(Clone, Debug)]
+/// `Debug` masks the `Authorization` value, so a failing assertion that prints the
+/// log does not print the API key.
+#[derive(Clone)]
 pub struct RequestRecord {
     pub method: String,
     /// Raw request target, query included.
@@ -122,6 +124,30 @@ pub struct RequestRecord {
 impl RequestRecord {
     pub fn header(&self, name: &str) -> Option<&str> {
         http::find_header(&self.headers, name)
+    }
+}
+
+impl std::fmt::Debug for RequestRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<(&str, String)> = self
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                let shown = if k == "authorization" {
+                    crate::secret::mask(v, 11) // "Bearer sk_t****"
+                } else {
+                    v.clone()
+                };
+                (k.as_str(), shown)
+            })
+            .collect();
+        f.debug_struct("RequestRecord")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("headers", &headers)
+            .field("status", &self.status)
+            .field("peer_host_header", &self.peer_host_header)
+            .finish()
     }
 }
 
@@ -509,6 +535,30 @@ mod tests {
         assert_send_sync::<DevServer>();
         assert_send_sync::<Fault>();
         assert_send_sync::<RequestRecord>();
+    }
+
+    #[test]
+    fn request_record_debug_masks_the_api_key() {
+        let rec = RequestRecord {
+            method: "GET".into(),
+            path: "/".into(),
+            headers: vec![
+                ("authorization".into(), "Bearer sk_test_canary123".into()),
+                ("user-agent".into(), "ua".into()),
+            ],
+            status: Some(200),
+            peer_host_header: None,
+        };
+        let shown = format!("{rec:?}");
+        assert!(!shown.contains("canary"), "{shown}");
+        assert!(
+            shown.contains("Bearer sk_t****") && shown.contains("\"ua\""),
+            "{shown}"
+        );
+        assert_eq!(
+            rec.header("Authorization"),
+            Some("Bearer sk_test_canary123")
+        );
     }
 
     #[test]
