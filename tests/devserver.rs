@@ -536,3 +536,24 @@ fn expect_100_continue_gets_an_interim_response() {
     let (raw, _) = read_all(&mut c);
     assert_eq!(parse_reply(&raw).status, 201);
 }
+
+#[test]
+fn many_concurrent_clients_are_all_answered() {
+    let s = Arc::new(server());
+    s.create("shared", "v").unwrap();
+    let threads: Vec<_> = (0..32)
+        .map(|_| {
+            let s = s.clone();
+            std::thread::spawn(move || {
+                (0..10)
+                    .map(|_| get(&s, "/vault/v1/kv/name/shared").status)
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    for t in threads {
+        assert!(t.join().unwrap().iter().all(|s| *s == 200));
+    }
+    assert_eq!(s.request_count(), 320);
+    assert!(s.requests().iter().all(|r| r.status == Some(200)));
+}
