@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 
 pub use faults::Fault;
-pub use run::{run, RunOptions};
+pub use run::{run, RunOptions, API_KEY_ENV};
 
 use crate::keys;
 use faults::FaultQueue;
