@@ -518,3 +518,42 @@ fn bad_tls_material_is_rejected_at_start() {
     let err = DevServer::start(cfg).err().expect("start must fail");
     assert!(!format!("{err:#}").contains("secret-ish"));
 }
+
+#[test]
+fn expect_100_continue_gets_an_interim_response() {
+    let s = server();
+    let mut c = connect(&s);
+    let body = r#"{"name":"e","value":"1"}"#;
+    let head = format!(
+        "POST /vault/v1/kv HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\nExpect: 100-continue\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    c.write_all(head.as_bytes()).unwrap();
+    let mut interim = [0u8; 25];
+    c.read_exact(&mut interim).unwrap();
+    assert_eq!(&interim, b"HTTP/1.1 100 Continue\r\n\r\n");
+    c.write_all(body.as_bytes()).unwrap();
+    let (raw, _) = read_all(&mut c);
+    assert_eq!(parse_reply(&raw).status, 201);
+}
+
+#[test]
+fn many_concurrent_clients_are_all_answered() {
+    let s = Arc::new(server());
+    s.create("shared", "v").unwrap();
+    let threads: Vec<_> = (0..32)
+        .map(|_| {
+            let s = s.clone();
+            std::thread::spawn(move || {
+                (0..10)
+                    .map(|_| get(&s, "/vault/v1/kv/name/shared").status)
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    for t in threads {
+        assert!(t.join().unwrap().iter().all(|s| *s == 200));
+    }
+    assert_eq!(s.request_count(), 320);
+    assert!(s.requests().iter().all(|r| r.status == Some(200)));
+}

@@ -49,69 +49,65 @@ fn constant_time_eq(a: &str, b: &str) -> bool {
             == 0
 }
 
-fn route(store: &mut Store, req: &Request) -> Response {
-    let path = req.path_only();
-    let Some(rest) = path.strip_prefix(KV_PREFIX) else {
-        return not_found_route();
+/// The resources under `/vault/v1/kv`, with path segments already percent-decoded.
+enum Route {
+    Collection,
+    ByName(String),
+    Object(String),
+    Metadata(String),
+    Versions(String),
+}
+
+/// Map a path to a route; `Err` is the response for paths that match nothing.
+fn parse_route(path: &str) -> Result<Route, Response> {
+    let rest = match path.strip_prefix(KV_PREFIX) {
+        Some("") | Some("/") => return Ok(Route::Collection),
+        // The prefix must end at a segment boundary: /vault/v1/kvx is not ours.
+        Some(rest) => rest.strip_prefix('/').ok_or_else(not_found_route)?,
+        None => return Err(not_found_route()),
     };
-    let rest = rest.strip_prefix('/').unwrap_or(rest);
-    if !rest.is_empty() && !path[KV_PREFIX.len()..].starts_with('/') {
-        // e.g. /vault/v1/kvx
-        return not_found_route();
-    }
-    let segments: Vec<&str> = if rest.is_empty() {
-        Vec::new()
-    } else {
-        rest.split('/').collect()
+    let decode = |seg: &str| {
+        decode_path_segment(seg)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| bad_request("path segment is empty or not percent-encoded UTF-8"))
     };
-    let method = req.method.as_str();
+    let segments: Vec<&str> = rest.split('/').collect();
     match segments.as_slice() {
-        [] => match method {
-            "GET" => list(store, req),
-            "POST" => create(store, req),
-            _ => method_not_allowed("GET, POST"),
-        },
-        ["name", name] => match method {
-            "GET" => match decode_path_segment(name) {
-                Some(name) => match store.by_name(&name) {
-                    Some(obj) => {
-                        Response::json(200, &object_json(obj, &store.environment_id, true))
-                    }
-                    None => store_error(StoreError::NotFound),
-                },
-                None => bad_request("name is not valid percent-encoded UTF-8"),
-            },
-            _ => method_not_allowed("GET"),
-        },
-        [id] if !id.is_empty() => {
-            let id = decode_path_segment(id).unwrap_or_default();
-            match method {
-                "GET" => match store.by_id(&id) {
-                    Some(obj) => {
-                        Response::json(200, &object_json(obj, &store.environment_id, true))
-                    }
-                    None => store_error(StoreError::NotFound),
-                },
-                "PUT" => update(store, &id, req),
-                "DELETE" => delete(store, &id, req),
-                _ => method_not_allowed("GET, PUT, DELETE"),
-            }
-        }
-        [id, "metadata"] => match method {
-            "GET" => match store.by_id(&decode_path_segment(id).unwrap_or_default()) {
-                Some(obj) => Response::json(200, &object_json(obj, &store.environment_id, false)),
-                None => store_error(StoreError::NotFound),
-            },
-            _ => method_not_allowed("GET"),
-        },
-        [id, "versions"] => match method {
-            "GET" => match store.by_id(&decode_path_segment(id).unwrap_or_default()) {
-                Some(obj) => Response::json(200, &versions_json(obj)),
-                None => store_error(StoreError::NotFound),
-            },
-            _ => method_not_allowed("GET"),
-        },
-        _ => not_found_route(),
+        ["name", name] => Ok(Route::ByName(decode(name)?)),
+        [id] => Ok(Route::Object(decode(id)?)),
+        [id, "metadata"] => Ok(Route::Metadata(decode(id)?)),
+        [id, "versions"] => Ok(Route::Versions(decode(id)?)),
+        _ => Err(not_found_route()),
+    }
+}
+
+fn route(store: &mut Store, req: &Request) -> Response {
+    let route = match parse_route(req.path_only()) {
+        Ok(r) => r,
+        Err(resp) => return resp,
+    };
+    let env = store.environment_id.clone();
+    match (route, req.method.as_str()) {
+        (Route::Collection, "GET") => list(store, req),
+        (Route::Collection, "POST") => create(store, req),
+        (Route::Collection, _) => method_not_allowed("GET, POST"),
+        (Route::ByName(name), "GET") => found(store.by_name(&name), |o| object_json(o, &env, true)),
+        (Route::ByName(_), _) => method_not_allowed("GET"),
+        (Route::Object(id), "GET") => found(store.by_id(&id), |o| object_json(o, &env, true)),
+        (Route::Object(id), "PUT") => update(store, &id, req),
+        (Route::Object(id), "DELETE") => delete(store, &id, req),
+        (Route::Object(_), _) => method_not_allowed("GET, PUT, DELETE"),
+        (Route::Metadata(id), "GET") => found(store.by_id(&id), |o| object_json(o, &env, false)),
+        (Route::Versions(id), "GET") => found(store.by_id(&id), versions_json),
+        (Route::Metadata(_) | Route::Versions(_), _) => method_not_allowed("GET"),
+    }
+}
+
+/// 200 with `render(obj)`, or the Vault 404.
+fn found(obj: Option<&Object>, render: impl FnOnce(&Object) -> Value) -> Response {
+    match obj {
+        Some(o) => Response::json(200, &render(o)),
+        None => store_error(StoreError::NotFound),
     }
 }
 
@@ -402,6 +398,14 @@ mod tests {
         assert_eq!((s, v["code"].as_str()), (404, Some("not_found")));
         assert_eq!(call(&store, "GET", "/vault/v1/kvx", "").0, 404);
         assert_eq!(call(&store, "GET", "/vault/v1/kv/a/b/c", "").0, 404);
+        assert_eq!(call(&store, "GET", "/vault/v1/kv/", "").0, 200);
+        assert_eq!(call(&store, "GET", "/vault/v1/kv/name/", "").0, 400);
+        assert_eq!(call(&store, "GET", "/vault/v1/kv/name/%FF", "").0, 400);
+        assert_eq!(call(&store, "GET", "/vault/v1/kv/nope/metadata", "").0, 404);
+        assert_eq!(
+            call(&store, "DELETE", "/vault/v1/kv/nope/versions", "").0,
+            405
+        );
     }
 
     #[test]

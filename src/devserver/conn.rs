@@ -59,45 +59,15 @@ pub(super) fn serve(shared: Arc<Shared>, tcp: TcpStream, conn_id: u64) {
 }
 
 fn handle(shared: &Shared, tcp: TcpStream) {
-    let _ = tcp.set_read_timeout(Some(READ_TIMEOUT));
-    let _ = tcp.set_write_timeout(Some(WRITE_TIMEOUT));
-    let _ = tcp.set_nodelay(true);
-    let Ok(raw) = tcp.try_clone() else {
+    let Some((mut stream, raw)) = open(shared, tcp) else {
         return;
     };
-    let mut stream = match &shared.tls {
-        None => Stream::Plain(tcp),
-        Some(config) => match handshake(config, tcp) {
-            Ok(s) => s,
-            Err(e) => {
-                // Scanners, plain-HTTP clients and untrusting clients all end up here.
-                log::debug!("dev server: TLS handshake failed: {e}");
-                return;
-            }
-        },
-    };
     let started = Instant::now();
-
-    let (mut req, rest) = match http::read_head(&mut stream) {
-        Ok(x) => x,
-        Err(ReadError::Closed) => return,
-        Err(ReadError::Io(e)) => {
-            log::debug!("dev server: reading a request failed: {e}");
-            return;
-        }
-        Err(ReadError::Reject { status, message }) => {
-            // Not recorded: there is no method or path to record.
-            let sent = send(&mut stream, &raw, &api::http_error(status, message), |_| {});
-            shared.log_line(
-                "-",
-                "(unparseable request)",
-                sent.then_some(status),
-                started,
-            );
-            return;
-        }
+    let Some((mut req, rest)) = read_head(shared, &mut stream, &raw, started) else {
+        return;
     };
     let seq = shared.record(&req);
+    continue_if_expected(&mut stream, &req, rest.len());
     if let Err(e) = http::read_body(&mut stream, &mut req, rest) {
         let mut status = None;
         if let ReadError::Reject {
@@ -116,6 +86,65 @@ fn handle(shared: &Shared, tcp: TcpStream) {
     let fault = shared.next_fault();
     let status = answer(shared, seq, &mut stream, &raw, &req, fault);
     shared.log_line(&req.method, req.path_only(), status, started);
+}
+
+/// Set timeouts, keep a raw clone (for shutdown and linger) and do the TLS handshake
+/// here, on the connection's thread, so a slow handshake never blocks accepting.
+fn open(shared: &Shared, tcp: TcpStream) -> Option<(Stream, TcpStream)> {
+    let _ = tcp.set_read_timeout(Some(READ_TIMEOUT));
+    let _ = tcp.set_write_timeout(Some(WRITE_TIMEOUT));
+    let _ = tcp.set_nodelay(true);
+    let raw = tcp.try_clone().ok()?;
+    let stream = match &shared.tls {
+        None => Stream::Plain(tcp),
+        Some(config) => match handshake(config, tcp) {
+            Ok(s) => s,
+            Err(e) => {
+                // Scanners, plain-HTTP clients and untrusting clients all end up here.
+                log::debug!("dev server: TLS handshake failed: {e}");
+                return None;
+            }
+        },
+    };
+    Some((stream, raw))
+}
+
+/// Read the request head; on failure answer (if there is anyone to answer) and
+/// return None.
+fn read_head(
+    shared: &Shared,
+    stream: &mut Stream,
+    raw: &TcpStream,
+    started: Instant,
+) -> Option<(Request, Vec<u8>)> {
+    match http::read_head(stream) {
+        Ok(x) => Some(x),
+        Err(ReadError::Closed) => None,
+        Err(ReadError::Io(e)) => {
+            log::debug!("dev server: reading a request failed: {e}");
+            None
+        }
+        Err(ReadError::Reject { status, message }) => {
+            // Not recorded: there is no method or path to record.
+            let sent = send(stream, raw, &api::http_error(status, message), |_| {});
+            let status = sent.then_some(status);
+            shared.log_line("-", "(unparseable request)", status, started);
+            None
+        }
+    }
+}
+
+/// curl and some other clients wait for an interim `100 Continue` before sending a
+/// body they announced with `Expect: 100-continue`.
+fn continue_if_expected(stream: &mut Stream, req: &Request, body_bytes_read: usize) {
+    let expects = req
+        .header("expect")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("100-continue"));
+    if expects && http::body_length(req).is_ok_and(|n| n > body_bytes_read) {
+        let _ = stream
+            .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+            .and_then(|_| stream.flush());
+    }
 }
 
 fn handshake(config: &Arc<ServerConfig>, mut tcp: TcpStream) -> Result<Stream, String> {

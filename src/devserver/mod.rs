@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 
 pub use faults::Fault;
-pub use run::{run, RunOptions};
+pub use run::{run, RunOptions, API_KEY_ENV};
 
 use crate::keys;
 use faults::FaultQueue;
@@ -36,6 +36,10 @@ pub const DEFAULT_SECRET_NAME: &str = "runlayer-sentry-credentials";
 /// How many request records are kept; older ones are dropped so a long-running
 /// foreground dev server does not grow without bound.
 const MAX_RECORDS: usize = 10_000;
+
+/// Open connections beyond this are closed at once: one thread per connection must
+/// not let a runaway client exhaust threads.
+const MAX_CONNECTIONS: usize = 512;
 
 /// How the server listens and whom it lets in.
 #[derive(Clone, Debug)]
@@ -102,7 +106,9 @@ impl ObjectSummary {
 }
 
 /// One request as the server received it (also ones answered by a fault).
-#[derive(Clone, Debug)]
+/// `Debug` masks the `Authorization` value, so a failing assertion that prints the
+/// log does not print the API key.
+#[derive(Clone)]
 pub struct RequestRecord {
     pub method: String,
     /// Raw request target, query included.
@@ -118,6 +124,30 @@ pub struct RequestRecord {
 impl RequestRecord {
     pub fn header(&self, name: &str) -> Option<&str> {
         http::find_header(&self.headers, name)
+    }
+}
+
+impl std::fmt::Debug for RequestRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<(&str, String)> = self
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                let shown = if k == "authorization" {
+                    crate::secret::mask(v, 11) // "Bearer sk_t****"
+                } else {
+                    v.clone()
+                };
+                (k.as_str(), shown)
+            })
+            .collect();
+        f.debug_struct("RequestRecord")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("headers", &headers)
+            .field("status", &self.status)
+            .field("peer_host_header", &self.peer_host_header)
+            .finish()
     }
 }
 
@@ -183,8 +213,8 @@ impl Shared {
         // Path only (no query, headers or body): nothing here is secret.
         let status = status.map_or_else(|| "-".to_string(), |s| s.to_string());
         eprintln!(
-            "dev-server: {method} {path} {status} {}ms",
-            started.elapsed().as_millis()
+            "dev-server: {method} {path} {status} {:.1}ms",
+            started.elapsed().as_secs_f64() * 1000.0
         );
     }
 
@@ -373,13 +403,20 @@ fn spawn_connection(shared: &Arc<Shared>, tcp: TcpStream) {
     }
     let id = shared.next_id.fetch_add(1, Ordering::SeqCst);
     // Registered before the thread starts, so shutdown always sees it.
-    match tcp.try_clone() {
-        Ok(clone) => {
-            lock(&shared.conns).insert(id, clone);
-        }
-        Err(e) => {
-            log::debug!("dev server: could not clone a connection: {e}");
+    {
+        let mut conns = lock(&shared.conns);
+        if conns.len() >= MAX_CONNECTIONS {
+            log::warn!("dev server: {MAX_CONNECTIONS} connections open; refusing another");
             return;
+        }
+        match tcp.try_clone() {
+            Ok(clone) => {
+                conns.insert(id, clone);
+            }
+            Err(e) => {
+                log::debug!("dev server: could not clone a connection: {e}");
+                return;
+            }
         }
     }
     let worker_shared = shared.clone();
@@ -490,6 +527,38 @@ mod tests {
         assert_eq!(v["id"], id.as_str());
         let secret = crate::secret::Secret::new(v["secret_key"].as_str().unwrap());
         keys::check_pair(v["public_key"].as_str().unwrap(), &secret).unwrap();
+    }
+
+    #[test]
+    fn the_handle_can_be_shared_across_threads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<DevServer>();
+        assert_send_sync::<Fault>();
+        assert_send_sync::<RequestRecord>();
+    }
+
+    #[test]
+    fn request_record_debug_masks_the_api_key() {
+        let rec = RequestRecord {
+            method: "GET".into(),
+            path: "/".into(),
+            headers: vec![
+                ("authorization".into(), "Bearer sk_test_canary123".into()),
+                ("user-agent".into(), "ua".into()),
+            ],
+            status: Some(200),
+            peer_host_header: None,
+        };
+        let shown = format!("{rec:?}");
+        assert!(!shown.contains("canary"), "{shown}");
+        assert!(
+            shown.contains("Bearer sk_t****") && shown.contains("\"ua\""),
+            "{shown}"
+        );
+        assert_eq!(
+            rec.header("Authorization"),
+            Some("Bearer sk_test_canary123")
+        );
     }
 
     #[test]

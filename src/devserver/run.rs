@@ -32,6 +32,23 @@ pub struct RunOptions {
 
 /// Run until Ctrl-C or SIGTERM.
 pub fn run(opts: RunOptions) -> anyhow::Result<()> {
+    // Install the handler before anything is printed: a signal that arrives between
+    // printing and waiting must still shut down cleanly.
+    let (tx, rx) = mpsc::channel();
+    ctrlc::set_handler(move || {
+        let _ = tx.send(());
+    })
+    .context("installing the Ctrl-C/SIGTERM handler")?;
+    serve_until(opts, &mut std::io::stdout(), rx)
+}
+
+/// Start, seed, print the exports to `out`, then serve until `stop` yields (or its
+/// sender is gone). Split from [`run`] so tests can drive it without signals.
+pub(super) fn serve_until(
+    opts: RunOptions,
+    out: &mut dyn Write,
+    stop: mpsc::Receiver<()>,
+) -> anyhow::Result<()> {
     let api_key = opts
         .api_key
         .clone()
@@ -44,14 +61,6 @@ pub fn run(opts: RunOptions) -> anyhow::Result<()> {
         Some(path) => read_seed_file(path)?,
         None => Vec::new(),
     };
-
-    // Install the handler before anything is printed: a signal that arrives between
-    // printing and waiting must still shut down cleanly.
-    let (tx, rx) = mpsc::channel();
-    ctrlc::set_handler(move || {
-        let _ = tx.send(());
-    })
-    .context("installing the Ctrl-C/SIGTERM handler")?;
 
     let server = DevServer::start(DevServerConfig {
         listen: opts.listen,
@@ -68,7 +77,7 @@ pub fn run(opts: RunOptions) -> anyhow::Result<()> {
     for (name, value) in &file_objects {
         server
             .create(name, value)
-            .with_context(|| format!("seeding from the file (duplicate name {name:?}?)"))?;
+            .with_context(|| format!("seeding {name:?} from the file (name given twice?)"))?;
     }
     if !file_objects.is_empty() {
         eprintln!(
@@ -79,20 +88,19 @@ pub fn run(opts: RunOptions) -> anyhow::Result<()> {
 
     // Exactly the lines to paste into a shell. The key is a throwaway dev key: showing
     // it is the point of this command.
-    let mut out = std::io::stdout().lock();
     writeln!(out, "export WORKOS_API_BASE={}", server.base_url())?;
     writeln!(out, "export WORKOS_API_KEY={}", server.api_key())?;
     out.flush()?;
-    drop(out);
     eprintln!(
         "dev-server: dev server listening on {} (Ctrl-C to stop)",
         server.base_url()
     );
 
     // A closed channel (handler gone) also ends the wait rather than hanging forever.
-    let _ = rx.recv();
+    let _ = stop.recv();
     eprintln!("dev-server: shutting down");
     server.shutdown();
+    eprintln!("dev-server: stopped");
     Ok(())
 }
 
@@ -172,6 +180,76 @@ mod tests {
         assert!(parse_seed(r#"[{"name": "x"}]"#).is_err());
         assert!(parse_seed("\"str\"").is_err());
         assert!(parse_seed("{").is_err());
+    }
+
+    /// Hands each write to the test thread, so it can read the exports while the
+    /// server is still running.
+    struct ChanWriter(mpsc::Sender<Vec<u8>>);
+
+    impl Write for ChanWriter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let _ = self.0.send(buf.to_vec());
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn serves_seeded_objects_prints_exports_and_stops() {
+        use std::io::Read;
+        use std::time::Duration;
+
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("seed.json");
+        std::fs::write(&file, r#"[{"name": "extra", "value": {"k": "v"}}]"#).unwrap();
+        let opts = RunOptions {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            seed: true,
+            from_file: Some(file),
+            tls_cert: None,
+            tls_key: None,
+            api_key: Some("sk_test_fixed".into()),
+        };
+        let (out_tx, out_rx) = mpsc::channel();
+        let (stop_tx, stop_rx) = mpsc::channel();
+        let runner =
+            std::thread::spawn(move || serve_until(opts, &mut ChanWriter(out_tx), stop_rx));
+
+        let mut printed = String::new();
+        while printed.matches('\n').count() < 2 {
+            let chunk = out_rx
+                .recv_timeout(Duration::from_secs(5))
+                .expect("exports");
+            printed.push_str(&String::from_utf8(chunk).unwrap());
+        }
+        let lines: Vec<&str> = printed.lines().collect();
+        assert_eq!(lines[1], "export WORKOS_API_KEY=sk_test_fixed");
+        let base = lines[0]
+            .strip_prefix("export WORKOS_API_BASE=http://")
+            .unwrap();
+
+        let fetch = |name: &str| {
+            let mut c = std::net::TcpStream::connect(base).unwrap();
+            c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            let req = format!(
+                "GET /vault/v1/kv/name/{name} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer sk_test_fixed\r\n\r\n"
+            );
+            c.write_all(req.as_bytes()).unwrap();
+            let mut resp = String::new();
+            c.read_to_string(&mut resp).unwrap();
+            let body = resp.split_once("\r\n\r\n").unwrap().1.to_string();
+            serde_json::from_str::<Value>(&body).unwrap()
+        };
+        let creds: Value =
+            serde_json::from_str(fetch(DEFAULT_SECRET_NAME)["value"].as_str().unwrap()).unwrap();
+        let secret = crate::secret::Secret::new(creds["secret_key"].as_str().unwrap());
+        crate::keys::check_pair(creds["public_key"].as_str().unwrap(), &secret).unwrap();
+        assert_eq!(fetch("extra")["value"], r#"{"k":"v"}"#);
+
+        stop_tx.send(()).unwrap();
+        runner.join().unwrap().unwrap();
     }
 
     #[test]
