@@ -111,7 +111,7 @@ impl RelayCredentials {
     pub fn generate(sentry_dsn: Option<String>) -> anyhow::Result<Self> {
         let k = keys::generate()?;
         Ok(RelayCredentials {
-            relay_id: keys::generate_uuid()?,
+            relay_id: keys::generate_uuid(),
             public_key: k.public_key,
             secret_key: k.secret_key,
             sentry_dsn,

@@ -112,22 +112,19 @@ pub fn generate() -> anyhow::Result<GeneratedKeys> {
 }
 
 /// A random version-4 UUID in relay's lowercase hyphenated form.
-pub fn generate_uuid() -> anyhow::Result<String> {
-    let mut b = [0u8; 16];
-    SystemRandom::new()
-        .fill(&mut b)
-        .map_err(|_| anyhow::anyhow!("the system random number generator failed"))?;
+pub fn generate_uuid() -> String {
+    let mut b = random_bytes::<16>();
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    Ok(format!(
+    format!(
         "{}-{}-{}-{}-{}",
         &h[0..8],
         &h[8..12],
         &h[12..16],
         &h[16..20],
         &h[20..32]
-    ))
+    )
 }
 
 /// True when `s` is a UUID in hyphenated form (either case), as relay's ids are.
@@ -140,11 +137,12 @@ pub fn is_uuid(s: &str) -> bool {
         })
 }
 
-/// Random bytes for non-cryptographic uses (jitter) and tokens.
+/// Random bytes for jitter, ids, tokens and temp file names (never key material:
+/// `generate` reports an entropy failure instead).
 pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut b = [0u8; N];
-    // SystemRandom only fails when the OS has no entropy source; zeros keep jitter
-    // deterministic rather than aborting a fetch over it.
+    // SystemRandom only fails when the OS has no entropy source; zeros keep jitter and
+    // ids working rather than aborting a fetch over it.
     let _ = SystemRandom::new().fill(&mut b);
     b
 }
@@ -195,7 +193,7 @@ mod tests {
 
     #[test]
     fn uuids_are_generated_and_recognised() {
-        let u = generate_uuid().unwrap();
+        let u = generate_uuid();
         assert!(is_uuid(&u), "{u}");
         assert_eq!(&u[14..15], "4");
         assert!(is_uuid("A1B2C3D4-E5F6-7890-ABCD-EF1234567890"));

@@ -16,57 +16,6 @@ use vault_fetch_relay::secret::Secret;
 
 const CHART: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/helm/relay");
 
-/// The strings that break naive YAML writers (and helm's own parser if we quote wrong).
-const TRAPS: &[&str] = &[
-    "yes",
-    "No",
-    "on",
-    "OFF",
-    "null",
-    "~",
-    "true",
-    "0123",
-    "1e3",
-    "0x1F",
-    ".inf",
-    "-.5",
-    "+1",
-    "*ref",
-    "&anchor",
-    "!tag",
-    "- item",
-    "? key",
-    "a: b",
-    "a #b",
-    "#c",
-    "'single'",
-    "\"double\"",
-    "back\\slash",
-    "tab\there",
-    "new\nline",
-    "cr\rlf",
-    "trailing ",
-    " leading",
-    "ünïcødé",
-    "emoji 🎉",
-    "bell\u{7}",
-    "del\u{7f}",
-    "nel\u{85}",
-    "ls\u{2028}ps\u{2029}",
-    "{flow: map}",
-    "[list]",
-    "%directive",
-    "@at",
-    "`tick",
-    "|",
-    ">",
-    "---",
-    "...",
-    "<<",
-    "{{ .Values.evil }}",
-    "https://k@o1.ingest.sentry.io/2?x=1&y=%20",
-];
-
 fn report_with(id: &str, public_key: &str, secret_key: &str, dsn: &str) -> Report {
     Report {
         outcome: Outcome::Found(Found {
@@ -125,12 +74,25 @@ fn secret_data(manifests: &str, name: &str) -> std::collections::BTreeMap<String
 }
 
 #[test]
+fn every_trap_round_trips_through_yaml_rust2() {
+    for s in YAML_TRAPS
+        .iter()
+        .chain(&["", "nul\u{0}byte", "bom\u{feff}", "c1\u{9f}"])
+    {
+        let doc = format!("k: {}\n", vault_fetch_relay::render::yaml::quote(s));
+        let parsed =
+            yaml_rust2::YamlLoader::load_from_str(&doc).unwrap_or_else(|e| panic!("{s:?}: {e}"));
+        assert_eq!(parsed[0]["k"].as_str(), Some(*s), "{s:?} as {doc}");
+    }
+}
+
+#[test]
 fn hostile_values_survive_helm_byte_for_byte() {
     let Some(helm) = helm() else { return };
     let dir = tempfile::tempdir().unwrap();
     // Each trap goes through every slot: rotate so each slot sees each string once.
-    for (i, trap) in TRAPS.iter().enumerate() {
-        let next = |k: usize| TRAPS[(i + k) % TRAPS.len()];
+    for (i, trap) in YAML_TRAPS.iter().enumerate() {
+        let next = |k: usize| YAML_TRAPS[(i + k) % YAML_TRAPS.len()];
         let (id, pk, sk, dsn) = (*trap, next(1), next(2), next(3));
         let values = dir.path().join(format!("values-{i}.yaml"));
         std::fs::write(

@@ -451,7 +451,7 @@ fn base_url_for(addr: SocketAddr, tls: bool) -> String {
 /// Fresh valid relay credentials as the JSON document stored in Vault, and the relay id.
 pub fn seed_credentials_value() -> anyhow::Result<(String, String)> {
     let k = keys::generate()?;
-    let id = keys::generate_uuid()?;
+    let id = keys::generate_uuid();
     let value = serde_json::json!({
         "public_key": k.public_key,
         "secret_key": k.secret_key.expose(),

@@ -203,20 +203,7 @@ fn check_name(name: &str) -> Result<(), StoreError> {
 }
 
 fn new_uuid() -> String {
-    // generate_uuid only fails without an OS entropy source; fall back to random_bytes
-    // (which degrades to zeros) rather than failing a dev-server request over it.
-    keys::generate_uuid().unwrap_or_else(|_| {
-        let b = keys::random_bytes::<16>();
-        let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-        format!(
-            "{}-{}-{}-{}-{}",
-            &h[0..8],
-            &h[8..12],
-            &h[12..16],
-            &h[16..20],
-            &h[20..32]
-        )
-    })
+    keys::generate_uuid()
 }
 
 fn new_version(value: &str) -> Version {

@@ -129,73 +129,19 @@ mod tests {
     use super::*;
     use yaml_rust2::{Yaml, YamlLoader};
 
-    pub(crate) const TRAPS: &[&str] = &[
-        "",
-        " ",
-        "plain",
-        "yes",
-        "No",
-        "on",
-        "OFF",
-        "null",
-        "~",
-        "true",
-        "0123",
-        "1e3",
-        "0x1F",
-        ".inf",
-        "-.5",
-        "+1",
-        "*ref",
-        "&anchor",
-        "!tag",
-        "- item",
-        "? key",
-        "a: b",
-        "a #b",
-        "#c",
-        "'single'",
-        "\"double\"",
-        "back\\slash",
-        "tab\there",
-        "new\nline",
-        "cr\rlf",
-        "trailing ",
-        " leading",
-        "ünïcødé",
-        "emoji 🎉",
-        "nul\u{0}byte",
-        "bell\u{7}",
-        "del\u{7f}",
-        "nel\u{85}",
-        "ls\u{2028}ps\u{2029}",
-        "bom\u{feff}",
-        "c1\u{9f}",
-        "{flow: map}",
-        "[list]",
-        "%directive",
-        "@at",
-        "`tick",
-        "|",
-        ">",
-        "---",
-        "...",
-        "=",
-        "<<",
-        "https://k@o1.ingest.sentry.io/2?x=1&y=%20",
-    ];
-
     #[test]
-    fn every_trap_round_trips_through_a_real_parser() {
-        for s in TRAPS {
+    fn scalars_that_look_like_other_types_stay_strings() {
+        // The full trap list runs through yaml_rust2 and real helm in tests/helm_chart.rs.
+        for s in ["yes", "0123", "null", "a: b", "new\nline", "nel\u{85}"] {
             let doc = format!("k: {}\n", quote(s));
-            let parsed = YamlLoader::load_from_str(&doc).unwrap_or_else(|e| panic!("{s:?}: {e}"));
+            let parsed = YamlLoader::load_from_str(&doc).unwrap();
             assert_eq!(
                 parsed[0]["k"],
                 Yaml::String(s.to_string()),
                 "{s:?} as {doc}"
             );
         }
+        assert_eq!(quote("\u{2028}\u{feff}\u{0}"), "\"\\u2028\\uFEFF\\x00\"");
     }
 
     #[test]

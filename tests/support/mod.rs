@@ -14,6 +14,58 @@ pub use vault_fetch_relay::devserver::{DevServer, DevServerConfig, Fault, TlsIde
 pub const CANARY_KEY: &str = "sk_test_CANARYapikey0123456789abcdef";
 pub const NAME: &str = "runlayer-sentry-credentials";
 
+/// Strings that break naive YAML writers: YAML 1.1 booleans and nulls, numbers,
+/// indicators, quotes, escapes, line breaks of every kind, template syntax.
+pub const YAML_TRAPS: &[&str] = &[
+    "yes",
+    "No",
+    "on",
+    "OFF",
+    "null",
+    "~",
+    "true",
+    "0123",
+    "1e3",
+    "0x1F",
+    ".inf",
+    "-.5",
+    "+1",
+    "*ref",
+    "&anchor",
+    "!tag",
+    "- item",
+    "? key",
+    "a: b",
+    "a #b",
+    "#c",
+    "'single'",
+    "\"double\"",
+    "back\\slash",
+    "tab\there",
+    "new\nline",
+    "cr\rlf",
+    "trailing ",
+    " leading",
+    "ünïcødé",
+    "emoji 🎉",
+    "bell\u{7}",
+    "del\u{7f}",
+    "nel\u{85}",
+    "ls\u{2028}ps\u{2029}",
+    "{flow: map}",
+    "[list]",
+    "%directive",
+    "@at",
+    "`tick",
+    "|",
+    ">",
+    "---",
+    "...",
+    "<<",
+    "{{ .Values.evil }}",
+    "https://k@o1.ingest.sentry.io/2?x=1&y=%20",
+];
+
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_vault-fetch-relay")
 }
