@@ -85,10 +85,16 @@ pub fn check_pair(public_key: &str, secret_key: &Secret) -> Result<(), KeyError>
         .map_err(|_| KeyError::PairMismatch)
 }
 
-/// Short, non-secret fingerprint of a public key for operator reports: the first
-/// 12 characters of its encoding (public keys are public; this just keeps lines short).
+/// Short fingerprint of a public key for operator reports: `SHA256:` and the first 16
+/// hex digits of the digest of the key's encoding (comparable across tools with
+/// `printf %s KEY | sha256sum`).
 pub fn fingerprint(public_key: &str) -> String {
-    public_key.chars().take(12).collect()
+    let digest = ring::digest::digest(&ring::digest::SHA256, public_key.as_bytes());
+    let hex: String = digest.as_ref()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("SHA256:{hex}")
 }
 
 /// A freshly generated relay key pair in relay's encoding.
@@ -189,6 +195,12 @@ mod tests {
                 len: 3
             })
         ));
+    }
+
+    #[test]
+    fn fingerprints_match_sha256sum() {
+        // printf %s abc | sha256sum -> ba7816bf8f01cfea...
+        assert_eq!(fingerprint("abc"), "SHA256:ba7816bf8f01cfea");
     }
 
     #[test]

@@ -36,6 +36,18 @@ fn yaml(p: &Path) -> yaml_rust2::Yaml {
         .remove(0)
 }
 
+/// stderr lines meant for the user (not RUST_LOG diagnostics).
+fn user_lines(stderr: &str) -> Vec<&str> {
+    stderr
+        .lines()
+        .filter(|l| {
+            !["debug", "trace", "info"]
+                .iter()
+                .any(|lvl| l.starts_with(&format!("vault-fetch-relay: {lvl}: [")))
+        })
+        .collect()
+}
+
 fn seed_hostile(s: &DevServer) -> RelayCredentials {
     let mut c = RelayCredentials::generate(Some(HOSTILE_DSN.into())).unwrap();
     c.sentry_dsn = Some(HOSTILE_DSN.into());

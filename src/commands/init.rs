@@ -2,7 +2,7 @@
 
 use anyhow::{bail, Context};
 
-use super::{conclude, settings};
+use super::{conclude_with, settings};
 use crate::cli::{CommonArgs, InitArgs};
 use crate::fetch::fetch;
 use crate::files;
@@ -41,20 +41,25 @@ pub fn run(common: &CommonArgs, args: &InitArgs) -> anyhow::Result<u8> {
     }
     files::write_atomic(&config_path, files_plan.config_yml.as_bytes())?;
 
-    let code = conclude(&report, settings.strict);
+    // One line per run: what was fetched (id masked) and where it went.
     match report.credentials() {
-        Some(c) => eprintln!(
-            "vault-fetch-relay: wrote {} and {} for relay {} (mode managed)",
-            credentials_path.display(),
-            config_path.display(),
-            c.masked_id()
-        ),
-        None => eprintln!(
-            "vault-fetch-relay: wrote {} (mode proxy, no credentials.json)",
-            config_path.display()
-        ),
+        Some(c) => {
+            eprintln!(
+                "vault-fetch-relay: wrote {} and {} for relay {} (mode managed)",
+                credentials_path.display(),
+                config_path.display(),
+                c.masked_id()
+            );
+            Ok(0)
+        }
+        None => {
+            let wrote = format!(
+                "; wrote {} (mode proxy, no credentials.json)",
+                config_path.display()
+            );
+            Ok(conclude_with(&report, settings.strict, &wrote))
+        }
     }
-    Ok(code)
 }
 
 fn read_template(path: &std::path::Path) -> anyhow::Result<String> {

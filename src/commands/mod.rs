@@ -61,13 +61,18 @@ fn settings(common: &CommonArgs) -> anyhow::Result<Settings> {
 /// Tell the user about a run without credentials and choose the exit code: 0 when
 /// degrading gracefully, 1 when strict.
 fn conclude(report: &Report, strict: bool) -> u8 {
+    conclude_with(report, strict, "")
+}
+
+/// `conclude`, with `more` appended to the one stderr line (init says what it wrote).
+fn conclude_with(report: &Report, strict: bool, more: &str) -> u8 {
     if report.credentials().is_some() {
         log::info!("{}", report.reason());
         return 0;
     }
     let (level, code) = if strict { ("error", 1) } else { ("warning", 0) };
     eprintln!(
-        "vault-fetch-relay: {level}: {}: {}",
+        "vault-fetch-relay: {level}: {}: {}{more}",
         report.status(),
         report.reason()
     );

@@ -28,7 +28,7 @@ impl Render for CheckReport {
             Some(f) => {
                 let c = &f.credentials;
                 rows.push(("relay id", c.masked_id()));
-                rows.push(("public key", format!("{}…", fingerprint(&c.public_key))));
+                rows.push(("public key", fingerprint(&c.public_key)));
                 rows.push((
                     "key pair",
                     "valid (public key derives from the secret key)".into(),
