@@ -196,6 +196,12 @@ fn init_writes_both_files_privately() {
         "{}",
         run.stderr
     );
+    assert_eq!(
+        user_lines(&run.stderr).len(),
+        1,
+        "one line per run: {}",
+        run.stderr
+    );
     assert_no_leak(&run.stderr, Some(&c));
 }
 
@@ -224,6 +230,13 @@ fn init_without_credentials_writes_proxy_config_and_removes_stale_credentials() 
             run.stderr.contains(&format!("warning: {status}")),
             "{}",
             run.stderr
+        );
+        let lines = user_lines(&run.stderr);
+        assert_eq!(lines.len(), 1, "one line per run: {}", run.stderr);
+        assert!(
+            lines[0].contains("mode proxy, no credentials.json"),
+            "{}",
+            lines[0]
         );
         assert!(!relay.join("credentials.json").exists(), "{status}");
         let cfg = yaml(&relay.join("config.yml"));
