@@ -168,7 +168,10 @@ fn init_writes_both_files_privately() {
     let run = mode(
         &s,
         &["init"],
-        &[("CREDENTIALS_DIR", relay.to_str().unwrap())],
+        &[
+            ("CREDENTIALS_DIR", relay.to_str().unwrap()),
+            ("RUST_LOG", "warn"),
+        ],
     );
     assert_eq!(run.code, Some(0), "{run:?}");
     assert_eq!(mode_bits(&relay), 0o700);
