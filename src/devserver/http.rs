@@ -45,7 +45,18 @@ pub fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'
         .map(|(_, v)| v.as_str())
 }
 
+/// Path and query of a request target. The absolute form (`https://host/path`,
+/// RFC 9112 §3.2.2), which clients send through proxies, is reduced to its path as
+/// real servers do.
 fn split_target(target: &str) -> (&str, &str) {
+    let target = match target.split_once("://") {
+        Some((scheme, rest))
+            if scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https") =>
+        {
+            rest.find('/').map_or("/", |i| &rest[i..])
+        }
+        _ => target,
+    };
     match target.split_once('?') {
         Some((p, q)) => (p, q),
         None => (target, ""),
@@ -329,6 +340,11 @@ mod tests {
         assert_eq!(req.method, "POST");
         assert_eq!(req.path, "/vault/v1/kv?x=1");
         assert_eq!(req.path_only(), "/vault/v1/kv");
+        assert_eq!(
+            split_target("https://h:1/vault/v1/kv?a=1"),
+            ("/vault/v1/kv", "a=1")
+        );
+        assert_eq!(split_target("http://h"), ("/", ""));
         assert_eq!(req.query(), "x=1");
         assert_eq!(req.header("x-thing"), Some("Y"));
         assert_eq!(req.headers[2].0, "x-thing");

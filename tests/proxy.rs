@@ -1,0 +1,132 @@
+//! HTTPS_PROXY and NO_PROXY against a real CONNECT proxy on loopback. The proxy plays
+//! DNS too: whatever host the client asks for, it tunnels to the dev server, so the
+//! API base can be a non-loopback name without any traffic leaving the machine.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::json;
+use support::*;
+
+/// A minimal CONNECT proxy: records each request head, tunnels to `target`.
+struct ConnectProxy {
+    addr: SocketAddr,
+    heads: Arc<Mutex<Vec<String>>>,
+}
+
+impl ConnectProxy {
+    fn start(target: SocketAddr) -> ConnectProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let heads = Arc::new(Mutex::new(Vec::new()));
+        let log = heads.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let log = log.clone();
+                std::thread::spawn(move || tunnel(client, target, log));
+            }
+        });
+        ConnectProxy { addr, heads }
+    }
+
+    fn heads(&self) -> Vec<String> {
+        self.heads.lock().unwrap().clone()
+    }
+}
+
+fn tunnel(client: TcpStream, target: SocketAddr, log: Arc<Mutex<Vec<String>>>) {
+    client
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut reader = BufReader::new(client.try_clone().unwrap());
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+            break;
+        }
+        head.push_str(&line);
+    }
+    log.lock().unwrap().push(head.clone());
+    let mut client = client;
+    if !head.starts_with("CONNECT ") {
+        let _ = client.write_all(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n");
+        return;
+    }
+    let upstream = TcpStream::connect(target).unwrap();
+    client
+        .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        .unwrap();
+    let (mut up_r, mut up_w) = (upstream.try_clone().unwrap(), upstream);
+    let mut down_w = client.try_clone().unwrap();
+    let t = std::thread::spawn(move || {
+        let _ = std::io::copy(&mut reader, &mut up_w);
+        let _ = up_w.shutdown(std::net::Shutdown::Write);
+    });
+    let _ = std::io::copy(&mut up_r, &mut down_w);
+    let _ = down_w.shutdown(std::net::Shutdown::Both);
+    let _ = t.join();
+}
+
+#[test]
+fn https_proxy_tunnels_and_no_proxy_bypasses() {
+    let pki = pki(false, &["vault.test"]);
+    let s = tls_server(pki.identity);
+    let c = seed(&s, NAME);
+    let proxy = ConnectProxy::start(s.addr());
+    let dir = tempfile::tempdir().unwrap();
+    let ca = write_temp(dir.path(), "ca.pem", &pki.ca_pem);
+    let proxy_url = format!("http://{}", proxy.addr);
+    let query = json!({"api_key": CANARY_KEY, "api_base": format!("https://vault.test:{}", s.addr().port()), "timeout_seconds": "5"});
+
+    let run = terraform(
+        &query,
+        &[
+            ("HTTPS_PROXY", &proxy_url),
+            ("SSL_CERT_FILE", ca.to_str().unwrap()),
+        ],
+    );
+    let m = run.terraform_map();
+    assert_eq!(m["status"], "found", "{m:?} {}", run.stderr);
+    assert_eq!(m["relay_id"], c.relay_id);
+    let heads = proxy.heads();
+    assert_eq!(heads.len(), 1, "{heads:?}");
+    assert!(
+        heads[0].starts_with(&format!("CONNECT vault.test:{} ", s.addr().port())),
+        "{heads:?}"
+    );
+    // The API key travels inside the tunnel, never in the proxy's view.
+    assert!(!heads[0].contains(CANARY_KEY), "{heads:?}");
+    assert_eq!(s.request_count(), 1);
+
+    // NO_PROXY names the host: no proxy, so the client must resolve vault.test itself
+    // (.test never resolves: RFC 6761), which fails without touching the proxy.
+    let run = terraform(
+        &query,
+        &[
+            ("https_proxy", &proxy_url),
+            ("NO_PROXY", "localhost,.test"),
+            ("SSL_CERT_FILE", ca.to_str().unwrap()),
+        ],
+    );
+    assert_eq!(run.terraform_map()["status"], "unavailable");
+    assert_eq!(proxy.heads().len(), 1, "NO_PROXY must bypass the proxy");
+}
+
+#[test]
+fn a_proxy_url_with_credentials_is_not_echoed() {
+    let s = server();
+    let query =
+        json!({"api_key": CANARY_KEY, "api_base": "https://vault.test", "timeout_seconds": "2"});
+    let run = terraform(
+        &query,
+        &[("HTTPS_PROXY", "http://user:hunter2@127.0.0.1:9")],
+    );
+    assert_eq!(run.terraform_map()["status"], "unavailable");
+    assert!(!run.stderr.contains("hunter2"), "{}", run.stderr);
+    drop(s);
+}
