@@ -33,9 +33,8 @@ fn main() -> anyhow::Result<()> {
 
     let mut ok = true;
     for run in 0..runs {
-        server.push_faults(
-            (0..4).map(|_| Fault::status(503, r#"{"error":"Service Unavailable"}"#)),
-        );
+        server
+            .push_faults((0..4).map(|_| Fault::status(503, r#"{"error":"Service Unavailable"}"#)));
         let before = server.request_count();
         let started = Instant::now();
         let mut child = Command::new(bin)

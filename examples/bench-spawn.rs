@@ -70,7 +70,10 @@ fn main() {
     let child = match Command::new(&program).args(&rest).spawn() {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("bench-spawn: cannot start {}: {e}", program.to_string_lossy());
+            eprintln!(
+                "bench-spawn: cannot start {}: {e}",
+                program.to_string_lossy()
+            );
             std::process::exit(127);
         }
     };

@@ -26,7 +26,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut leaf = CertificateParams::new(vec!["localhost".to_string()])?;
     leaf.subject_alt_names
         .push(SanType::IpAddress("127.0.0.1".parse()?));
-    leaf.distinguished_name.push(DnType::CommonName, "localhost");
+    leaf.distinguished_name
+        .push(DnType::CommonName, "localhost");
     let leaf_key = KeyPair::generate()?;
     let leaf_cert = leaf.signed_by(&leaf_key, &ca_cert, &ca_key)?;
 
