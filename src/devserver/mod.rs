@@ -258,11 +258,8 @@ impl DevServer {
         let listener = TcpListener::bind(config.listen)
             .with_context(|| format!("binding the dev server to {}", config.listen))?;
         let addr = listener.local_addr().context("reading the bound address")?;
-        // Non-blocking accept with a short sleep lets the loop notice shutdown without
-        // a wake-up connection.
-        listener
-            .set_nonblocking(true)
-            .context("making the listener non-blocking")?;
+        // Blocking accept: a connection is served the moment it arrives; shutdown wakes
+        // the loop with a connection of its own (see `stop`).
         let base_url = base_url_for(addr, tls.is_some());
         let shared = Arc::new(Shared {
             api_key: config.api_key,
@@ -362,6 +359,12 @@ impl DevServer {
             return;
         };
         self.shared.stopping.store(true, Ordering::SeqCst);
+        // Wake the blocking accept; retry until the loop has seen the flag.
+        let wake = wake_addr(self.addr);
+        while !accept.is_finished() {
+            let _ = TcpStream::connect_timeout(&wake, Duration::from_millis(200));
+            thread::sleep(Duration::from_millis(1));
+        }
         let _ = accept.join();
         // No new connections from here on; wake every blocked read or write.
         for conn in lock(&self.shared.conns).values() {
@@ -383,10 +386,9 @@ impl Drop for DevServer {
 fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
     while !shared.is_stopping() {
         match listener.accept() {
+            // After shutdown began, this is `stop`'s wake-up connection: drop it.
+            Ok(_) if shared.is_stopping() => break,
             Ok((tcp, _peer)) => spawn_connection(&shared, tcp),
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                thread::sleep(Duration::from_millis(10));
-            }
             Err(e) => {
                 // E.g. out of file descriptors: back off instead of spinning.
                 log::debug!("dev server: accept failed: {e}");
@@ -433,6 +435,16 @@ fn spawn_connection(shared: &Arc<Shared>, tcp: TcpStream) {
             shared.unregister(id);
         }
     }
+}
+
+/// Where `stop` connects to wake the accept loop: a wildcard bind is reached via loopback.
+fn wake_addr(addr: SocketAddr) -> SocketAddr {
+    let ip = match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    SocketAddr::new(ip, addr.port())
 }
 
 fn base_url_for(addr: SocketAddr, tls: bool) -> String {
