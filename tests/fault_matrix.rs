@@ -61,8 +61,8 @@ enum TlsFault {
 /// What ends the run, and so how long it may take.
 #[derive(Clone, Copy)]
 enum Bound {
-    /// One answer, no waiting.
-    Immediate,
+    /// One answer, no waiting; the text says why nothing is retried.
+    Immediate(&'static str),
     /// The full retry schedule: 4 attempts, 3 backoff waits.
     Backoff,
     /// Four attempts with the server's `Retry-After: n` honoured three times.
@@ -82,7 +82,7 @@ impl Bound {
     /// (shortest, longest) acceptable wall time.
     fn window(self) -> (Duration, Duration) {
         match self {
-            Bound::Immediate => (Duration::ZERO, Duration::from_secs(1) + MARGIN),
+            Bound::Immediate(_) => (Duration::ZERO, Duration::from_secs(1) + MARGIN),
             Bound::Backoff => (BACKOFF_MIN, BACKOFF_MAX + MARGIN),
             Bound::RetryAfter(n) => (
                 Duration::from_secs(3 * n),
@@ -97,7 +97,7 @@ impl Bound {
 
     fn describe(self) -> String {
         match self {
-            Bound::Immediate => "one answer, no wait".into(),
+            Bound::Immediate(why) => why.into(),
             Bound::Backoff => "retry schedule: 3 backoffs, at most 3.5 s".into(),
             Bound::RetryAfter(n) => format!("Retry-After {n} s, honoured 3 times"),
             Bound::Deadline => "the run deadline (timeout_seconds)".into(),
@@ -112,6 +112,8 @@ struct Case {
     requests: usize,
     bound: Bound,
 }
+
+const ONE_ANSWER: &str = "one answer, not retried";
 
 const fn http(faults: fn() -> Vec<Fault>) -> Target {
     Target::Http { seed: true, faults }
@@ -217,7 +219,7 @@ fn cases() -> Vec<Case> {
             target: http(|| times(6, raw_200(CUT_JSON.as_bytes(), CUT_JSON.len()))),
             status: "unavailable",
             requests: 1,
-            bound: Immediate,
+            bound: Immediate(ONE_ANSWER),
         },
         Case {
             fault: "200, Content-Length larger than the bytes sent",
@@ -234,7 +236,7 @@ fn cases() -> Vec<Case> {
             }),
             status: "unavailable",
             requests: 1,
-            bound: Immediate,
+            bound: Immediate(ONE_ANSWER),
         },
         Case {
             fault: "200 with an HTML page",
@@ -251,14 +253,14 @@ fn cases() -> Vec<Case> {
             }),
             status: "unavailable",
             requests: 1,
-            bound: Immediate,
+            bound: Immediate(ONE_ANSWER),
         },
         Case {
             fault: "200 JSON missing the object's fields",
             target: http(|| times(6, Fault::status(200, r#"{"id":"x"}"#))),
             status: "unavailable",
             requests: 1,
-            bound: Immediate,
+            bound: Immediate(ONE_ANSWER),
         },
         Case {
             fault: "200, the stored value lacks `secret_key`",
@@ -270,7 +272,7 @@ fn cases() -> Vec<Case> {
             }),
             status: "invalid_secret",
             requests: 1,
-            bound: Immediate,
+            bound: Immediate(ONE_ANSWER),
         },
         Case {
             fault: "200, body larger than the 1 MiB cap",
@@ -283,7 +285,7 @@ fn cases() -> Vec<Case> {
             }),
             status: "unavailable",
             requests: 1,
-            bound: Immediate,
+            bound: Immediate(ONE_ANSWER),
         },
         Case {
             fault: "429 storm, no Retry-After",
@@ -304,7 +306,7 @@ fn cases() -> Vec<Case> {
             target: http(|| too_many(Some("3600"))),
             status: "unavailable",
             requests: 1,
-            bound: Immediate,
+            bound: Immediate("Retry-After past the deadline: ends at once"),
         },
         Case {
             fault: "500 storm",
@@ -344,7 +346,7 @@ fn cases() -> Vec<Case> {
             }),
             status: "unauthorized",
             requests: 1,
-            bound: Immediate,
+            bound: Immediate(ONE_ANSWER),
         },
         Case {
             fault: "403 (no Vault permission)",
@@ -356,7 +358,7 @@ fn cases() -> Vec<Case> {
             }),
             status: "forbidden",
             requests: 1,
-            bound: Immediate,
+            bound: Immediate(ONE_ANSWER),
         },
         Case {
             fault: "404 (no such secret)",
@@ -366,7 +368,7 @@ fn cases() -> Vec<Case> {
             },
             status: "not_found",
             requests: 1,
-            bound: Immediate,
+            bound: Immediate(ONE_ANSWER),
         },
         Case {
             fault: "302 redirect to another host",
@@ -385,28 +387,28 @@ fn cases() -> Vec<Case> {
             }),
             status: "unavailable",
             requests: 1,
-            bound: Immediate,
+            bound: Immediate(ONE_ANSWER),
         },
         Case {
             fault: "TLS: certificate from an unknown CA",
             target: Target::Tls(TlsFault::UnknownCa),
             status: "unavailable",
             requests: 0,
-            bound: Immediate,
+            bound: Immediate("TLS handshake refused, not retried"),
         },
         Case {
             fault: "TLS: certificate for another hostname",
             target: Target::Tls(TlsFault::WrongHost),
             status: "unavailable",
             requests: 0,
-            bound: Immediate,
+            bound: Immediate("TLS handshake refused, not retried"),
         },
         Case {
             fault: "TLS: expired certificate",
             target: Target::Tls(TlsFault::Expired),
             status: "unavailable",
             requests: 0,
-            bound: Immediate,
+            bound: Immediate("TLS handshake refused, not retried"),
         },
     ]
 }
@@ -725,11 +727,11 @@ fn failure_behaviour_doc() -> String {
         ));
     }
     out.push_str(&format!(
-        "\nThe run deadline is `timeout_seconds` / `VAULT_FETCH_TIMEOUT_SECONDS` (default 30 s;\n\
-         the matrix uses {HANG_DEADLINE_S} s for the hanging cases). A wait the server asks\n\
-         for with `Retry-After` that would end past the deadline is not taken: the run ends\n\
-         at once. The DNS case runs in an empty network namespace, so its lookup fails\n\
-         without any packet leaving the machine.\n"
+        "\nThe run deadline is `timeout_seconds` / `VAULT_FETCH_TIMEOUT_SECONDS` (default\n\
+         30 s; the matrix uses {HANG_DEADLINE_S} s for the hanging cases). A `Retry-After`\n\
+         wait that would end past the deadline is not taken: the run ends at once. The\n\
+         DNS case runs in an empty network namespace, so its lookup fails without any\n\
+         packet leaving the machine.\n"
     ));
     out
 }
