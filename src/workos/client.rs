@@ -139,7 +139,12 @@ impl VaultClient {
         );
         let body = match read_capped(response) {
             Ok(body) => body,
-            Err(e) => {
+            // An answer over the cap is complete, not a passing failure: retry it only
+            // when its status is one we retry anyway.
+            Err(BodyError::TooLarge(e)) if !is_retryable_status(status) => {
+                return Step::Done(Err(VaultError::new(Kind::Unavailable, e, request_id)))
+            }
+            Err(BodyError::TooLarge(e) | BodyError::Io(e)) => {
                 return Step::Retry {
                     error: VaultError::new(Kind::Unavailable, e, request_id),
                     retry_after,
@@ -247,23 +252,31 @@ fn json_field(body: &[u8], key: &str) -> Option<String> {
     v.get(key)?.as_str().map(String::from)
 }
 
-fn read_capped(response: ureq::Response) -> Result<Vec<u8>, String> {
+/// Why a response body could not be read.
+enum BodyError {
+    /// The connection broke or stalled: may pass.
+    Io(String),
+    /// The body exceeds `MAX_BODY_BYTES`: the same answer would come again.
+    TooLarge(String),
+}
+
+fn read_capped(response: ureq::Response) -> Result<Vec<u8>, BodyError> {
     let mut body = Vec::new();
     response
         .into_reader()
         .take(MAX_BODY_BYTES + 1)
         .read_to_end(&mut body)
         .map_err(|e| {
-            format!(
+            BodyError::Io(format!(
                 "connection failed while reading the response: {}",
                 io_reason(&e)
-            )
+            ))
         })?;
     if body.len() as u64 > MAX_BODY_BYTES {
-        return Err(format!(
+        return Err(BodyError::TooLarge(format!(
             "response body is larger than {} KiB; check the api base",
             MAX_BODY_BYTES / 1024
-        ));
+        )));
     }
     Ok(body)
 }

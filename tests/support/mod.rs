@@ -282,3 +282,35 @@ fn tool_or_skip(ok: bool, path: PathBuf, what: &str) -> Option<PathBuf> {
     );
     None
 }
+
+/// Whether `unshare -n` works here (root or user namespaces): a child run inside an
+/// empty network namespace cannot send a single packet, DNS queries included.
+pub fn netns_available() -> bool {
+    static OK: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *OK.get_or_init(|| {
+        Command::new("unshare")
+            .args(["-n", "--", "true"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false)
+    })
+}
+
+/// Like [`cmd`], but the binary runs in a fresh, empty network namespace (no
+/// interfaces up, not even loopback): used for DNS failures so no query leaves.
+pub fn cmd_netns(args: &[&str]) -> Command {
+    let mut c = Command::new("unshare");
+    c.args(["-n", "--", bin()])
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    c
+}
+
+/// A port on 127.0.0.1 that nothing listens on (bound, then closed).
+pub fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    l.local_addr().unwrap().port()
+}

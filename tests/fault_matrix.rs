@@ -1,0 +1,754 @@
+//! The failure matrix: every network and server fault we know of, each run through the
+//! real binary in Terraform mode (stdin query) and init mode (`init --dir`), strict and
+//! non-strict, against the dev server's fault script on loopback.
+//!
+//! For every run it checks the status, the exit code, the wall time against the bound
+//! the case documents, the exact number of requests the server saw, and that nothing
+//! panicked. The same case list renders `docs/failure-behaviour.md`; a test keeps the
+//! committed file equal to it (`VFR_UPDATE_DOCS=1` rewrites it).
+//!
+//! Runs are independent (one server each), so they run on a pool of threads: most of
+//! the time is spent waiting on backoff and deadlines, not on the CPU.
+
+mod support;
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use support::*;
+
+/// Deadline given to runs whose fault hangs: short, so the suite stays fast.
+const HANG_DEADLINE_S: u64 = 4;
+/// Deadline for every other run: long enough that the full retry schedule fits.
+const DEADLINE_S: u64 = 10;
+/// Slack for process start-up and a loaded machine (runs share two cores).
+const MARGIN: Duration = Duration::from_millis(1500);
+/// Worst case of the three backoff waits (0.5 + 1 + 2 s) and best case (0.25 + 0.5 + 1 s).
+const BACKOFF_MAX: Duration = Duration::from_millis(3500);
+const BACKOFF_MIN: Duration = Duration::from_millis(1750);
+/// Threads running cases at once.
+const WORKERS: usize = 20;
+
+/// Where the binary is pointed.
+#[derive(Clone, Copy)]
+enum Target {
+    /// The plain-HTTP dev server. `seed` stores valid credentials (so one request too
+    /// many would come back `found`); `faults` are queued before the run.
+    Http {
+        seed: bool,
+        faults: fn() -> Vec<Fault>,
+    },
+    /// A loopback port nothing listens on.
+    Refused,
+    /// The dev server over TLS with a certificate the client must refuse.
+    Tls(TlsFault),
+    /// A `.invalid` host (RFC 6761: never resolves), run in an empty network namespace.
+    Dns,
+}
+
+#[derive(Clone, Copy)]
+enum TlsFault {
+    UnknownCa,
+    WrongHost,
+    Expired,
+}
+
+/// What ends the run, and so how long it may take.
+#[derive(Clone, Copy)]
+enum Bound {
+    /// One answer, no waiting; the text says why nothing is retried.
+    Immediate(&'static str),
+    /// The full retry schedule: 4 attempts, 3 backoff waits.
+    Backoff,
+    /// Four attempts with the server's `Retry-After: n` honoured three times.
+    RetryAfter(u64),
+    /// Nothing answers: the run's deadline ends it.
+    Deadline,
+}
+
+impl Bound {
+    fn deadline_s(self) -> u64 {
+        match self {
+            Bound::Deadline => HANG_DEADLINE_S,
+            _ => DEADLINE_S,
+        }
+    }
+
+    /// (shortest, longest) acceptable wall time.
+    fn window(self) -> (Duration, Duration) {
+        match self {
+            Bound::Immediate(_) => (Duration::ZERO, Duration::from_secs(1) + MARGIN),
+            Bound::Backoff => (BACKOFF_MIN, BACKOFF_MAX + MARGIN),
+            Bound::RetryAfter(n) => (
+                Duration::from_secs(3 * n),
+                Duration::from_secs(3 * n) + MARGIN,
+            ),
+            Bound::Deadline => {
+                let d = Duration::from_secs(HANG_DEADLINE_S);
+                (d - Duration::from_millis(300), d + MARGIN)
+            }
+        }
+    }
+
+    fn describe(self) -> String {
+        match self {
+            Bound::Immediate(why) => why.into(),
+            Bound::Backoff => "retry schedule: 3 backoffs, at most 3.5 s".into(),
+            Bound::RetryAfter(n) => format!("Retry-After {n} s, honoured 3 times"),
+            Bound::Deadline => "the run deadline (timeout_seconds)".into(),
+        }
+    }
+}
+
+struct Case {
+    fault: &'static str,
+    target: Target,
+    status: &'static str,
+    requests: usize,
+    bound: Bound,
+}
+
+const ONE_ANSWER: &str = "one answer, not retried";
+
+const fn http(faults: fn() -> Vec<Fault>) -> Target {
+    Target::Http { seed: true, faults }
+}
+
+fn times(n: usize, f: Fault) -> Vec<Fault> {
+    vec![f; n]
+}
+
+/// A raw HTTP/1.1 200 response with these body bytes and this Content-Length.
+fn raw_200(body: &[u8], content_length: usize) -> Fault {
+    let mut bytes = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Request-ID: req_raw\r\nContent-Length: {content_length}\r\nConnection: close\r\n\r\n"
+    )
+    .into_bytes();
+    bytes.extend_from_slice(body);
+    Fault::Raw(bytes)
+}
+
+const CUT_JSON: &str =
+    r#"{"id":"a1b2c3d4","name":"runlayer-sentry-credentials","value":"{\"public_ke"#;
+
+fn status_storm(status: u16) -> Vec<Fault> {
+    times(
+        6,
+        Fault::status(
+            status,
+            format!("<html><body>{status} from a proxy</body></html>"),
+        ),
+    )
+}
+
+fn too_many(retry_after: Option<&str>) -> Vec<Fault> {
+    times(
+        6,
+        Fault::Respond {
+            status: 429,
+            headers: retry_after
+                .map(|v| vec![("Retry-After".to_string(), v.to_string())])
+                .unwrap_or_default(),
+            body: r#"{"message":"Too many requests.","code":"rate_limit_exceeded"}"#.into(),
+        },
+    )
+}
+
+fn cases() -> Vec<Case> {
+    use Bound::*;
+    vec![
+        Case {
+            fault: "connection refused",
+            target: Target::Refused,
+            status: "unavailable",
+            requests: 0,
+            bound: Backoff,
+        },
+        Case {
+            fault: "DNS name does not resolve (`.invalid`)",
+            target: Target::Dns,
+            status: "unavailable",
+            requests: 0,
+            bound: Backoff,
+        },
+        Case {
+            fault: "accepts, never answers",
+            target: http(|| times(6, Fault::Hang)),
+            status: "unavailable",
+            requests: 1,
+            bound: Deadline,
+        },
+        Case {
+            fault: "headers, then the body stalls",
+            target: http(|| {
+                times(
+                    6,
+                    Fault::HeadersThenStall {
+                        status: 200,
+                        content_length: 400,
+                    },
+                )
+            }),
+            status: "unavailable",
+            requests: 1,
+            bound: Deadline,
+        },
+        Case {
+            fault: "connection reset mid-body",
+            target: http(|| {
+                times(
+                    6,
+                    Fault::ResetMidBody {
+                        status: 200,
+                        body_prefix: CUT_JSON.into(),
+                        content_length: 400,
+                    },
+                )
+            }),
+            status: "unavailable",
+            requests: 4,
+            bound: Backoff,
+        },
+        Case {
+            fault: "200, truncated JSON (Content-Length matches)",
+            target: http(|| times(6, raw_200(CUT_JSON.as_bytes(), CUT_JSON.len()))),
+            status: "unavailable",
+            requests: 1,
+            bound: Immediate(ONE_ANSWER),
+        },
+        Case {
+            fault: "200, Content-Length larger than the bytes sent",
+            target: http(|| times(6, raw_200(CUT_JSON.as_bytes(), CUT_JSON.len() + 100))),
+            status: "unavailable",
+            requests: 4,
+            bound: Backoff,
+        },
+        Case {
+            fault: "200, body is not UTF-8",
+            target: http(|| {
+                let body = b"{\"id\":\"x\",\"name\":\"n\",\"value\":\"\xff\xfe\xc3\x28\"}";
+                times(6, raw_200(body, body.len()))
+            }),
+            status: "unavailable",
+            requests: 1,
+            bound: Immediate(ONE_ANSWER),
+        },
+        Case {
+            fault: "200 with an HTML page",
+            target: http(|| {
+                times(
+                    6,
+                    Fault::Respond {
+                        status: 200,
+                        headers: vec![("Content-Type".into(), "text/html".into())],
+                        body: "<!doctype html><html><body>Sign in to the proxy</body></html>"
+                            .into(),
+                    },
+                )
+            }),
+            status: "unavailable",
+            requests: 1,
+            bound: Immediate(ONE_ANSWER),
+        },
+        Case {
+            fault: "200 JSON missing the object's fields",
+            target: http(|| times(6, Fault::status(200, r#"{"id":"x"}"#))),
+            status: "unavailable",
+            requests: 1,
+            bound: Immediate(ONE_ANSWER),
+        },
+        Case {
+            fault: "200, the stored value lacks `secret_key`",
+            target: http(|| {
+                let value =
+                    json!({"id": "6ba7b810-9dad-11d1-80b4-00c04fd430c8", "public_key": "x"});
+                let body = json!({"id": "o1", "name": NAME, "value": value.to_string(), "metadata": {"version_id": null}});
+                times(6, Fault::status(200, body.to_string()))
+            }),
+            status: "invalid_secret",
+            requests: 1,
+            bound: Immediate(ONE_ANSWER),
+        },
+        Case {
+            fault: "200, body larger than the 1 MiB cap",
+            target: http(|| {
+                let body = format!(
+                    r#"{{"id":"x","name":"n","value":"{}"}}"#,
+                    "a".repeat(1024 * 1024)
+                );
+                times(6, Fault::status(200, body))
+            }),
+            status: "unavailable",
+            requests: 1,
+            bound: Immediate(ONE_ANSWER),
+        },
+        Case {
+            fault: "429 storm, no Retry-After",
+            target: http(|| too_many(None)),
+            status: "unavailable",
+            requests: 4,
+            bound: Backoff,
+        },
+        Case {
+            fault: "429 storm, `Retry-After: 1`",
+            target: http(|| too_many(Some("1"))),
+            status: "unavailable",
+            requests: 4,
+            bound: RetryAfter(1),
+        },
+        Case {
+            fault: "429, `Retry-After: 3600` (past the deadline)",
+            target: http(|| too_many(Some("3600"))),
+            status: "unavailable",
+            requests: 1,
+            bound: Immediate("Retry-After past the deadline: ends at once"),
+        },
+        Case {
+            fault: "500 storm",
+            target: http(|| status_storm(500)),
+            status: "unavailable",
+            requests: 4,
+            bound: Backoff,
+        },
+        Case {
+            fault: "502 storm",
+            target: http(|| status_storm(502)),
+            status: "unavailable",
+            requests: 4,
+            bound: Backoff,
+        },
+        Case {
+            fault: "503 storm",
+            target: http(|| status_storm(503)),
+            status: "unavailable",
+            requests: 4,
+            bound: Backoff,
+        },
+        Case {
+            fault: "504 storm",
+            target: http(|| status_storm(504)),
+            status: "unavailable",
+            requests: 4,
+            bound: Backoff,
+        },
+        Case {
+            fault: "401 (API key rejected)",
+            target: http(|| {
+                times(
+                    6,
+                    Fault::status(401, r#"{"message":"Unauthorized","code":"unauthorized"}"#),
+                )
+            }),
+            status: "unauthorized",
+            requests: 1,
+            bound: Immediate(ONE_ANSWER),
+        },
+        Case {
+            fault: "403 (no Vault permission)",
+            target: http(|| {
+                times(
+                    6,
+                    Fault::status(403, r#"{"message":"Forbidden","code":"forbidden"}"#),
+                )
+            }),
+            status: "forbidden",
+            requests: 1,
+            bound: Immediate(ONE_ANSWER),
+        },
+        Case {
+            fault: "404 (no such secret)",
+            target: Target::Http {
+                seed: false,
+                faults: Vec::new,
+            },
+            status: "not_found",
+            requests: 1,
+            bound: Immediate(ONE_ANSWER),
+        },
+        Case {
+            fault: "302 redirect to another host",
+            target: http(|| {
+                times(
+                    6,
+                    Fault::Respond {
+                        status: 302,
+                        headers: vec![(
+                            "Location".into(),
+                            "https://elsewhere.invalid/vault/v1/kv/name/x".into(),
+                        )],
+                        body: String::new(),
+                    },
+                )
+            }),
+            status: "unavailable",
+            requests: 1,
+            bound: Immediate(ONE_ANSWER),
+        },
+        Case {
+            fault: "TLS: certificate from an unknown CA",
+            target: Target::Tls(TlsFault::UnknownCa),
+            status: "unavailable",
+            requests: 0,
+            bound: Immediate("TLS handshake refused, not retried"),
+        },
+        Case {
+            fault: "TLS: certificate for another hostname",
+            target: Target::Tls(TlsFault::WrongHost),
+            status: "unavailable",
+            requests: 0,
+            bound: Immediate("TLS handshake refused, not retried"),
+        },
+        Case {
+            fault: "TLS: expired certificate",
+            target: Target::Tls(TlsFault::Expired),
+            status: "unavailable",
+            requests: 0,
+            bound: Immediate("TLS handshake refused, not retried"),
+        },
+    ]
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    Terraform,
+    Init,
+}
+
+/// One run's setting: the server (if any), the base URL, extra environment.
+struct Prepared {
+    server: Option<DevServer>,
+    base: String,
+    env: Vec<(String, String)>,
+    netns: bool,
+    dir: tempfile::TempDir,
+}
+
+fn prepare(target: Target) -> Prepared {
+    let dir = tempfile::tempdir().unwrap();
+    let mut env = Vec::new();
+    let (server, base, netns) = match target {
+        Target::Http { seed: s, faults } => {
+            let server = support::server();
+            if s {
+                seed(&server, NAME);
+            }
+            server.push_faults(faults());
+            let base = server.base_url();
+            (Some(server), base, false)
+        }
+        Target::Refused => (None, format!("http://127.0.0.1:{}", closed_port()), false),
+        Target::Dns => (None, "https://vault-fetch-relay.invalid".into(), true),
+        Target::Tls(kind) => {
+            let (pki, trust) = match kind {
+                TlsFault::UnknownCa => (pki(false, &["localhost"]), false),
+                TlsFault::WrongHost => (pki(false, &["vault.example.com"]), true),
+                TlsFault::Expired => (pki(true, &["localhost"]), true),
+            };
+            if trust {
+                let ca = write_temp(dir.path(), "ca.pem", &pki.ca_pem);
+                env.push(("SSL_CERT_FILE".into(), ca.to_str().unwrap().into()));
+            }
+            let server = tls_server(pki.identity);
+            seed(&server, NAME);
+            let base = server.base_url();
+            (Some(server), base, false)
+        }
+    };
+    Prepared {
+        server,
+        base,
+        env,
+        netns,
+        dir,
+    }
+}
+
+/// What one run measured; `error` lists every broken expectation.
+struct Outcome {
+    elapsed: Duration,
+    requests: usize,
+    errors: Vec<String>,
+}
+
+fn run_one(case: &Case, mode: Mode, strict: bool) -> Outcome {
+    let p = prepare(case.target);
+    let deadline = case.bound.deadline_s();
+    let base_cmd = |args: &[&str]| -> Command {
+        let mut c = if p.netns { cmd_netns(args) } else { cmd(args) };
+        for (k, v) in &p.env {
+            c.env(k, v);
+        }
+        c
+    };
+    let limit = Duration::from_secs(deadline + 20);
+    let mut errors = Vec::new();
+    let mut check = |ok: bool, what: String| {
+        if !ok {
+            errors.push(what);
+        }
+    };
+    let relay_dir = p.dir.path().join("relay");
+    let run = match mode {
+        Mode::Terraform => {
+            let query = json!({
+                "api_key": CANARY_KEY,
+                "api_base": p.base,
+                "timeout_seconds": deadline.to_string(),
+                "strict": strict.to_string(),
+            });
+            run_with(base_cmd(&[]), &query.to_string(), limit)
+        }
+        Mode::Init => {
+            // A stale credentials.json from an earlier run must not survive a failure.
+            std::fs::create_dir_all(&relay_dir).unwrap();
+            let stale = RelayCredentials::generate(None).unwrap();
+            std::fs::write(relay_dir.join("credentials.json"), stale.to_vault_value()).unwrap();
+            let mut args = vec!["init", "--dir", relay_dir.to_str().unwrap()];
+            if strict {
+                args.push("--strict");
+            }
+            let mut c = base_cmd(&args);
+            c.env("WORKOS_API_KEY", CANARY_KEY)
+                .env("WORKOS_API_BASE", &p.base)
+                .env("VAULT_FETCH_TIMEOUT_SECONDS", deadline.to_string());
+            run_with(c, "", limit)
+        }
+    };
+    let requests = p.server.as_ref().map_or(0, |s| s.request_count());
+    let status = case.status;
+    let want_code = if strict { 1 } else { 0 };
+    check(
+        run.code == Some(want_code),
+        format!("exit code {:?}, want {want_code}", run.code),
+    );
+    check(
+        !run.stderr.contains("panicked"),
+        format!("panicked: {}", run.stderr),
+    );
+    let level = if strict { "error" } else { "warning" };
+    let line = format!("vault-fetch-relay: {level}: {status}: ");
+    check(
+        run.stderr.contains(&line),
+        format!("stderr lacks {line:?}: {}", run.stderr.trim()),
+    );
+    match mode {
+        Mode::Terraform if strict => {
+            check(
+                run.stdout.is_empty(),
+                format!("strict run printed {:?}", run.stdout),
+            );
+        }
+        Mode::Terraform => match serde_json::from_str::<serde_json::Value>(&run.stdout) {
+            Ok(v) => {
+                check(
+                    v["status"] == status,
+                    format!("terraform status {}, want {status}", v["status"]),
+                );
+                check(
+                    v["secret_key"] == "" && v["relay_id"] == "",
+                    format!("credentials in a failed run: {v}"),
+                );
+            }
+            Err(e) => check(false, format!("stdout is not JSON ({e}): {:?}", run.stdout)),
+        },
+        Mode::Init => {
+            check(
+                !relay_dir.join("credentials.json").exists(),
+                "credentials.json exists after a failed run".into(),
+            );
+            let config = std::fs::read_to_string(relay_dir.join("config.yml")).unwrap_or_default();
+            let mode = yaml_rust2::YamlLoader::load_from_str(&config)
+                .ok()
+                .and_then(|d| {
+                    d.first()
+                        .and_then(|y| y["relay"]["mode"].as_str().map(String::from))
+                });
+            check(
+                mode.as_deref() == Some("proxy"),
+                format!("config.yml mode {mode:?}, want proxy: {config:?}"),
+            );
+        }
+    }
+    check(
+        requests == case.requests,
+        format!("server saw {requests} requests, want {}", case.requests),
+    );
+    let (lo, hi) = case.bound.window();
+    check(
+        run.elapsed >= lo && run.elapsed <= hi,
+        format!(
+            "took {:?}, want {lo:?}..={hi:?} ({})",
+            run.elapsed,
+            case.bound.describe()
+        ),
+    );
+    check(
+        run.elapsed < Duration::from_secs(deadline) + MARGIN,
+        format!("took {:?}, past the {deadline} s deadline", run.elapsed),
+    );
+    Outcome {
+        elapsed: run.elapsed,
+        requests,
+        errors,
+    }
+}
+
+#[test]
+fn every_fault_degrades_as_documented_within_its_bound() {
+    let cases = cases();
+    let skip_dns = !netns_available();
+    if skip_dns {
+        eprintln!("skipped: the DNS case needs `unshare -n` (an empty network namespace) so no query leaves the machine");
+    }
+    let mut jobs = Vec::new();
+    for (i, case) in cases.iter().enumerate() {
+        if skip_dns && matches!(case.target, Target::Dns) {
+            continue;
+        }
+        for mode in [Mode::Terraform, Mode::Init] {
+            for strict in [false, true] {
+                jobs.push((i, mode, strict));
+            }
+        }
+    }
+    let next = AtomicUsize::new(0);
+    let results = Mutex::new(Vec::new());
+    let started = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..WORKERS {
+            s.spawn(|| loop {
+                let j = next.fetch_add(1, Ordering::SeqCst);
+                let Some(&(i, mode, strict)) = jobs.get(j) else {
+                    break;
+                };
+                let outcome = catch_unwind(AssertUnwindSafe(|| run_one(&cases[i], mode, strict)))
+                    .unwrap_or_else(|p| Outcome {
+                        elapsed: Duration::ZERO,
+                        requests: 0,
+                        errors: vec![format!(
+                            "the run panicked: {}",
+                            p.downcast_ref::<String>()
+                                .cloned()
+                                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                                .unwrap_or_default()
+                        )],
+                    });
+                results.lock().unwrap().push((i, mode, strict, outcome));
+            });
+        }
+    });
+    let mut results = results.into_inner().unwrap();
+    results.sort_by_key(|(i, mode, strict, _)| (*i, *mode == Mode::Init, *strict));
+
+    // The measured matrix, for the log (`--nocapture`).
+    eprintln!(
+        "{:<48} {:<15} {:>4}  {:>24}  {:>24}",
+        "fault", "status", "reqs", "terraform soft/strict", "init soft/strict"
+    );
+    for (i, case) in cases.iter().enumerate() {
+        let row: Vec<&(usize, Mode, bool, Outcome)> = results.iter().filter(|r| r.0 == i).collect();
+        if row.is_empty() {
+            continue;
+        }
+        let t = |m: Mode, s: bool| {
+            row.iter()
+                .find(|r| r.1 == m && r.2 == s)
+                .map_or("-".to_string(), |r| {
+                    format!("{:.2}s", r.3.elapsed.as_secs_f64())
+                })
+        };
+        let reqs: Vec<String> = row.iter().map(|r| r.3.requests.to_string()).collect();
+        eprintln!(
+            "{:<48} {:<15} {:>4}  {:>11} /{:>11}  {:>11} /{:>11}",
+            case.fault,
+            case.status,
+            reqs.join(","),
+            t(Mode::Terraform, false),
+            t(Mode::Terraform, true),
+            t(Mode::Init, false),
+            t(Mode::Init, true)
+        );
+    }
+    eprintln!(
+        "{} runs in {:.1} s",
+        results.len(),
+        started.elapsed().as_secs_f64()
+    );
+
+    let failures: Vec<String> = results
+        .iter()
+        .filter(|r| !r.3.errors.is_empty())
+        .map(|(i, mode, strict, o)| {
+            format!(
+                "{} [{mode:?}{}]: {}",
+                cases[*i].fault,
+                if *strict { ", strict" } else { "" },
+                o.errors.join("; ")
+            )
+        })
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} runs broke an expectation:\n{}",
+        failures.len(),
+        results.len(),
+        failures.join("\n")
+    );
+}
+
+/// The documentation table, rendered from the case list.
+fn failure_behaviour_doc() -> String {
+    let mut out = String::from(
+        "<!-- Generated by tests/fault_matrix.rs from its case list; do not edit by hand.\n     Regenerate with: VFR_UPDATE_DOCS=1 cargo test --test fault_matrix -->\n\
+         ## Failure behaviour\n\n\
+         Every row is a test case, run through the real binary in Terraform mode and in\n\
+         `init` mode, non-strict and strict. Without credentials, Terraform mode prints\n\
+         the usual keys with empty credential values and the `status`; `init` writes\n\
+         `config.yml` with `mode: proxy`, removes any stale `credentials.json` and prints\n\
+         one warning line naming the status. Exit codes are the same in both modes: 0\n\
+         by default, 1 with `strict`. *Requests* is what the server received: retries\n\
+         happen only for connection errors, timeouts, 408, 429 and 500/502/503/504\n\
+         (4 attempts at most), and TLS failures end before a request is sent.\n\n\
+         | Fault | `status` | Exit (non-strict / strict) | Requests | Bounded by |\n\
+         | --- | --- | --- | --- | --- |\n",
+    );
+    for c in cases() {
+        out.push_str(&format!(
+            "| {} | `{}` | 0 / 1 | {} | {} |\n",
+            c.fault,
+            c.status,
+            c.requests,
+            c.bound.describe()
+        ));
+    }
+    out.push_str(&format!(
+        "\nThe run deadline is `timeout_seconds` / `VAULT_FETCH_TIMEOUT_SECONDS` (default\n\
+         30 s; the matrix uses {HANG_DEADLINE_S} s for the hanging cases). A `Retry-After`\n\
+         wait that would end past the deadline is not taken: the run ends at once. The\n\
+         DNS case runs in an empty network namespace, so its lookup fails without any\n\
+         packet leaving the machine.\n"
+    ));
+    out
+}
+
+#[test]
+fn docs_table_matches_the_case_list() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/failure-behaviour.md");
+    let want = failure_behaviour_doc();
+    if std::env::var("VFR_UPDATE_DOCS").as_deref() == Ok("1") {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &want).unwrap();
+        return;
+    }
+    let have = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        have == want,
+        "{} is out of date with the fault matrix; run VFR_UPDATE_DOCS=1 cargo test --test fault_matrix",
+        path.display()
+    );
+}
