@@ -98,6 +98,25 @@ pub fn remove_if_present(path: &Path) -> anyhow::Result<bool> {
     }
 }
 
+/// Remove temp files a killed writer of `path` left behind (`.NAME.tmp…`, made by
+/// `write_atomic`). Only for callers that are the sole writer of `path`.
+pub fn remove_stale_temps(path: &Path) -> anyhow::Result<usize> {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return Ok(0);
+    };
+    let prefix = format!(".{}.tmp", name.to_string_lossy());
+    let mut removed = 0;
+    let entries = fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))?;
+    for entry in entries.flatten() {
+        let stale = entry.file_name().to_string_lossy().starts_with(&prefix)
+            && entry.file_type().is_ok_and(|t| !t.is_dir());
+        if stale && fs::remove_file(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
 /// Create `dir` (and parents) with mode 0700 when missing; it must be a directory.
 pub fn ensure_private_dir(dir: &Path) -> anyhow::Result<()> {
     if !dir.exists() {
@@ -160,6 +179,17 @@ mod tests {
         assert!(remove_if_present(&link).unwrap());
         assert!(target.exists());
         assert!(!remove_if_present(&link).unwrap());
+    }
+
+    #[test]
+    fn stale_temps_of_one_file_are_removed() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("credentials.json");
+        fs::write(d.path().join(".credentials.json.tmp0a1b2c"), "half").unwrap();
+        fs::write(d.path().join(".config.yml.tmp0a1b2c"), "other file's").unwrap();
+        fs::write(&p, "{}").unwrap();
+        assert_eq!(remove_stale_temps(&p).unwrap(), 1);
+        assert!(p.exists() && d.path().join(".config.yml.tmp0a1b2c").exists());
     }
 
     #[test]

@@ -353,3 +353,31 @@ fn help_and_version_work() {
         concat!("vault-fetch-relay ", env!("CARGO_PKG_VERSION"))
     );
 }
+
+#[test]
+fn an_api_key_echoed_in_a_redirect_host_is_withheld_in_any_case() {
+    let s = server();
+    s.push_fault(Fault::Respond {
+        status: 302,
+        headers: vec![(
+            "Location".into(),
+            format!("https://{CANARY_KEY}.evil.example/x"),
+        )],
+        body: String::new(),
+    });
+    let run = terraform(&q(&s, json!({})), &[]);
+    let m = run.terraform_map();
+    assert_eq!(m["status"], "unavailable");
+    let lower = CANARY_KEY.to_lowercase();
+    assert!(m["reason"].contains("withheld"), "{}", m["reason"]);
+    assert!(
+        !m["reason"].to_lowercase().contains(&lower),
+        "{}",
+        m["reason"]
+    );
+    assert!(
+        !run.stderr.to_lowercase().contains(&lower),
+        "{}",
+        run.stderr
+    );
+}

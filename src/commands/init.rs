@@ -31,6 +31,10 @@ pub fn run(common: &CommonArgs, args: &InitArgs) -> anyhow::Result<u8> {
     files::ensure_private_dir(&args.dir)?;
     let credentials_path = args.dir.join(CREDENTIALS_FILE);
     let config_path = args.dir.join(CONFIG_FILE);
+    // A killed earlier run may have left temp files; this run is the directory's only writer.
+    for path in [&credentials_path, &config_path] {
+        files::remove_stale_temps(path)?;
+    }
     match &files_plan.credentials_json {
         Some(json) => files::write_atomic(&credentials_path, json.expose().as_bytes())?,
         None => {

@@ -169,7 +169,7 @@ impl Store {
         let mut all: Vec<&Object> = self
             .objects
             .iter()
-            .filter(|o| search.map_or(true, |s| o.name.contains(s)))
+            .filter(|o| search.is_none_or(|s| o.name.contains(s)))
             .collect();
         if order == Order::Desc {
             all.reverse();

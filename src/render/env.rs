@@ -31,7 +31,10 @@ impl Render for EnvFile {
         let mut out = super::yaml::comment(&super::header(report));
         for (k, v) in vars {
             let line = match self.format {
-                EnvFormat::Dotenv => format!("{k}={}\n", dotenv_value(v)),
+                EnvFormat::Dotenv => match dotenv_value(v) {
+                    Some(value) => format!("{k}={value}\n"),
+                    None => format!("# {k} left out: its value has no faithful dotenv form; use --format shell\n"),
+                },
                 EnvFormat::Shell => format!("export {k}={}\n", shell_quote(v)),
             };
             out.push_str(&line);
@@ -48,15 +51,30 @@ pub fn shell_quote(v: &str) -> String {
 
 /// Bare when every character is one no dotenv dialect treats specially; otherwise
 /// single-quoted, where python-dotenv and others read `\\` and `\'` as escapes.
-pub fn dotenv_value(v: &str) -> String {
+/// A value ending in a backslash cannot be single-quoted (python-dotenv reads the
+/// final `\'` as an escaped quote), so it is written bare when bare reads it back
+/// literally, and is `None` (left out) when nothing does.
+pub fn dotenv_value(v: &str) -> Option<String> {
     let bare = !v.is_empty()
         && v.chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_.:/@+,%=?&~".contains(c));
     if bare {
-        v.to_string()
-    } else {
-        format!("'{}'", v.replace('\\', r"\\").replace('\'', r"\'"))
+        return Some(v.to_string());
     }
+    if !v.ends_with('\\') {
+        return Some(format!("'{}'", v.replace('\\', r"\\").replace('\'', r"\'")));
+    }
+    // Unquoted values are literal up to a newline or a ` #` comment, trimmed, and
+    // `${...}` is interpolated.
+    let literal_bare = !v.contains(['\n', '\r', '\0'])
+        && !v.starts_with(['\'', '"', '#'])
+        && v.trim() == v
+        && !v.contains("${")
+        && !v
+            .chars()
+            .zip(v.chars().skip(1))
+            .any(|(a, b)| a.is_whitespace() && b == '#');
+    literal_bare.then(|| v.to_string())
 }
 
 #[cfg(test)]
@@ -96,8 +114,10 @@ mod tests {
     #[test]
     fn quoting() {
         assert_eq!(shell_quote("it's"), r"'it'\''s'");
-        assert_eq!(dotenv_value("a b"), "'a b'");
-        assert_eq!(dotenv_value(r"it's \x"), r"'it\'s \\x'");
-        assert_eq!(dotenv_value(""), "''");
+        assert_eq!(dotenv_value("a b").unwrap(), "'a b'");
+        assert_eq!(dotenv_value(r"it's \x").unwrap(), r"'it\'s \\x'");
+        assert_eq!(dotenv_value("").unwrap(), "''");
+        assert_eq!(dotenv_value(r"ends in \").unwrap(), r"ends in \");
+        assert_eq!(dotenv_value("two\nlines\\"), None);
     }
 }

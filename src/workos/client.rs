@@ -173,7 +173,7 @@ impl VaultClient {
                 Kind::Unavailable,
                 format!(
                     "HTTP {status} redirect to {} was not followed (the API key must only go to the api base); check the api base",
-                    location_host.unwrap_or_else(|| "nowhere".into())
+                    self.scrub(&location_host.unwrap_or_else(|| "nowhere".into()))
                 ),
             ))),
             s if is_retryable_status(s) => Step::Retry {
@@ -202,14 +202,14 @@ impl VaultClient {
         format!("body starts {:?}", self.scrub(&sanitize_line(&text)))
     }
 
-    /// A server could echo the request back; make sure the key never rides along.
+    /// A server could echo the request back; make sure the key never rides along, in
+    /// any letter case (URL parsing lowercases host names).
     fn scrub(&self, text: &str) -> String {
         let key = self.api_key.expose();
-        if key.len() >= 4 && text.contains(key) {
-            text.replace(key, "****")
-        } else {
-            text.to_string()
+        if key.len() >= 4 && text.to_lowercase().contains(&key.to_lowercase()) {
+            return String::from("(withheld: the server echoed the API key)");
         }
+        text.to_string()
     }
 }
 
