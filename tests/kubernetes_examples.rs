@@ -23,7 +23,7 @@ fn helm() -> Option<PathBuf> {
         } else {
             PathBuf::from("helm")
         });
-    tool_available(&helm, "helm").then_some(helm)
+    tool_available(&helm, "helm", "VFR_REQUIRE_TOOLS").then_some(helm)
 }
 
 /// `helm <args...>` in the repository; Ok(stdout) on success, Err(all output) on failure.

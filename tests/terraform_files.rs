@@ -8,7 +8,8 @@
 //!   more against a stub of `modules/relay-credentials` (same variables and outputs, no data source).
 //! - An offline `terraform plan` of `modules/relay-task-definition` checks the proxy/managed environment.
 //!
-//! A missing `terraform` binary skips everything, unless `VFR_REQUIRE_TOOLS=1`.
+//! A missing `terraform` binary skips everything, unless `VFR_REQUIRE_TERRAFORM=1` (set by the GitHub
+//! workflow, which installs terraform; no package registry reachable here provides it).
 
 mod tools;
 
@@ -41,7 +42,7 @@ fn terraform(args: &[&str], dir: &Path, scratch: &Path) -> Output {
 }
 
 fn terraform_available() -> bool {
-    tool_available(Path::new("terraform"), "terraform")
+    tool_available(Path::new("terraform"), "terraform", "VFR_REQUIRE_TERRAFORM")
 }
 
 fn tf_files(dir: &Path) -> Vec<PathBuf> {

@@ -85,8 +85,9 @@ pub fn run(mut cmd: Command, scratch: &Path) -> Output {
 }
 
 /// True when `program version` runs. Otherwise prints "skipped: ..." and returns false, or panics when
-/// VFR_REQUIRE_TOOLS=1.
-pub fn tool_available(program: &Path, what: &str) -> bool {
+/// the environment variable `require_var` is 1 (VFR_REQUIRE_TOOLS for what scripts/test installs,
+/// VFR_REQUIRE_TERRAFORM for terraform, which no package registry here provides).
+pub fn tool_available(program: &Path, what: &str, require_var: &str) -> bool {
     let found = Command::new(program)
         .arg("version")
         .stdout(Stdio::null())
@@ -95,8 +96,8 @@ pub fn tool_available(program: &Path, what: &str) -> bool {
         .is_ok_and(|s| s.success());
     if !found {
         assert!(
-            std::env::var("VFR_REQUIRE_TOOLS").as_deref() != Ok("1"),
-            "{what} ({}) is not available and VFR_REQUIRE_TOOLS=1",
+            std::env::var(require_var).as_deref() != Ok("1"),
+            "{what} ({}) is not available and {require_var}=1",
             program.display()
         );
         println!("skipped: {what} is not installed ({})", program.display());
