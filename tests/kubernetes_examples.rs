@@ -3,45 +3,33 @@
 //! scripts/install-helm.sh installs), then `helm` in PATH; without it the chart tests print "skipped" unless
 //! VFR_REQUIRE_TOOLS=1.
 
-mod tools;
+mod support;
 
 use std::fs;
 use std::path::PathBuf;
 use std::process::Command;
 
-use tools::{repo, run, tool_available, TempDir};
+use support::{helm, repo, run_tool};
 
 const CHART: &str = "examples/helm/relay";
 const CREDENTIALS_VALUES: &str = "examples/helm/relay/ci/credentials-values.yaml";
 
-fn helm() -> Option<PathBuf> {
-    let local = repo().join(".tools/bin/helm");
-    let helm = std::env::var_os("HELM")
-        .map(PathBuf::from)
-        .unwrap_or(if local.is_file() {
-            local
-        } else {
-            PathBuf::from("helm")
-        });
-    tool_available(&helm, "helm", "VFR_REQUIRE_TOOLS").then_some(helm)
-}
-
 /// `helm <args...>` in the repository; Ok(stdout) on success, Err(all output) on failure.
 fn helm_run(helm: &PathBuf, args: &[&str]) -> Result<String, String> {
-    let scratch = TempDir::new("helm");
+    let scratch = tempfile::tempdir().unwrap();
     let mut cmd = Command::new(helm);
     cmd.args(args)
         .current_dir(repo())
         // Keep helm's cache/config out of the user's home.
-        .env("HELM_CACHE_HOME", scratch.0.join("cache"))
-        .env("HELM_CONFIG_HOME", scratch.0.join("config"))
-        .env("HELM_DATA_HOME", scratch.0.join("data"));
-    let out = run(cmd, &scratch.0);
+        .env("HELM_CACHE_HOME", scratch.path().join("cache"))
+        .env("HELM_CONFIG_HOME", scratch.path().join("config"))
+        .env("HELM_DATA_HOME", scratch.path().join("data"));
+    let out = run_tool(cmd);
     println!("ran: helm {}", args.join(" "));
-    if out.success {
+    if out.success() {
         Ok(out.stdout)
     } else {
-        Err(out.text)
+        Err(out.text())
     }
 }
 

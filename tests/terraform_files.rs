@@ -11,14 +11,14 @@
 //! A missing `terraform` binary skips everything, unless `VFR_REQUIRE_TERRAFORM=1` (set by the GitHub
 //! workflow, which installs terraform; no package registry reachable here provides it).
 
-mod tools;
+mod support;
 
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use tools::{repo, run, tool_available, Output, TempDir};
+use support::{repo, run_tool, tool_available, Run};
 
 fn plugin_dir() -> PathBuf {
     std::env::var_os("TF_PLUGIN_DIR")
@@ -26,8 +26,8 @@ fn plugin_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("/opt/tf-plugins"))
 }
 
-/// Runs terraform in `dir` with an empty CLI config and no prompts, bounded by tools::CHILD_TIMEOUT.
-fn terraform(args: &[&str], dir: &Path, scratch: &Path) -> Output {
+/// Runs terraform in `dir` with an empty CLI config and no prompts, bounded by support::CHILD_TIMEOUT.
+fn terraform(args: &[&str], dir: &Path, scratch: &Path) -> Run {
     let cli_config = scratch.join("empty.tfrc");
     fs::write(&cli_config, "").expect("write empty CLI config");
     let mut cmd = Command::new("terraform");
@@ -38,7 +38,7 @@ fn terraform(args: &[&str], dir: &Path, scratch: &Path) -> Output {
         .env("TF_INPUT", "0")
         .env("CHECKPOINT_DISABLE", "1")
         .env_remove("TF_LOG");
-    run(cmd, scratch)
+    run_tool(cmd)
 }
 
 fn terraform_available() -> bool {
@@ -156,12 +156,12 @@ fn init_and_validate(dir: &Path, scratch: &Path, plugins: &Path) -> Result<(), S
         dir,
         scratch,
     );
-    if !init.success {
-        return Err(format!("terraform init failed:\n{}", init.text));
+    if !init.success() {
+        return Err(format!("terraform init failed:\n{}", init.text()));
     }
     let validate = terraform(&["validate", "-no-color"], dir, scratch);
-    if !validate.success {
-        return Err(format!("terraform validate failed:\n{}", validate.text));
+    if !validate.success() {
+        return Err(format!("terraform validate failed:\n{}", validate.text()));
     }
     Ok(())
 }
@@ -171,7 +171,7 @@ fn terraform_files_are_formatted() {
     if !terraform_available() {
         return;
     }
-    let scratch = TempDir::new("tf-fmt");
+    let scratch = tempfile::tempdir().unwrap();
     let out = terraform(
         &[
             "fmt",
@@ -182,13 +182,13 @@ fn terraform_files_are_formatted() {
             "terraform/",
         ],
         &repo(),
-        &scratch.0,
+        scratch.path(),
     );
     println!("ran: terraform fmt -check -recursive -diff terraform/");
     assert!(
-        out.success,
+        out.success(),
         "terraform fmt found unformatted files:\n{}",
-        out.text
+        out.text()
     );
 }
 
@@ -198,10 +198,10 @@ fn terraform_dirs_validate() {
         return;
     }
     let plugins = plugin_dir();
-    let scratch = TempDir::new("tf-validate");
-    let tree = scratch.0.join("copy");
+    let scratch = tempfile::tempdir().unwrap();
+    let tree = scratch.path().join("copy");
     copy_tree(&repo().join("terraform"), &tree.join("terraform"));
-    let stubbed = scratch.0.join("stubbed");
+    let stubbed = scratch.path().join("stubbed");
 
     let mut failures = Vec::new();
     let mut validated = 0;
@@ -213,7 +213,7 @@ fn terraform_dirs_validate() {
             .filter(|p| !provider_present(&plugins, p))
             .collect();
         if missing.is_empty() {
-            match init_and_validate(&dir, &scratch.0, &plugins) {
+            match init_and_validate(&dir, scratch.path(), &plugins) {
                 Ok(()) => {
                     validated += 1;
                     println!("validated {rel} (providers: {providers:?})");
@@ -236,7 +236,7 @@ fn terraform_dirs_validate() {
             }
             let stub_dir = stubbed.join(&rel);
             strip_external_requirement(&stub_dir);
-            match init_and_validate(&stub_dir, &scratch.0, &plugins) {
+            match init_and_validate(&stub_dir, scratch.path(), &plugins) {
                 Ok(()) => {
                     validated += 1;
                     println!("validated {rel} with modules/relay-credentials replaced by a stub (no data \"external\")");
@@ -308,8 +308,8 @@ fn task_definition_plan_sets_mode_and_omits_empty_credentials() {
         );
         return;
     }
-    let scratch = TempDir::new("tf-plan");
-    let root = scratch.0.join("root");
+    let scratch = tempfile::tempdir().unwrap();
+    let root = scratch.path().join("root");
     copy_tree(
         &repo().join("terraform/modules/relay-task-definition"),
         &root.join("module"),
@@ -359,9 +359,9 @@ module "secrets_manager" {
             &plugin_arg,
         ],
         &root,
-        &scratch.0,
+        scratch.path(),
     );
-    assert!(init.success, "terraform init failed:\n{}", init.text);
+    assert!(init.success(), "terraform init failed:\n{}", init.text());
     let plan = terraform(
         &[
             "plan",
@@ -372,16 +372,16 @@ module "secrets_manager" {
             "-out=plan.bin",
         ],
         &root,
-        &scratch.0,
+        scratch.path(),
     );
-    assert!(plan.success, "terraform plan failed:\n{}", plan.text);
-    let show = terraform(&["show", "-json", "plan.bin"], &root, &scratch.0);
-    assert!(show.success, "terraform show failed:\n{}", show.text);
+    assert!(plan.success(), "terraform plan failed:\n{}", plan.text());
+    let show = terraform(&["show", "-json", "plan.bin"], &root, scratch.path());
+    assert!(show.success(), "terraform show failed:\n{}", show.text());
     println!("ran: offline terraform plan of modules/relay-task-definition (proxy, managed, secrets manager)");
 
     // container_definitions is a JSON string inside the plan JSON: compare without escapes and spaces.
     let plain: String = show
-        .text
+        .text()
         .chars()
         .filter(|c| *c != '\\' && !c.is_whitespace())
         .collect();

@@ -66,6 +66,18 @@ pub const YAML_TRAPS: &[&str] = &[
     "https://k@o1.ingest.sentry.io/2?x=1&y=%20",
 ];
 
+/// Every external tool (terraform, helm, python) is killed after this long.
+pub const CHILD_TIMEOUT: Duration = Duration::from_secs(120);
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Run an external tool with no input, bounded by CHILD_TIMEOUT.
+pub fn run_tool(c: Command) -> Run {
+    run_with(c, "", CHILD_TIMEOUT)
+}
+
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_vault-fetch-relay")
 }
@@ -80,6 +92,15 @@ pub struct Run {
 }
 
 impl Run {
+    pub fn success(&self) -> bool {
+        self.code == Some(0)
+    }
+
+    /// stdout, then stderr: for failure messages.
+    pub fn text(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+
     /// stdout parsed exactly as Terraform does: one JSON object of string values.
     pub fn terraform_map(&self) -> BTreeMap<String, String> {
         let v: serde_json::Value = serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
@@ -248,39 +269,59 @@ pub fn write_temp(dir: &Path, name: &str, contents: &str) -> PathBuf {
 pub fn python_with(module: &str) -> Option<PathBuf> {
     let py = std::env::var_os("VFR_PYTHON")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"));
+        .unwrap_or_else(|| repo().join(".venv/bin/python"));
     let ok = Command::new(&py)
         .args(["-c", &format!("import {module}")])
         .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    tool_or_skip(ok, py, &format!("python module {module}"))
+        .is_ok_and(|o| o.status.success());
+    require_or_skip(
+        ok,
+        &py,
+        &format!("python module {module}"),
+        "VFR_REQUIRE_TOOLS",
+    )
+    .then_some(py)
 }
 
+/// helm: $VFR_HELM, else what scripts/install-helm.sh installs, else `helm` on PATH.
 pub fn helm() -> Option<PathBuf> {
+    let local = repo().join(".tools/bin/helm");
     let h = std::env::var_os("VFR_HELM")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/bin/helm"));
-    let ok = Command::new(&h)
-        .arg("version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    tool_or_skip(ok, h, "helm")
+        .unwrap_or(if local.is_file() {
+            local
+        } else {
+            PathBuf::from("helm")
+        });
+    tool_available(&h, "helm", "VFR_REQUIRE_TOOLS").then_some(h)
 }
 
-fn tool_or_skip(ok: bool, path: PathBuf, what: &str) -> Option<PathBuf> {
+/// True when `program version` runs. Otherwise prints "skipped: ..." and returns
+/// false, or panics when the environment variable `require_var` is 1
+/// (VFR_REQUIRE_TOOLS for what scripts/test installs, VFR_REQUIRE_TERRAFORM for
+/// terraform, which no package registry reachable here provides).
+pub fn tool_available(program: &Path, what: &str, require_var: &str) -> bool {
+    let ok = Command::new(program)
+        .arg("version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    require_or_skip(ok, program, what, require_var)
+}
+
+fn require_or_skip(ok: bool, path: &Path, what: &str, require_var: &str) -> bool {
     if ok {
-        return Some(path);
+        return true;
     }
-    if std::env::var("VFR_REQUIRE_TOOLS").as_deref() == Ok("1") {
-        panic!("{what} is missing at {}; run the README test command (bash scripts/test) to install it", path.display());
+    if std::env::var(require_var).as_deref() == Ok("1") {
+        panic!(
+            "{what} is missing at {} and {require_var}=1; run the README test command (bash scripts/test) to install it",
+            path.display()
+        );
     }
-    eprintln!(
-        "skipped: {what} is not available at {} (run bash scripts/test to install it)",
-        path.display()
-    );
-    None
+    println!("skipped: {what} is not available at {}", path.display());
+    false
 }
 
 /// Whether `unshare -n` works here (root or user namespaces): a child run inside an
