@@ -167,7 +167,17 @@ fn read_within(
     match rx.recv_timeout(budget + grace) {
         Ok((Ok(object), attempts)) => (Ok(object), attempts),
         Ok((Err(e), attempts)) => (Err(missing_from_error(e, &name_for_errors)), attempts),
-        Err(_) => (
+        // The worker ended without a result: only a panic does that, and it is a bug, but
+        // the user still gets the documented degraded outcome.
+        Err(mpsc::RecvTimeoutError::Disconnected) => (
+            Err(Missing {
+                status: Status::Unavailable,
+                reason: "the WorkOS Vault request failed unexpectedly; run with RUST_LOG=debug and report it".into(),
+                request_id: None,
+            }),
+            0,
+        ),
+        Err(mpsc::RecvTimeoutError::Timeout) => (
             Err(Missing {
                 status: Status::Unavailable,
                 reason: format!(

@@ -43,7 +43,11 @@ pub fn parse_query(input: &[u8]) -> Result<SettingsInput, SettingsError> {
             "api_key" => out.api_key = given.map(Secret::new),
             "secret_name" => out.secret_name = given,
             "api_base" => out.api_base = given,
-            "strict" => out.strict = Some(parse_bool("query key \"strict\"", text)?),
+            "strict" => {
+                out.strict = given
+                    .map(|t| parse_bool("query key \"strict\"", &t))
+                    .transpose()?
+            }
             "timeout_seconds" => out.timeout_seconds = given,
             other => log::debug!("ignoring unknown query key {other:?}"),
         }
@@ -80,7 +84,10 @@ mod tests {
     fn empty_values_fall_back() {
         let q = parse_query(br#"{"api_key":"","strict":""}"#).unwrap();
         assert!(q.api_key.is_none());
-        assert_eq!(q.strict, Some(false));
+        assert_eq!(
+            q.strict, None,
+            "an empty strict leaves the environment's choice"
+        );
         assert!(parse_query(b"{}").unwrap().api_key.is_none());
     }
 

@@ -30,19 +30,6 @@ pub struct SettingsInput {
 }
 
 impl SettingsInput {
-    /// Inputs from the process environment, the fallback under every front end.
-    pub fn from_env() -> Self {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        SettingsInput {
-            api_key: var("WORKOS_API_KEY").map(Secret::new),
-            api_base: var("WORKOS_API_BASE"),
-            secret_name: var("WORKOS_VAULT_SECRET_NAME"),
-            strict: None,
-            timeout_seconds: var("VAULT_FETCH_TIMEOUT_SECONDS"),
-            ca_file: var("SSL_CERT_FILE").map(PathBuf::from),
-        }
-    }
-
     /// Values set in `over` win; the rest keep what `self` had.
     pub fn overlay(self, over: SettingsInput) -> SettingsInput {
         SettingsInput {
@@ -91,6 +78,12 @@ impl Settings {
         let secret_name = input
             .secret_name
             .unwrap_or_else(|| DEFAULT_SECRET_NAME.to_string());
+        if secret_name == "." || secret_name == ".." {
+            // URL parsers resolve dot segments even when percent-encoded: not one segment.
+            return Err(err(
+                "secret name must not be \".\" or \"..\"; set WORKOS_VAULT_SECRET_NAME or secret_name",
+            ));
+        }
         if secret_name.is_empty() || secret_name.chars().count() > MAX_SECRET_NAME_LEN {
             return Err(err(format!(
                 "secret name must be 1 to {MAX_SECRET_NAME_LEN} characters; set WORKOS_VAULT_SECRET_NAME or secret_name"
@@ -103,13 +96,30 @@ impl Settings {
         Ok(Settings {
             api_base,
             secret_name,
-            api_key: input.api_key.filter(|k| !k.is_empty()),
+            api_key: check_api_key(input.api_key)?,
             strict: input.strict.unwrap_or(false),
             deadline,
             connect_timeout: CONNECT_TIMEOUT.min(deadline),
             ca_file: input.ca_file,
         })
     }
+}
+
+/// Surrounding whitespace (a trailing newline from a mounted file or `echo`) is
+/// dropped; anything else that cannot go into an HTTP header is refused here, before
+/// an HTTP library quotes the header in an error. The key itself is never echoed.
+fn check_api_key(key: Option<Secret>) -> Result<Option<Secret>, SettingsError> {
+    let Some(key) = key else { return Ok(None) };
+    let trimmed = key.expose().trim();
+    if trimmed.is_empty() {
+        return Ok(None);
+    }
+    if !trimmed.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(err(
+            "the WorkOS API key contains a space, control or non-ASCII character, which an HTTP header cannot carry; check WORKOS_API_KEY / api_key for a stray pasted character",
+        ));
+    }
+    Ok(Some(Secret::new(trimmed)))
 }
 
 /// Parse "true"/"false" (and the usual spellings) for flags that arrive as strings.
@@ -122,15 +132,15 @@ pub fn parse_bool(name: &str, text: &str) -> Result<bool, SettingsError> {
     }
 }
 
+// Values are not echoed (like every query value): a misplaced key could be a secret.
 fn parse_timeout(text: &str) -> Result<Duration, SettingsError> {
-    let secs: f64 = text.trim().parse().map_err(|_| {
-        err(format!(
-            "timeout_seconds must be a number of seconds, got {text:?}"
-        ))
-    })?;
+    let secs: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| err("timeout_seconds must be a number of seconds, e.g. \"30\""))?;
     if !(secs.is_finite() && secs > 0.0 && secs <= MAX_DEADLINE.as_secs_f64()) {
         return Err(err(format!(
-            "timeout_seconds must be more than 0 and at most {}, got {text:?}",
+            "timeout_seconds must be more than 0 and at most {}",
             MAX_DEADLINE.as_secs()
         )));
     }
@@ -250,6 +260,41 @@ mod tests {
         assert!(parse_bool("strict", "TRUE").unwrap());
         assert!(!parse_bool("strict", "false").unwrap());
         assert!(parse_bool("strict", "maybe").is_err());
+    }
+
+    #[test]
+    fn api_keys_are_trimmed_and_header_safe() {
+        let with = |k: &str| {
+            Settings::resolve(SettingsInput {
+                api_key: Some(Secret::new(k)),
+                ..Default::default()
+            })
+        };
+        assert_eq!(
+            with("  sk_test_abc\n").unwrap().api_key.unwrap().expose(),
+            "sk_test_abc"
+        );
+        assert!(with(" \n").unwrap().api_key.is_none());
+        for bad in [
+            "sk_test_CANARY\u{1}",
+            "sk_test CANARY",
+            "sk_test_CANARY\u{a0}x",
+            "sk_\u{200b}CANARY",
+        ] {
+            let e = with(bad).unwrap_err().0;
+            assert!(e.contains("HTTP header") && !e.contains("CANARY"), "{e}");
+        }
+    }
+
+    #[test]
+    fn dot_names_are_refused() {
+        for n in [".", ".."] {
+            let i = SettingsInput {
+                secret_name: Some(n.into()),
+                ..Default::default()
+            };
+            assert!(Settings::resolve(i).is_err(), "{n}");
+        }
     }
 
     #[test]

@@ -381,3 +381,59 @@ fn an_api_key_echoed_in_a_redirect_host_is_withheld_in_any_case() {
         run.stderr
     );
 }
+
+#[test]
+fn an_api_key_echoed_in_the_request_id_is_withheld() {
+    let s = server();
+    s.push_fault(Fault::Respond {
+        status: 404,
+        headers: vec![("X-Request-ID".into(), format!("Bearer {CANARY_KEY}"))],
+        body: r#"{"error":"Object not found"}"#.into(),
+    });
+    let run = terraform(&q(&s, json!({})), &[]);
+    let m = run.terraform_map();
+    assert_eq!(m["status"], "not_found");
+    assert_no_leak(&m["reason"], None);
+    assert_no_leak(&run.stderr, None);
+    assert!(m["reason"].contains("withheld"), "{}", m["reason"]);
+}
+
+#[test]
+fn an_enormous_retry_after_degrades_instead_of_crashing() {
+    let s = server();
+    s.push_fault(Fault::Respond {
+        status: 429,
+        headers: vec![("Retry-After".into(), u64::MAX.to_string())],
+        body: r#"{"message":"Too many requests."}"#.into(),
+    });
+    let run = terraform(&q(&s, json!({})), &[]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let m = run.terraform_map();
+    assert_eq!(m["status"], "unavailable");
+    assert!(
+        m["reason"].contains("past the run's deadline"),
+        "{}",
+        m["reason"]
+    );
+    assert_eq!(s.request_count(), 1);
+}
+
+#[test]
+fn an_empty_strict_in_the_query_keeps_the_environments_choice() {
+    let s = server();
+    let query = json!({"api_key": CANARY_KEY, "api_base": s.base_url(), "strict": ""});
+    let run = terraform(&query, &[("VAULT_FETCH_STRICT", "true")]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(run.stderr.contains("error: not_found"), "{}", run.stderr);
+}
+
+#[test]
+fn a_key_that_cannot_be_a_header_is_refused_without_echo() {
+    let s = server();
+    let query = json!({"api_key": format!("{CANARY_KEY}\u{1}"), "api_base": s.base_url()});
+    let run = terraform(&query, &[]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(run.stderr.contains("HTTP header"), "{}", run.stderr);
+    assert_no_leak(&run.stderr, None);
+    assert_eq!(s.request_count(), 0);
+}

@@ -61,11 +61,6 @@ impl VaultClient {
         })
     }
 
-    pub fn with_policy(mut self, policy: RetryPolicy) -> Self {
-        self.policy = policy;
-        self
-    }
-
     /// `GET /vault/v1/kv/name/{name}` with retries, ending by `deadline`.
     /// Returns the result and the number of HTTP attempts made.
     pub fn read_by_name(
@@ -81,12 +76,19 @@ impl VaultClient {
                 .saturating_duration_since(Instant::now())
                 .as_millis()
         );
-        retry::run(
+        let (result, attempts) = retry::run(
             &self.policy,
             deadline,
             |_| self.attempt(&url, deadline),
             std::thread::sleep,
-        )
+        );
+        // The one place every text from the network passes before leaving the client.
+        let result = result.map_err(|e| VaultError {
+            kind: e.kind,
+            detail: self.scrub(&e.detail),
+            request_id: e.request_id.map(|id| self.scrub(&id)),
+        });
+        (result, attempts)
     }
 
     fn object_url(&self, name: &str) -> String {
@@ -123,7 +125,10 @@ impl VaultClient {
     }
 
     fn on_response(&self, status: u16, response: ureq::Response) -> Step<VaultObject> {
-        let request_id = response.header("x-request-id").map(sanitize_line);
+        // Scrubbed before it is shortened, so no part of an echoed key survives.
+        let request_id = response
+            .header("x-request-id")
+            .map(|v| sanitize_line(&self.scrub(v)));
         let retry_after = response
             .header("retry-after")
             .and_then(|v| parse_retry_after(v, SystemTime::now()));
@@ -190,7 +195,7 @@ impl VaultClient {
         ["message", "error_description", "error"]
             .iter()
             .find_map(|k| json_field(body, k))
-            .map(|m| self.scrub(&sanitize_line(&m)))
+            .map(|m| sanitize_line(&self.scrub(&m)))
             .unwrap_or_else(|| self.excerpt(body))
     }
 
@@ -198,8 +203,10 @@ impl VaultClient {
         if body.is_empty() {
             return "empty body".into();
         }
-        let text = String::from_utf8_lossy(&body[..body.len().min(120)]);
-        format!("body starts {:?}", self.scrub(&sanitize_line(&text)))
+        // Scrub the whole body first: a cut could keep part of an echoed key.
+        let text = self.scrub(&String::from_utf8_lossy(body));
+        let start: String = text.chars().take(120).collect();
+        format!("body starts {:?}", sanitize_line(&start))
     }
 
     /// A server could echo the request back; make sure the key never rides along, in
@@ -213,7 +220,10 @@ impl VaultClient {
     }
 }
 
+/// `id` and `name` are never read, but requiring them tells a Vault object from some
+/// other JSON a misconfigured api base may answer with.
 #[derive(Deserialize)]
+#[allow(dead_code)]
 struct WireObject {
     id: String,
     name: String,
@@ -238,8 +248,6 @@ fn parse_object(body: &[u8]) -> Result<VaultObject, String> {
     })?;
     let meta = wire.metadata;
     Ok(VaultObject {
-        id: wire.id,
-        name: wire.name,
         value: Secret::new(wire.value.unwrap_or_default()),
         version_id: meta.as_ref().and_then(|m| m.version_id.clone()),
         updated_at: meta.and_then(|m| m.updated_at),
@@ -393,6 +401,25 @@ mod tests {
         let e = parse_object(br#"{"id":"x","name":"n","value":{"secret":"hunter2"}}"#).unwrap_err();
         assert!(!e.contains("hunter2"), "{e}");
         assert!(parse_object(b"<html>").is_err());
+    }
+
+    #[test]
+    fn echoed_keys_are_withheld_even_when_cut_or_recased() {
+        let key = "sk_live_CANARY0123456789abcdefSECRET";
+        let s = Settings::resolve(crate::settings::SettingsInput::default()).unwrap();
+        let c = VaultClient::new(&s, Secret::new(key)).unwrap();
+        let long = format!(r#"{{"message":"{} you sent {key}"}}"#, "x".repeat(155));
+        let html = format!("<html>{}{key}</html>", "y".repeat(100));
+        let lower = format!(r#"{{"error":"host {}.evil"}}"#, key.to_lowercase());
+        for body in [long, html, lower] {
+            let text = c.error_text(body.as_bytes());
+            assert!(!text.to_lowercase().contains("canary"), "{text}");
+            assert!(text.contains("withheld"), "{text}");
+        }
+        assert_eq!(
+            c.error_text(br#"{"message":"Unauthorized"}"#),
+            "Unauthorized"
+        );
     }
 
     #[test]

@@ -11,8 +11,6 @@ pub use transport::{build_tls_config, proxy_for};
 /// The parts of a WorkOS Vault object we use. `value` holds the credentials document.
 #[derive(Debug, Clone)]
 pub struct VaultObject {
-    pub id: String,
-    pub name: String,
     pub value: crate::secret::Secret,
     pub version_id: Option<String>,
     pub updated_at: Option<String>,

@@ -94,8 +94,8 @@ pub fn run<T>(
                 u64::from_le_bytes(crate::keys::random_bytes::<8>()),
             )
         });
-        let now = Instant::now();
-        if now + wait >= deadline {
+        // Compare durations, not instants: a huge Retry-After must not overflow Instant.
+        if wait >= deadline.saturating_duration_since(Instant::now()) {
             let note = match retry_after {
                 Some(w) => format!(
                     "server asked to retry after {} s, past the run's deadline; gave up after {made} attempt(s)",
@@ -196,6 +196,21 @@ mod tests {
         );
         assert_eq!(made, 1);
         assert!(format!("{:?}", res.unwrap_err()).contains("past the run's deadline"));
+    }
+
+    #[test]
+    fn an_enormous_retry_after_ends_the_run_instead_of_overflowing() {
+        let (res, made) = run::<()>(
+            &RetryPolicy::default(),
+            Instant::now() + Duration::from_secs(30),
+            |n| Step::Retry {
+                error: unavailable(n),
+                retry_after: parse_retry_after("18446744073709551615", SystemTime::now()),
+            },
+            |_| panic!("must not sleep"),
+        );
+        assert_eq!(made, 1);
+        assert!(res.unwrap_err().detail.contains("past the run's deadline"));
     }
 
     #[test]
