@@ -138,7 +138,7 @@ pub struct InitArgs {
     #[arg(
         long,
         env = "RELAY_UPSTREAM_URL",
-        default_value = "https://sentry.io/",
+        default_value = crate::render::DEFAULT_UPSTREAM,
         value_name = "URL"
     )]
     pub upstream: String,

@@ -37,15 +37,22 @@ impl Canaries {
         self.creds.secret_key.expose()
     }
 
-    /// Which canaries `text` holds: the API key (or its random part, or its
-    /// Authorization form) and the relay secret key.
+    /// Which canaries `text` holds, whole or in part (any 12 consecutive characters,
+    /// in any letter case): the API key and the relay secret key.
     fn found_in(&self, text: &[u8]) -> Vec<&'static str> {
-        let text = String::from_utf8_lossy(text);
+        let text = String::from_utf8_lossy(text).to_lowercase();
+        let holds_part = |canary: &str| {
+            let canary = canary.to_lowercase();
+            let chars: Vec<char> = canary.chars().collect();
+            chars
+                .windows(12)
+                .any(|w| text.contains(&w.iter().collect::<String>()))
+        };
         let mut hits = Vec::new();
-        if text.contains(self.api_key) || text.contains(&self.api_key[8..]) {
+        if holds_part(self.api_key) {
             hits.push("API key");
         }
-        if text.contains(self.secret()) {
+        if holds_part(self.secret()) {
             hits.push("relay secret key");
         }
         hits

@@ -103,23 +103,32 @@ fn https_proxy_tunnels_and_no_proxy_bypasses() {
     assert!(!heads[0].contains(CANARY_KEY), "{heads:?}");
     assert_eq!(s.request_count(), 1);
 
-    // NO_PROXY names the host: no proxy, so the client must resolve vault.test itself
-    // (.test never resolves: RFC 6761), which fails without touching the proxy.
-    let run = terraform(
-        &query,
-        &[
-            ("https_proxy", &proxy_url),
-            ("NO_PROXY", "localhost,.test"),
-            ("SSL_CERT_FILE", ca.to_str().unwrap()),
-        ],
+    // NO_PROXY names the host, so the client must resolve vault.test itself. It runs in
+    // an empty network namespace: the lookup fails at once and no query leaves the
+    // machine. Had NO_PROXY been ignored, the error would be about the proxy instead.
+    if !netns_available() {
+        println!("skipped: the NO_PROXY half needs `unshare -n`");
+        return;
+    }
+    let mut c = cmd_netns(&[]);
+    c.env("https_proxy", &proxy_url)
+        .env("NO_PROXY", "localhost,.test")
+        .env("SSL_CERT_FILE", ca.to_str().unwrap())
+        .env("RUST_LOG", "debug");
+    let run = run_with(c, &query.to_string(), Duration::from_secs(30));
+    let m = run.terraform_map();
+    assert_eq!(m["status"], "unavailable");
+    assert!(
+        m["reason"].contains("cannot resolve the api host"),
+        "{}",
+        m["reason"]
     );
-    assert_eq!(run.terraform_map()["status"], "unavailable");
+    assert!(!run.stderr.contains("using proxy"), "{}", run.stderr);
     assert_eq!(proxy.heads().len(), 1, "NO_PROXY must bypass the proxy");
 }
 
 #[test]
-fn a_proxy_url_with_credentials_is_not_echoed() {
-    let s = server();
+fn proxy_urls_are_checked_and_never_echoed() {
     let query =
         json!({"api_key": CANARY_KEY, "api_base": "https://vault.test", "timeout_seconds": "2"});
     let run = terraform(
@@ -128,5 +137,18 @@ fn a_proxy_url_with_credentials_is_not_echoed() {
     );
     assert_eq!(run.terraform_map()["status"], "unavailable");
     assert!(!run.stderr.contains("hunter2"), "{}", run.stderr);
-    drop(s);
+
+    for proxy in [
+        "https://user:hunter2@proxy.corp:3129",
+        "socks5://user:hunter2@127.0.0.1:1080",
+    ] {
+        let run = terraform(&query, &[("HTTPS_PROXY", proxy)]);
+        assert_eq!(run.code, Some(1), "{run:?}");
+        assert!(
+            run.stderr.contains("only http:// proxies are supported"),
+            "{}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("hunter2"), "{}", run.stderr);
+    }
 }

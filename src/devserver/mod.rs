@@ -31,7 +31,7 @@ use http::Request;
 use store::{Object, Store};
 
 /// The object name the product reads by default.
-pub const DEFAULT_SECRET_NAME: &str = "runlayer-sentry-credentials";
+pub use crate::settings::DEFAULT_SECRET_NAME;
 
 /// How many request records are kept; older ones are dropped so a long-running
 /// foreground dev server does not grow without bound.
@@ -347,6 +347,12 @@ impl DevServer {
     /// How many requests were received (parsed far enough to have a method and path).
     pub fn request_count(&self) -> usize {
         self.shared.received.load(Ordering::SeqCst)
+    }
+
+    /// How many TCP connections were accepted, including ones that never got as far
+    /// as a request (a failed TLS handshake, say).
+    pub fn connection_count(&self) -> usize {
+        self.shared.next_id.load(Ordering::SeqCst) as usize
     }
 
     /// Stop accepting, release stalled connections and join every thread.

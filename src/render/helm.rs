@@ -7,6 +7,12 @@ use crate::fetch::Report;
 
 pub const DEFAULT_VALUES_PATH: &str = "relay.credentials";
 
+/// Keys written besides the credentials.
+const FIXED_KEYS: [&[&str]; 2] = [
+    &["relay", "config", "mode"],
+    &["backend", "secrets", "SENTRY_DSN"],
+];
+
 pub struct HelmValues {
     values_path: Vec<String>,
 }
@@ -17,6 +23,19 @@ impl HelmValues {
         let segments: Vec<String> = values_path.split('.').map(String::from).collect();
         if segments.iter().any(|s| s.trim().is_empty()) {
             anyhow::bail!("--values-path {values_path:?} has an empty segment; use a dotted path like relay.credentials");
+        }
+        // A credential key must not replace (or sit inside) a key this file also sets.
+        for key in ["id", "publicKey", "secretKey"] {
+            let leaf: Vec<&str> = segments.iter().map(String::as_str).chain([key]).collect();
+            for fixed in FIXED_KEYS {
+                let n = leaf.len().min(fixed.len());
+                if leaf[..n] == fixed[..n] {
+                    anyhow::bail!(
+                        "--values-path {values_path:?} collides with {}, which this file sets too; choose another path",
+                        fixed.join(".")
+                    );
+                }
+            }
         }
         Ok(HelmValues {
             values_path: segments,
@@ -124,6 +143,16 @@ mod tests {
         assert!(v["relay"]["credentials"].is_badvalue());
         assert_eq!(v["relay"]["config"]["mode"].as_str(), Some("managed"));
         assert!(HelmValues::new("a..b").is_err());
+        for clash in [
+            "relay.config.mode",
+            "relay.config.mode.x",
+            "backend.secrets.SENTRY_DSN",
+        ] {
+            assert!(HelmValues::new(clash).is_err(), "{clash}");
+        }
+        for fine in ["relay", "relay.config", "backend.secrets", "sentry"] {
+            assert!(HelmValues::new(fine).is_ok(), "{fine}");
+        }
     }
 
     #[test]

@@ -12,7 +12,7 @@ pub use check::{check_exit_code, CheckReport};
 pub use env::{EnvFile, EnvFormat};
 pub use helm::HelmValues;
 pub use relay_dir::{RelayDir, RelayFiles, CONFIG_FILE, CREDENTIALS_FILE, DEFAULT_UPSTREAM};
-pub use terraform::{TerraformResult, KEYS as TERRAFORM_KEYS};
+pub use terraform::TerraformResult;
 
 use crate::fetch::Report;
 

@@ -74,10 +74,13 @@ impl RelayDir {
 pub fn set_relay_mode(template: &str, mode: &str) -> anyhow::Result<String> {
     let lines: Vec<&str> = template.lines().collect();
     let is_top = |l: &str| !l.is_empty() && !l.starts_with([' ', '\t', '#']);
-    let Some(start) = lines
-        .iter()
-        .position(|l| l.trim_end() == "relay:" || l.starts_with("relay: #"))
-    else {
+    // `relay:` alone on its line, or followed only by a comment.
+    let opens_block = |l: &str| {
+        l.strip_prefix("relay:")
+            .map(str::trim_start)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('#'))
+    };
+    let Some(start) = lines.iter().position(|l| opens_block(l)) else {
         if lines.iter().any(|l| l.starts_with("relay:")) {
             anyhow::bail!("config template: write the relay section as a block (relay: then indented keys), not inline");
         }
@@ -160,5 +163,7 @@ mod tests {
         assert_eq!(y["relay"]["mode"].as_str(), Some("proxy"));
         assert_eq!(y["logging"]["level"].as_str(), Some("debug"));
         assert!(set_relay_mode("relay: {mode: managed}\n", "proxy").is_err());
+        let out = set_relay_mode("relay:  # mine\n  mode: managed\n", "proxy").unwrap();
+        assert_eq!(out, "relay:  # mine\n  mode: proxy\n");
     }
 }

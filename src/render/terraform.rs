@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 use super::Render;
 use crate::fetch::Report;
 
-/// Keys of the result, in the order users read them in the docs.
+/// Keys of the result, the contract with users' HCL (serde_json prints them sorted).
 pub const KEYS: [&str; 8] = [
     "public_key",
     "secret_key",
@@ -25,33 +25,30 @@ impl Render for TerraformResult {
     fn render(&self, report: &Report) -> String {
         let found = report.found();
         let creds = found.map(|f| &f.credentials);
-        let mut m = Map::new();
-        let mut put = |k: &str, v: &str| {
-            m.insert(k.to_string(), Value::String(v.to_string()));
-        };
-        put("public_key", creds.map_or("", |c| c.public_key.as_str()));
-        put("secret_key", creds.map_or("", |c| c.secret_key.expose()));
-        put("relay_id", creds.map_or("", |c| c.relay_id.as_str()));
-        put(
-            "sentry_dsn",
-            creds.and_then(|c| c.sentry_dsn.as_deref()).unwrap_or(""),
-        );
-        put("status", report.status().as_str());
-        put(
-            "version_id",
-            found.and_then(|f| f.version_id.as_deref()).unwrap_or(""),
-        );
-        put(
-            "updated_at",
-            found.and_then(|f| f.updated_at.as_deref()).unwrap_or(""),
-        );
         let reason = if found.is_some() {
             String::new()
         } else {
             report.reason()
         };
-        put("reason", &reason);
-        let mut out = Value::Object(m).to_string();
+        let value = |key: &str| -> String {
+            let v = match key {
+                "public_key" => creds.map(|c| c.public_key.as_str()),
+                "secret_key" => creds.map(|c| c.secret_key.expose()),
+                "relay_id" => creds.map(|c| c.relay_id.as_str()),
+                "sentry_dsn" => creds.and_then(|c| c.sentry_dsn.as_deref()),
+                "status" => Some(report.status().as_str()),
+                "version_id" => found.and_then(|f| f.version_id.as_deref()),
+                "updated_at" => found.and_then(|f| f.updated_at.as_deref()),
+                "reason" => Some(reason.as_str()),
+                _ => None,
+            };
+            v.unwrap_or("").to_string()
+        };
+        let map: Map<String, Value> = KEYS
+            .iter()
+            .map(|k| (k.to_string(), Value::String(value(k))))
+            .collect();
+        let mut out = Value::Object(map).to_string();
         out.push('\n');
         out
     }

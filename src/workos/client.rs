@@ -45,6 +45,14 @@ impl VaultClient {
         let env = |name: &str| std::env::var(name).ok();
         if let Some(proxy) = proxy_for(&settings.api_base, &env) {
             log::debug!("using proxy {}", redact_proxy(&proxy));
+            // ureq speaks HTTP CONNECT to the proxy; say so instead of failing obscurely.
+            if let Some((scheme, _)) = proxy.split_once("://") {
+                if !scheme.eq_ignore_ascii_case("http") {
+                    anyhow::bail!(
+                        "the proxy in HTTPS_PROXY/HTTP_PROXY/ALL_PROXY uses {scheme}://; only http:// proxies are supported (HTTPS is still end to end through them)"
+                    );
+                }
+            }
             let proxy = ureq::Proxy::new(&proxy).map_err(|_| {
                 anyhow::anyhow!(
                     "the proxy URL in HTTPS_PROXY/HTTP_PROXY/ALL_PROXY is not valid ({}); use http://host:port",
