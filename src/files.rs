@@ -156,6 +156,23 @@ mod tests {
     }
 
     #[test]
+    fn the_old_file_is_replaced_by_rename_never_rewritten_in_place() {
+        use std::os::unix::fs::MetadataExt;
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("credentials.json");
+        fs::write(&p, "old complete file").unwrap();
+        // A hard link keeps the old inode reachable: an in-place rewrite would change
+        // what it holds, a rename leaves it alone.
+        let witness = d.path().join("witness");
+        fs::hard_link(&p, &witness).unwrap();
+        let before = fs::metadata(&p).unwrap().ino();
+        write_atomic(&p, b"new complete file").unwrap();
+        assert_ne!(fs::metadata(&p).unwrap().ino(), before);
+        assert_eq!(fs::read_to_string(&witness).unwrap(), "old complete file");
+        assert_eq!(fs::read_to_string(&p).unwrap(), "new complete file");
+    }
+
+    #[test]
     fn symlinks_and_directories_are_refused() {
         let d = tempfile::tempdir().unwrap();
         let target = d.path().join("target");

@@ -603,7 +603,7 @@ fn every_fault_degrades_as_documented_within_its_bound() {
     let cases = cases();
     let skip_dns = !netns_available();
     if skip_dns {
-        eprintln!("skipped: the DNS case needs `unshare -n` (an empty network namespace) so no query leaves the machine");
+        note_skip("the DNS fault case needs `unshare -n` (an empty network namespace) so no query leaves the machine");
     }
     let mut jobs = Vec::new();
     for (i, case) in cases.iter().enumerate() {

@@ -36,11 +36,6 @@ fn yaml(p: &Path) -> yaml_rust2::Yaml {
         .remove(0)
 }
 
-/// stderr lines of a run made with RUST_LOG=warn: only what the user is meant to see.
-fn user_lines(stderr: &str) -> Vec<&str> {
-    stderr.lines().collect()
-}
-
 fn seed_hostile(s: &DevServer) -> RelayCredentials {
     let mut c = RelayCredentials::generate(Some(HOSTILE_DSN.into())).unwrap();
     c.sentry_dsn = Some(HOSTILE_DSN.into());
@@ -193,7 +188,7 @@ fn init_writes_both_files_privately() {
         run.stderr
     );
     assert_eq!(
-        user_lines(&run.stderr).len(),
+        run.stderr.lines().collect::<Vec<_>>().len(),
         1,
         "one line per run: {}",
         run.stderr
@@ -228,7 +223,7 @@ fn init_without_credentials_writes_proxy_config_and_removes_stale_credentials() 
             "{}",
             run.stderr
         );
-        let lines = user_lines(&run.stderr);
+        let lines = run.stderr.lines().collect::<Vec<_>>();
         assert_eq!(lines.len(), 1, "one line per run: {}", run.stderr);
         assert!(
             lines[0].contains("mode proxy, no credentials.json"),

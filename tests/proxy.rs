@@ -107,7 +107,7 @@ fn https_proxy_tunnels_and_no_proxy_bypasses() {
     // an empty network namespace: the lookup fails at once and no query leaves the
     // machine. Had NO_PROXY been ignored, the error would be about the proxy instead.
     if !netns_available() {
-        println!("skipped: the NO_PROXY half needs `unshare -n`");
+        note_skip("the NO_PROXY half of the proxy test needs `unshare -n`");
         return;
     }
     let mut c = cmd_netns(&[]);

@@ -223,10 +223,10 @@ fn terraform_dirs_validate() {
             continue;
         }
         for p in &missing {
-            println!(
-                "skipped {rel}: provider hashicorp/{p} not available in {}",
+            support::note_skip(&format!(
+                "terraform validate of {rel}: provider hashicorp/{p} not available in {}",
                 plugins.display()
-            );
+            ));
         }
         // Everything but hashicorp/external is here: check the rest of the configuration against a stub.
         if missing.iter().all(|p| *p == "external") && !rel.ends_with("modules/relay-credentials") {
@@ -302,10 +302,10 @@ fn task_definition_plan_sets_mode_and_omits_empty_credentials() {
     }
     let plugins = plugin_dir();
     if !provider_present(&plugins, "aws") {
-        println!(
-            "skipped task-definition plan: provider hashicorp/aws not available in {}",
+        support::note_skip(&format!(
+            "task-definition plan: provider hashicorp/aws not available in {}",
             plugins.display()
-        );
+        ));
         return;
     }
     let scratch = tempfile::tempdir().unwrap();

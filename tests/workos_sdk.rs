@@ -2,103 +2,23 @@
 //! create, read, update and delete objects on it and maps its errors to its own
 //! exception types.
 //!
-//! Needs a Python with `workos` installed: env `VFR_PYTHON`, default
-//! `<repo>/.venv/bin/python`. Without it the test is skipped, unless
-//! `VFR_REQUIRE_TOOLS=1`, where it fails.
+//! Needs a Python with `workos` installed (`bash scripts/test` makes one): env
+//! `VFR_PYTHON`, default `<repo>/.venv/bin/python`. Without it the test is skipped,
+//! unless `VFR_REQUIRE_TOOLS=1`, where it fails.
 
-use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
 
 use serde_json::Value;
+use support::{pki, python_with, repo, run_with};
 use vault_fetch_relay::devserver::{
-    generate_api_key, DevServer, DevServerConfig, TlsIdentity, DEFAULT_SECRET_NAME,
+    generate_api_key, DevServer, DevServerConfig, DEFAULT_SECRET_NAME,
 };
 
 const SCRIPT: &str = "tests/sdk/workos_vault_roundtrip.py";
-const SETUP: &str = "python3 -m venv .venv && .venv/bin/pip install workos";
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The interpreter to use, or why there is none.
-fn python() -> Result<PathBuf, String> {
-    let py = std::env::var_os("VFR_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join(".venv/bin/python"));
-    if !py.exists() {
-        return Err(format!("no Python at {}", py.display()));
-    }
-    let mut check = Command::new(&py);
-    check.args(["-c", "import workos"]);
-    match run_bounded(check, Duration::from_secs(30)) {
-        Ok(out) if out.status.success() => Ok(py),
-        Ok(_) => Err(format!("{} cannot import workos", py.display())),
-        Err(e) => Err(format!("running {}: {e}", py.display())),
-    }
-}
-
-/// Skip (or fail under VFR_REQUIRE_TOOLS=1) when the SDK is not available.
-fn python_or_skip() -> Option<PathBuf> {
-    match python() {
-        Ok(p) => Some(p),
-        Err(why) if std::env::var("VFR_REQUIRE_TOOLS").as_deref() == Ok("1") => panic!(
-            "{why}; VFR_REQUIRE_TOOLS=1 needs the WorkOS Python SDK: run `{SETUP}` in the repo \
-             root (see the README's test command), or set VFR_PYTHON"
-        ),
-        Err(why) => {
-            eprintln!("skipped: {why} (set up with `{SETUP}`)");
-            None
-        }
-    }
-}
-
-/// Run a child with a deadline; it is killed when the deadline passes.
-fn run_bounded(mut cmd: Command, limit: Duration) -> std::io::Result<Output> {
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn()?;
-    // Drain pipes on threads so a chatty child cannot block on a full pipe.
-    let out = drain(child.stdout.take());
-    let err = drain(child.stderr.take());
-    let deadline = Instant::now() + limit;
-    let status = loop {
-        if let Some(status) = child.try_wait()? {
-            break status;
-        }
-        if Instant::now() >= deadline {
-            kill(&mut child);
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::TimedOut,
-                format!("child still running after {limit:?}; killed"),
-            ));
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    Ok(Output {
-        status,
-        stdout: out.join().unwrap_or_default(),
-        stderr: err.join().unwrap_or_default(),
-    })
-}
-
-fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<Vec<u8>> {
-    std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        if let Some(mut p) = pipe {
-            let _ = p.read_to_end(&mut buf);
-        }
-        buf
-    })
-}
-
-fn kill(child: &mut Child) {
-    let _ = child.kill();
-    let _ = child.wait();
-}
 
 fn run_script(py: &Path, server: &DevServer, extra: &[&str], envs: &[(&str, &Path)]) -> Value {
     let mut cmd = Command::new(py);
@@ -110,21 +30,20 @@ fn run_script(py: &Path, server: &DevServer, extra: &[&str], envs: &[(&str, &Pat
         .env("WORKOS_DEV_TEST_API_KEY", server.api_key())
         .env_remove("WORKOS_API_KEY")
         .env_remove("WORKOS_BASE_URL");
-    let out = run_bounded(cmd, Duration::from_secs(90)).expect("run the SDK script");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let out = run_with(cmd, "", Duration::from_secs(90));
     assert!(
-        out.status.success(),
-        "SDK script failed ({}):\nstdout: {stdout}\nstderr: {stderr}",
-        out.status
+        out.success(),
+        "SDK script failed ({:?}):\n{}",
+        out.code,
+        out.text()
     );
-    let last = stdout.lines().last().unwrap_or_default();
-    serde_json::from_str(last).unwrap_or_else(|e| panic!("{e}: script printed {stdout:?}"))
+    let last = out.stdout.lines().last().unwrap_or_default();
+    serde_json::from_str(last).unwrap_or_else(|e| panic!("{e}: script printed {:?}", out.stdout))
 }
 
 #[test]
 fn official_python_sdk_round_trip() {
-    let Some(py) = python_or_skip() else {
+    let Some(py) = python_with("workos") else {
         return;
     };
     let server = DevServer::start(DevServerConfig::loopback(generate_api_key())).unwrap();
@@ -184,31 +103,16 @@ fn official_python_sdk_round_trip() {
 
 #[test]
 fn official_python_sdk_reads_over_tls() {
-    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
-    let Some(py) = python_or_skip() else {
+    let Some(py) = python_with("workos") else {
         return;
     };
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, "devserver SDK test CA");
-    let ca_key = KeyPair::generate().unwrap();
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-    let leaf_key = KeyPair::generate().unwrap();
-    let leaf = CertificateParams::new(vec!["localhost".to_string()])
-        .unwrap()
-        .signed_by(&leaf_key, &ca, &ca_key)
-        .unwrap();
+    let pki = pki(false, &["localhost"]);
     let dir = tempfile::tempdir().unwrap();
     let ca_file = dir.path().join("ca.pem");
-    std::fs::write(&ca_file, ca.pem()).unwrap();
+    std::fs::write(&ca_file, &pki.ca_pem).unwrap();
 
     let mut config = DevServerConfig::loopback(generate_api_key());
-    config.tls = Some(TlsIdentity {
-        cert_chain_pem: leaf.pem(),
-        key_pem: leaf_key.serialize_pem(),
-    });
+    config.tls = Some(pki.identity);
     let server = DevServer::start(config).unwrap();
     server.create(DEFAULT_SECRET_NAME, "over-tls").unwrap();
 

@@ -166,7 +166,10 @@ pub fn run_with(mut c: Command, stdin: &str, limit: Duration) -> Run {
         if started.elapsed() > limit {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("the binary ran longer than {limit:?} and was killed");
+            panic!(
+                "{:?} ran longer than {limit:?} and was killed",
+                c.get_program()
+            );
         }
         std::thread::sleep(Duration::from_millis(10));
     };
@@ -320,8 +323,24 @@ fn require_or_skip(ok: bool, path: &Path, what: &str, require_var: &str) -> bool
             path.display()
         );
     }
-    println!("skipped: {what} is not available at {}", path.display());
+    note_skip(&format!("{what} is not available at {}", path.display()));
     false
+}
+
+/// Say that part of a test was skipped. libtest hides a passing test's output, so
+/// the note also goes to $VFR_SKIP_LOG, which scripts/test prints in its summary.
+pub fn note_skip(why: &str) {
+    println!("skipped: {why}");
+    if let Some(log) = std::env::var_os("VFR_SKIP_LOG") {
+        use std::io::Write;
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+        {
+            let _ = writeln!(f, "skipped: {why}");
+        }
+    }
 }
 
 /// Whether `unshare -n` works here (root or user namespaces): a child run inside an
