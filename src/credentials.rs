@@ -15,11 +15,24 @@ pub struct RelayCredentials {
 
 /// Why the stored value is not usable. Messages name fields, never values.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InvalidSecret(pub String);
+pub struct InvalidSecret {
+    pub message: String,
+    /// Both keys are well-formed but do not belong together (operators ask this first).
+    pub key_pair_mismatch: bool,
+}
+
+impl InvalidSecret {
+    fn new(message: impl Into<String>) -> Self {
+        InvalidSecret {
+            message: message.into(),
+            key_pair_mismatch: false,
+        }
+    }
+}
 
 impl std::fmt::Display for InvalidSecret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.message)
     }
 }
 
@@ -27,7 +40,10 @@ impl std::error::Error for InvalidSecret {}
 
 impl From<KeyError> for InvalidSecret {
     fn from(e: KeyError) -> Self {
-        InvalidSecret(e.to_string())
+        InvalidSecret {
+            message: e.to_string(),
+            key_pair_mismatch: e == KeyError::PairMismatch,
+        }
     }
 }
 
@@ -36,11 +52,11 @@ impl From<KeyError> for InvalidSecret {
 pub fn parse_vault_value(value: &Secret) -> Result<RelayCredentials, InvalidSecret> {
     let text = value.expose().trim();
     if text.is_empty() {
-        return Err(InvalidSecret("the stored value is empty".into()));
+        return Err(InvalidSecret::new("the stored value is empty"));
     }
     // Parse to a tree first: serde's typed errors quote input, and input is secret.
     let doc: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-        InvalidSecret(format!(
+        InvalidSecret::new(format!(
             "the stored value is not JSON (error at line {} column {})",
             e.line(),
             e.column()
@@ -48,17 +64,19 @@ pub fn parse_vault_value(value: &Secret) -> Result<RelayCredentials, InvalidSecr
     })?;
     let obj = doc
         .as_object()
-        .ok_or_else(|| InvalidSecret("the stored value is JSON but not an object".into()))?;
+        .ok_or_else(|| InvalidSecret::new("the stored value is JSON but not an object"))?;
     let field = |name: &'static str| -> Result<String, InvalidSecret> {
         match obj.get(name) {
             None | Some(serde_json::Value::Null) => {
-                Err(InvalidSecret(format!("field \"{name}\" is missing")))
+                Err(InvalidSecret::new(format!("field \"{name}\" is missing")))
             }
             Some(serde_json::Value::String(s)) if s.trim().is_empty() => {
-                Err(InvalidSecret(format!("field \"{name}\" is empty")))
+                Err(InvalidSecret::new(format!("field \"{name}\" is empty")))
             }
             Some(serde_json::Value::String(s)) => Ok(s.trim().to_string()),
-            Some(_) => Err(InvalidSecret(format!("field \"{name}\" must be a string"))),
+            Some(_) => Err(InvalidSecret::new(format!(
+                "field \"{name}\" must be a string"
+            ))),
         }
     };
     let relay_id = field("id")?;
@@ -68,15 +86,11 @@ pub fn parse_vault_value(value: &Secret) -> Result<RelayCredentials, InvalidSecr
         None | Some(serde_json::Value::Null) => None,
         Some(serde_json::Value::String(s)) if s.is_empty() => None,
         Some(serde_json::Value::String(s)) => Some(s.clone()),
-        Some(_) => {
-            return Err(InvalidSecret(
-                "field \"sentry_dsn\" must be a string".into(),
-            ))
-        }
+        Some(_) => return Err(InvalidSecret::new("field \"sentry_dsn\" must be a string")),
     };
     if !keys::is_uuid(&relay_id) {
-        return Err(InvalidSecret(
-            "field \"id\" is not a UUID (relay ids look like 8-4-4-4-12 hex digits)".into(),
+        return Err(InvalidSecret::new(
+            "field \"id\" is not a UUID (relay ids look like 8-4-4-4-12 hex digits)",
         ));
     }
     keys::check_pair(&public_key, &secret_key)?;
@@ -183,7 +197,7 @@ mod tests {
             ),
         ];
         for (input, want) in cases {
-            let e = parse(&input).unwrap_err().0;
+            let e = parse(&input).unwrap_err().message;
             assert!(e.contains(want), "{input:?}: {e}");
             assert!(!e.contains(c.secret_key.expose()), "{e}");
         }

@@ -65,6 +65,20 @@ pub struct Missing {
     pub status: Status,
     pub reason: String,
     pub request_id: Option<String>,
+    /// The stored keys are well-formed but the public key does not derive from the
+    /// secret key: `check` reports the pair as invalid rather than unchecked.
+    pub key_pair_mismatch: bool,
+}
+
+impl Missing {
+    pub fn new(status: Status, reason: impl Into<String>, request_id: Option<String>) -> Self {
+        Missing {
+            status,
+            reason: reason.into(),
+            request_id,
+            key_pair_mismatch: false,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -130,12 +144,11 @@ pub fn fetch(settings: &Settings) -> anyhow::Result<Report> {
         attempts,
     };
     let Some(api_key) = settings.api_key.clone() else {
-        let missing = Missing {
-            status: Status::NoApiKey,
-            reason: "no WorkOS API key: pass api_key in the Terraform query or set WORKOS_API_KEY"
-                .into(),
-            request_id: None,
-        };
+        let missing = Missing::new(
+            Status::NoApiKey,
+            "no WorkOS API key: pass api_key in the Terraform query or set WORKOS_API_KEY",
+            None,
+        );
         return Ok(report(Outcome::Missing(missing), 0));
     };
     let client = VaultClient::new(settings, api_key)?;
@@ -170,22 +183,22 @@ fn read_within(
         // The worker ended without a result: only a panic does that, and it is a bug, but
         // the user still gets the documented degraded outcome.
         Err(mpsc::RecvTimeoutError::Disconnected) => (
-            Err(Missing {
-                status: Status::Unavailable,
-                reason: "the WorkOS Vault request failed unexpectedly; run with RUST_LOG=debug and report it".into(),
-                request_id: None,
-            }),
+            Err(Missing::new(
+                Status::Unavailable,
+                "the WorkOS Vault request failed unexpectedly; run with RUST_LOG=debug and report it",
+                None,
+            )),
             0,
         ),
         Err(mpsc::RecvTimeoutError::Timeout) => (
-            Err(Missing {
-                status: Status::Unavailable,
-                reason: format!(
+            Err(Missing::new(
+                Status::Unavailable,
+                format!(
                     "WorkOS Vault did not answer within the {:.1} s deadline; check network, DNS and proxy settings, or raise timeout_seconds",
                     budget.as_secs_f64()
                 ),
-                request_id: None,
-            }),
+                None,
+            )),
             0,
         ),
     }
@@ -210,11 +223,7 @@ fn missing_from_error(e: crate::workos::VaultError, name: &str) -> Missing {
             format!("WorkOS Vault is unavailable: {}; try again later or check network, proxy and CA settings", e.detail),
         ),
     };
-    Missing {
-        status,
-        reason,
-        request_id: e.request_id,
-    }
+    Missing::new(status, reason, e.request_id)
 }
 
 fn classify_object(object: VaultObject, settings: &Settings) -> Outcome {
@@ -226,12 +235,15 @@ fn classify_object(object: VaultObject, settings: &Settings) -> Outcome {
             request_id: object.request_id,
         }),
         Err(why) => Outcome::Missing(Missing {
-            status: Status::InvalidSecret,
-            reason: format!(
-                "secret {:?} does not hold valid relay credentials: {why}; store {{\"id\",\"public_key\",\"secret_key\"}} as made by `relay credentials generate`",
-                settings.secret_name
-            ),
-            request_id: object.request_id,
+            key_pair_mismatch: why.key_pair_mismatch,
+            ..Missing::new(
+                Status::InvalidSecret,
+                format!(
+                    "secret {:?} does not hold valid relay credentials: {why}; store {{\"id\",\"public_key\",\"secret_key\"}} as made by `relay credentials generate`",
+                    settings.secret_name
+                ),
+                object.request_id,
+            )
         }),
     }
 }

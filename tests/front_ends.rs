@@ -469,3 +469,28 @@ fn the_demo_runs_every_mode_and_succeeds() {
     assert!(run.stdout.contains("all steps behaved as documented"));
     assert!(run.stdout.contains("<secret key: masked>"));
 }
+
+#[test]
+fn check_names_a_key_pair_that_does_not_belong_together() {
+    let s = server();
+    let mut c = RelayCredentials::generate(None).unwrap();
+    c.public_key = RelayCredentials::generate(None).unwrap().public_key;
+    s.set_value(NAME, &c.to_vault_value()).unwrap();
+    let run = mode(&s, &["check"], &[]);
+    assert_eq!(run.code, Some(5), "{run:?}");
+    assert!(
+        run.stdout.contains("key pair:    INVALID"),
+        "{}",
+        run.stdout
+    );
+    assert_no_leak(&run.stdout, Some(&c));
+
+    s.set_value(NAME, "{\"id\": 1}").unwrap();
+    let run = mode(&s, &["check"], &[]);
+    assert_eq!(run.code, Some(5));
+    assert!(
+        run.stdout.contains("key pair:    not checked"),
+        "{}",
+        run.stdout
+    );
+}

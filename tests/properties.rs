@@ -326,7 +326,7 @@ proptest! {
         }
         let e = parse_vault_value(&Secret::new(bad.to_vault_value()));
         prop_assert!(e.is_err(), "a mutated {} parsed as valid", if which { "secret_key" } else { "public_key" });
-        let msg = e.unwrap_err().0;
+        let msg = e.unwrap_err().message;
         prop_assert!(!msg.contains(c.secret_key.expose()), "{msg}");
     }
 

@@ -52,7 +52,13 @@ impl Render for CheckReport {
                 ));
             }
             None => {
-                rows.push(("key pair", "not checked".into()));
+                let pair = match report.outcome {
+                    crate::fetch::Outcome::Missing(ref m) if m.key_pair_mismatch => {
+                        "INVALID: the public key does not belong to the secret key"
+                    }
+                    _ => "not checked",
+                };
+                rows.push(("key pair", pair.into()));
                 rows.push(("reason", report.reason()));
             }
         }

@@ -71,11 +71,11 @@ pub(crate) mod fixtures {
 
     pub fn missing(status: Status) -> Report {
         Report {
-            outcome: Outcome::Missing(Missing {
+            outcome: Outcome::Missing(Missing::new(
                 status,
-                reason: "the secret does not exist".into(),
-                request_id: Some("req_2".into()),
-            }),
+                "the secret does not exist",
+                Some("req_2".into()),
+            )),
             api_base: "https://api.workos.com".into(),
             secret_name: "runlayer-sentry-credentials".into(),
             elapsed: Duration::from_millis(12),
