@@ -13,6 +13,13 @@ use anyhow::{bail, ensure, Context};
 use crate::credentials::RelayCredentials;
 use crate::devserver::{generate_api_key, DevServer, DevServerConfig, DEFAULT_SECRET_NAME};
 
+/// Best-effort output: a reader that went away (`demo | head`) is not an error.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        let _ = crate::console::out(&format!("{}\n", format!($($arg)*)));
+    };
+}
+
 pub fn run() -> anyhow::Result<u8> {
     let server = DevServer::start(DevServerConfig::loopback(generate_api_key()))?;
     let creds = RelayCredentials::generate(Some("https://public@o1.ingest.sentry.io/1".into()))?;
@@ -23,11 +30,11 @@ pub fn run() -> anyhow::Result<u8> {
         creds: &creds,
     };
 
-    println!(
+    say!(
         "vault-fetch-relay demo: a local WorkOS Vault stand-in at {}",
         server.base_url()
     );
-    println!(
+    say!(
         "seeded secret {DEFAULT_SECRET_NAME:?} with fresh relay credentials (relay {})\n",
         creds.masked_id()
     );
@@ -111,7 +118,7 @@ pub fn run() -> anyhow::Result<u8> {
     );
     show("relay starts in proxy mode and forwards events; the deploy goes on without telemetry");
 
-    println!(
+    say!(
         "\nall steps behaved as documented ({} requests served)",
         server.request_count()
     );
@@ -173,12 +180,12 @@ fn terraform_map(out: &Output) -> anyhow::Result<std::collections::BTreeMap<Stri
 }
 
 fn step(title: &str) {
-    println!("\n== {title}");
+    say!("\n== {title}");
 }
 
 fn show(text: &str) {
     for line in text.trim_end().lines() {
-        println!("   {line}");
+        say!("   {line}");
     }
 }
 

@@ -10,7 +10,7 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             // One line: the context chain, joined. Never contains a secret (see secret.rs).
-            eprintln!("vault-fetch-relay: error: {e:#}");
+            vault_fetch_relay::console::say(&format!("vault-fetch-relay: error: {e:#}"));
             ExitCode::from(1)
         }
     }

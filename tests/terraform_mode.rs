@@ -438,3 +438,30 @@ fn a_key_that_cannot_be_a_header_is_refused_without_echo() {
     assert_no_leak(&run.stderr, None);
     assert_eq!(s.request_count(), 0);
 }
+
+#[test]
+fn an_unexpected_success_status_never_quotes_the_object() {
+    let s = server();
+    let c = RelayCredentials::generate(None).unwrap();
+    let body = json!({"value": c.to_vault_value(), "id": "x", "name": NAME}).to_string();
+    for status in [201, 203, 206] {
+        s.push_fault(Fault::status(status, body.clone()));
+        let run = terraform(&q(&s, json!({})), &[]);
+        let m = run.terraform_map();
+        assert_eq!(m["status"], "unavailable");
+        assert!(
+            m["reason"].contains(&format!("unexpected HTTP {status}")),
+            "{}",
+            m["reason"]
+        );
+        assert_no_leak(&m["reason"], Some(&c));
+        assert_no_leak(&run.stderr, Some(&c));
+    }
+    // An error body quoting a key is redacted too.
+    s.push_fault(Fault::status(
+        400,
+        format!(r#"{{"message":"bad {}"}}"#, c.secret_key.expose()),
+    ));
+    let run = terraform(&q(&s, json!({})), &[]);
+    assert_no_leak(&run.terraform_map()["reason"], Some(&c));
+}

@@ -7,6 +7,6 @@ use crate::render::{check_exit_code, CheckReport, Render};
 
 pub fn run(common: &CommonArgs) -> anyhow::Result<u8> {
     let report = fetch(&settings(common)?)?;
-    print!("{}", CheckReport.render(&report));
+    crate::console::out(&CheckReport.render(&report))?;
     Ok(check_exit_code(report.status()) as u8)
 }

@@ -48,12 +48,12 @@ pub fn run(common: &CommonArgs, args: &InitArgs) -> anyhow::Result<u8> {
     // One line per run: what was fetched (id masked) and where it went.
     match report.credentials() {
         Some(c) => {
-            eprintln!(
+            crate::console::say(&format!(
                 "vault-fetch-relay: wrote {} and {} for relay {} (mode managed)",
                 credentials_path.display(),
                 config_path.display(),
                 c.masked_id()
-            );
+            ));
             Ok(0)
         }
         None => {

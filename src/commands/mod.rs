@@ -71,10 +71,10 @@ fn conclude_with(report: &Report, strict: bool, more: &str) -> u8 {
         return 0;
     }
     let (level, code) = if strict { ("error", 1) } else { ("warning", 0) };
-    eprintln!(
+    crate::console::say(&format!(
         "vault-fetch-relay: {level}: {}: {}{more}",
         report.status(),
         report.reason()
-    );
+    ));
     code
 }

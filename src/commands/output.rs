@@ -31,10 +31,7 @@ impl Destination {
     pub fn write(&self, contents: &str) -> anyhow::Result<Option<PathBuf>> {
         match self {
             Destination::Stdout => {
-                let mut out = std::io::stdout().lock();
-                out.write_all(contents.as_bytes())
-                    .and_then(|_| out.flush())
-                    .context("cannot write to stdout")?;
+                crate::console::out(contents)?;
                 Ok(None)
             }
             Destination::File(path) => {
@@ -47,7 +44,7 @@ impl Destination {
                 file.write_all(contents.as_bytes())
                     .and_then(|_| file.sync_all())
                     .with_context(|| format!("cannot write {}", path.display()))?;
-                println!("{}", path.display());
+                crate::console::out(&format!("{}\n", path.display()))?;
                 Ok(Some(path))
             }
         }

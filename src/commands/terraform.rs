@@ -28,7 +28,7 @@ pub fn run(common: &CommonArgs) -> anyhow::Result<u8> {
     let report = fetch(&settings)?;
     let code = conclude(&report, settings.strict);
     if code == 0 {
-        print!("{}", TerraformResult.render(&report));
+        crate::console::out(&TerraformResult.render(&report))?;
     }
     Ok(code)
 }

@@ -212,10 +212,10 @@ impl Shared {
         }
         // Path only (no query, headers or body): nothing here is secret.
         let status = status.map_or_else(|| "-".to_string(), |s| s.to_string());
-        eprintln!(
+        crate::console::say(&format!(
             "dev-server: {method} {path} {status} {:.1}ms",
             started.elapsed().as_secs_f64() * 1000.0
-        );
+        ));
     }
 
     /// Sleep up to `d`; false if shutdown began meanwhile.

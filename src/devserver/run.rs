@@ -72,7 +72,9 @@ pub(super) fn serve_until(
     if opts.seed {
         let (value, relay_id) = seed_credentials_value()?;
         server.create(DEFAULT_SECRET_NAME, &value)?;
-        eprintln!("dev-server: seeded {DEFAULT_SECRET_NAME} (relay id {relay_id})");
+        crate::console::say(&format!(
+            "dev-server: seeded {DEFAULT_SECRET_NAME} (relay id {relay_id})"
+        ));
     }
     for (name, value) in &file_objects {
         server
@@ -80,10 +82,10 @@ pub(super) fn serve_until(
             .with_context(|| format!("seeding {name:?} from the file (name given twice?)"))?;
     }
     if !file_objects.is_empty() {
-        eprintln!(
+        crate::console::say(&format!(
             "dev-server: seeded {} object(s) from the file",
             file_objects.len()
-        );
+        ));
     }
 
     // Exactly the lines to paste into a shell. The key is a throwaway dev key: showing
@@ -91,16 +93,16 @@ pub(super) fn serve_until(
     writeln!(out, "export WORKOS_API_BASE={}", server.base_url())?;
     writeln!(out, "export WORKOS_API_KEY={}", server.api_key())?;
     out.flush()?;
-    eprintln!(
+    crate::console::say(&format!(
         "dev-server: dev server listening on {} (Ctrl-C to stop)",
         server.base_url()
-    );
+    ));
 
     // A closed channel (handler gone) also ends the wait rather than hanging forever.
     let _ = stop.recv();
-    eprintln!("dev-server: shutting down");
+    crate::console::say("dev-server: shutting down");
     server.shutdown();
-    eprintln!("dev-server: stopped");
+    crate::console::say("dev-server: stopped");
     Ok(())
 }
 

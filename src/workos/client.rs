@@ -193,6 +193,12 @@ impl VaultClient {
                 error: fail(Kind::Unavailable, format!("HTTP {s}: {}", self.error_text(&body))),
                 retry_after,
             },
+            // A success-class answer other than 200 may carry the object itself: its
+            // body is never quoted.
+            s if s < 300 => Step::Done(Err(fail(
+                Kind::Unavailable,
+                format!("unexpected HTTP {s} (expected 200); check the api base"),
+            ))),
             s => Step::Done(Err(fail(Kind::Unavailable, format!("unexpected HTTP {s}: {}", self.error_text(&body))))),
         }
     }
@@ -203,7 +209,7 @@ impl VaultClient {
         ["message", "error_description", "error"]
             .iter()
             .find_map(|k| json_field(body, k))
-            .map(|m| sanitize_line(&self.scrub(&m)))
+            .map(|m| sanitize_line(&redact_tokens(&self.scrub(&m))))
             .unwrap_or_else(|| self.excerpt(body))
     }
 
@@ -212,7 +218,7 @@ impl VaultClient {
             return "empty body".into();
         }
         // Scrub the whole body first: a cut could keep part of an echoed key.
-        let text = self.scrub(&String::from_utf8_lossy(body));
+        let text = redact_tokens(&self.scrub(&String::from_utf8_lossy(body)));
         let start: String = text.chars().take(120).collect();
         format!("body starts {:?}", sanitize_line(&start))
     }
@@ -295,6 +301,34 @@ fn read_capped(response: ureq::Response) -> Result<Vec<u8>, BodyError> {
         )));
     }
     Ok(body)
+}
+
+/// Replace every run of 40 or more key-alphabet characters (`A-Za-z0-9_-`) with a
+/// marker. Relay keys are 43 or 86 such characters and API keys are long tokens too,
+/// so a body that quotes any secret cannot carry it into a message; request ids and
+/// UUIDs (36) survive.
+fn redact_tokens(text: &str) -> String {
+    let is_key_char = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if run.len() >= 40 {
+            out.push_str("[redacted]");
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in text.chars() {
+        if is_key_char(c) {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
 }
 
 /// One printable line, at most 200 characters: safe to put in a log or an error.
@@ -428,6 +462,25 @@ mod tests {
             c.error_text(br#"{"message":"Unauthorized"}"#),
             "Unauthorized"
         );
+    }
+
+    #[test]
+    fn long_tokens_in_bodies_are_redacted() {
+        let key = crate::keys::generate().unwrap();
+        let body = format!(
+            r#"{{"message":"bad value {{\"secret_key\": \"{}\"}} in req a1b2c3d4-e5f6-7890-abcd-ef1234567890"}}"#,
+            key.secret_key.expose()
+        );
+        let s = Settings::resolve(crate::settings::SettingsInput::default()).unwrap();
+        let c = VaultClient::new(&s, Secret::new("sk_test_x")).unwrap();
+        let text = c.error_text(body.as_bytes());
+        assert!(!text.contains(key.secret_key.expose()), "{text}");
+        assert!(
+            text.contains("[redacted]") && text.contains("a1b2c3d4-e5f6-7890-abcd-ef1234567890"),
+            "{text}"
+        );
+        let html = format!("<p>{}</p>", key.secret_key.expose());
+        assert!(!c.excerpt(html.as_bytes()).contains(key.secret_key.expose()));
     }
 
     #[test]
