@@ -401,7 +401,40 @@ fn env_dotenv_reads_back_with_python_dotenv() {
         serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(vars["RELAY_MODE"], "managed");
     assert_eq!(vars["RELAY_SECRET_KEY"], c.secret_key.expose());
-    assert_eq!(vars["SENTRY_DSN"], HOSTILE_DSN);
+    // Quotes and backslashes have no form every dotenv reader agrees on: left out.
+    assert!(!vars.contains_key("SENTRY_DSN"), "{vars:?}");
+    assert!(fs::read_to_string(&file)
+        .unwrap()
+        .contains("# SENTRY_DSN left out"));
+
+    // A DSN with spaces, `$` and `#` (but no quote) is single-quoted, and reads back
+    // the same in python-dotenv and in a shell that sources the file.
+    let dsn = "https://k@o1.ingest.sentry.io/2?a=$HOME #not a comment";
+    let mut c2 = c.clone();
+    c2.sentry_dsn = Some(dsn.into());
+    s.set_value(NAME, &c2.to_vault_value()).unwrap();
+    assert_eq!(
+        mode(&s, &["env", "-o", file.to_str().unwrap()], &[]).code,
+        Some(0)
+    );
+    let out = Command::new(python_with("dotenv").unwrap())
+        .args(["-c", "import json, sys, dotenv\nprint(json.dumps(dotenv.dotenv_values(sys.argv[1], interpolate=False)))", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let vars: std::collections::BTreeMap<String, String> =
+        serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(vars["SENTRY_DSN"], dsn);
+    let out = Command::new("sh")
+        .args([
+            "-c",
+            "set -a; . \"$1\"; printf %s \"$SENTRY_DSN\"",
+            "sh",
+            file.to_str().unwrap(),
+        ])
+        .env_clear()
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), dsn);
 }
 
 #[test]

@@ -33,7 +33,9 @@ impl Render for EnvFile {
             let line = match self.format {
                 EnvFormat::Dotenv => match dotenv_value(v) {
                     Some(value) => format!("{k}={value}\n"),
-                    None => format!("# {k} left out: its value has no faithful dotenv form; use --format shell\n"),
+                    None => format!(
+                        "# {k} left out: its value holds a quote, backslash or control character that dotenv readers disagree on; use --format shell\n"
+                    ),
                 },
                 EnvFormat::Shell => format!("export {k}={}\n", shell_quote(v)),
             };
@@ -49,11 +51,12 @@ pub fn shell_quote(v: &str) -> String {
     format!("'{}'", v.replace('\'', r"'\''"))
 }
 
-/// Bare when every character is one no dotenv dialect treats specially; otherwise
-/// single-quoted, where python-dotenv and others read `\\` and `\'` as escapes.
-/// A value ending in a backslash cannot be single-quoted (python-dotenv reads the
-/// final `\'` as an escaped quote), so it is written bare when bare reads it back
-/// literally, and is `None` (left out) when nothing does.
+/// A value every common dotenv reader takes back unchanged, and that a POSIX shell
+/// sourcing the file (`set -a; . ./file`) reads the same without running anything:
+/// bare when every character is inert everywhere, else in single quotes when it has
+/// no quote, backslash or control character (where the dialects disagree). `None`
+/// otherwise: the caller leaves the variable out rather than write something a
+/// reader would misread or a shell would execute.
 pub fn dotenv_value(v: &str) -> Option<String> {
     let bare = !v.is_empty()
         && v.chars()
@@ -61,20 +64,8 @@ pub fn dotenv_value(v: &str) -> Option<String> {
     if bare {
         return Some(v.to_string());
     }
-    if !v.ends_with('\\') {
-        return Some(format!("'{}'", v.replace('\\', r"\\").replace('\'', r"\'")));
-    }
-    // Unquoted values are literal up to a newline or a ` #` comment, trimmed, and
-    // `${...}` is interpolated.
-    let literal_bare = !v.contains(['\n', '\r', '\0'])
-        && !v.starts_with(['\'', '"', '#'])
-        && v.trim() == v
-        && !v.contains("${")
-        && !v
-            .chars()
-            .zip(v.chars().skip(1))
-            .any(|(a, b)| a.is_whitespace() && b == '#');
-    literal_bare.then(|| v.to_string())
+    let quotable = !v.chars().any(|c| c == '\'' || c == '\\' || c.is_control());
+    quotable.then(|| format!("'{v}'"))
 }
 
 #[cfg(test)]
@@ -114,10 +105,10 @@ mod tests {
     #[test]
     fn quoting() {
         assert_eq!(shell_quote("it's"), r"'it'\''s'");
-        assert_eq!(dotenv_value("a b").unwrap(), "'a b'");
-        assert_eq!(dotenv_value(r"it's \x").unwrap(), r"'it\'s \\x'");
+        assert_eq!(dotenv_value("a b $HOME #x").unwrap(), "'a b $HOME #x'");
         assert_eq!(dotenv_value("").unwrap(), "''");
-        assert_eq!(dotenv_value(r"ends in \").unwrap(), r"ends in \");
-        assert_eq!(dotenv_value("two\nlines\\"), None);
+        for unsafe_value in ["it's", r"back\slash", "two\nlines", "x'$(touch pwned) #"] {
+            assert_eq!(dotenv_value(unsafe_value), None, "{unsafe_value:?}");
+        }
     }
 }
