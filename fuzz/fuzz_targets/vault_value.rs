@@ -17,7 +17,7 @@ fuzz_target!(|data: &[u8]| {
             // Reasons name fields, never the value: no long run of the input shows up.
             for word in text.split(|c: char| !c.is_ascii_alphanumeric()) {
                 if word.len() >= 20 {
-                    assert!(!e.0.contains(word), "reason echoes input: {}", e.0);
+                    assert!(!e.message.contains(word), "reason echoes input: {}", e.message);
                 }
             }
         }
