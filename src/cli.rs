@@ -50,6 +50,12 @@ redirects are never followed.
 check exit codes: 0 found and valid, 2 not found, 3 auth problem (no key, 401, 403),
 4 unavailable, 5 invalid secret.";
 
+/// Paths from flags or environment; an empty value (`SSL_CERT_FILE=`) means "not set"
+/// rather than a usage error, as it does for every other variable we read.
+fn path_or_unset(s: &str) -> Result<PathBuf, std::convert::Infallible> {
+    Ok(PathBuf::from(s))
+}
+
 #[derive(Debug, Parser)]
 #[command(name = "vault-fetch-relay", version, about = ABOUT, long_about = LONG_ABOUT, after_help = AFTER_HELP)]
 pub struct Cli {
@@ -81,13 +87,14 @@ pub struct CommonArgs {
     )]
     pub timeout_seconds: Option<String>,
     /// Extra PEM bundle of trusted CA certificates
-    #[arg(long, env = "SSL_CERT_FILE", global = true, value_name = "FILE")]
+    #[arg(long, env = "SSL_CERT_FILE", global = true, value_name = "FILE", value_parser = path_or_unset)]
     pub ca_file: Option<PathBuf>,
     /// Read the WorkOS API key from this file (e.g. a mounted Kubernetes secret)
-    #[arg(long, env = "WORKOS_API_KEY_FILE", global = true, value_name = "FILE")]
+    #[arg(long, env = "WORKOS_API_KEY_FILE", global = true, value_name = "FILE", value_parser = path_or_unset)]
     pub api_key_file: Option<PathBuf>,
     /// Exit 1 when credentials are not found or not usable (default: degrade gracefully)
-    #[arg(long, env = "VAULT_FETCH_STRICT", global = true)]
+    /// (VAULT_FETCH_STRICT: false, 0, no, off or empty mean off; anything else on)
+    #[arg(long, env = "VAULT_FETCH_STRICT", global = true, value_parser = clap::builder::FalseyValueParser::new())]
     pub strict: bool,
 }
 
@@ -121,18 +128,21 @@ pub struct HelmValuesArgs {
     pub values_path: String,
 }
 
+pub const DEFAULT_CREDENTIALS_DIR: &str = "/.relay";
+
 #[derive(Debug, Args)]
 pub struct InitArgs {
     /// Relay's config directory (an emptyDir shared with the relay container)
     #[arg(
         long,
         env = "CREDENTIALS_DIR",
-        default_value = "/.relay",
-        value_name = "DIR"
+        default_value = DEFAULT_CREDENTIALS_DIR,
+        value_name = "DIR",
+        value_parser = path_or_unset
     )]
     pub dir: PathBuf,
     /// Your own config.yml; its relay.mode is set to managed or proxy to match the credentials
-    #[arg(long, env = "RELAY_CONFIG_TEMPLATE", value_name = "FILE")]
+    #[arg(long, env = "RELAY_CONFIG_TEMPLATE", value_name = "FILE", value_parser = path_or_unset)]
     pub config_template: Option<PathBuf>,
     /// Upstream written to the default config.yml
     #[arg(

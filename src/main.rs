@@ -4,7 +4,19 @@ use clap::Parser;
 use vault_fetch_relay::cli::Cli;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Usage errors exit 1 like every other configuration error (clap's 2 would read
+        // as "not found" to a `check` readiness probe); --help and --version exit 0.
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
     vault_fetch_relay::logging::init();
     match vault_fetch_relay::commands::run(cli) {
         Ok(code) => ExitCode::from(code),

@@ -465,3 +465,42 @@ fn an_unexpected_success_status_never_quotes_the_object() {
     let run = terraform(&q(&s, json!({})), &[]);
     assert_no_leak(&run.terraform_map()["reason"], Some(&c));
 }
+
+#[test]
+fn environment_values_are_read_the_way_people_write_them() {
+    let s = server();
+    let base = s.base_url();
+    // Any usual spelling of "on" makes the run strict; empty or "off" spellings do not.
+    for (value, code) in [
+        ("1", 1),
+        ("True", 1),
+        ("yes", 1),
+        ("", 0),
+        ("false", 0),
+        ("0", 0),
+    ] {
+        let run = terraform(
+            &json!({}),
+            &[
+                ("WORKOS_API_KEY", CANARY_KEY),
+                ("WORKOS_API_BASE", &base),
+                ("VAULT_FETCH_STRICT", value),
+                // Empty paths mean "not set", not a usage error.
+                ("SSL_CERT_FILE", ""),
+                ("WORKOS_API_KEY_FILE", ""),
+            ],
+        );
+        assert_eq!(
+            run.code,
+            Some(code),
+            "VAULT_FETCH_STRICT={value:?}: {run:?}"
+        );
+    }
+    // Usage errors exit 1, never 2 (which `check` uses for "not found").
+    let run = run_with(
+        cmd(&["check", "--no-such-flag"]),
+        "",
+        Duration::from_secs(10),
+    );
+    assert_eq!(run.code, Some(1), "{run:?}");
+}

@@ -3,7 +3,7 @@
 use anyhow::{bail, Context};
 
 use super::{conclude_with, settings};
-use crate::cli::{CommonArgs, InitArgs};
+use crate::cli::{CommonArgs, InitArgs, DEFAULT_CREDENTIALS_DIR};
 use crate::fetch::fetch;
 use crate::files;
 use crate::render::{RelayDir, CONFIG_FILE, CREDENTIALS_FILE};
@@ -17,7 +17,11 @@ pub fn run(common: &CommonArgs, args: &InitArgs) -> anyhow::Result<u8> {
         // A missing key means the chart's wiring is broken, not that telemetry is off.
         bail!("WORKOS_API_KEY is not set: the init container needs the WorkOS API key (e.g. a secretKeyRef to backend-secret/AUTH_API_KEY)");
     }
-    let config_template = match &args.config_template {
+    let config_template = match args
+        .config_template
+        .as_ref()
+        .filter(|p| !p.as_os_str().is_empty())
+    {
         Some(path) => Some(read_template(path)?),
         None => None,
     };
@@ -28,9 +32,14 @@ pub fn run(common: &CommonArgs, args: &InitArgs) -> anyhow::Result<u8> {
     let report = fetch(&settings)?;
     let files_plan = plan_maker.plan(&report)?;
 
-    files::ensure_private_dir(&args.dir)?;
-    let credentials_path = args.dir.join(CREDENTIALS_FILE);
-    let config_path = args.dir.join(CONFIG_FILE);
+    // CREDENTIALS_DIR= (empty) means the default, like every other empty variable.
+    let dir = match args.dir.as_os_str().is_empty() {
+        true => std::path::Path::new(DEFAULT_CREDENTIALS_DIR),
+        false => args.dir.as_path(),
+    };
+    files::ensure_private_dir(dir)?;
+    let credentials_path = dir.join(CREDENTIALS_FILE);
+    let config_path = dir.join(CONFIG_FILE);
     // A killed earlier run may have left temp files; this run is the directory's only writer.
     for path in [&credentials_path, &config_path] {
         files::remove_stale_temps(path)?;

@@ -32,7 +32,11 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
 
 /// Settings inputs from flags and environment (clap already merged flag and env).
 fn base_input(common: &CommonArgs) -> anyhow::Result<SettingsInput> {
-    let api_key = match &common.api_key_file {
+    let api_key = match common
+        .api_key_file
+        .as_ref()
+        .filter(|p| !p.as_os_str().is_empty())
+    {
         Some(path) => {
             let text = std::fs::read_to_string(path).with_context(|| {
                 format!(
