@@ -10,7 +10,7 @@ use anyhow::{bail, Context};
 
 /// Refuse a destination that is a symlink or not a regular file: following a planted
 /// link would write a secret wherever it points.
-fn check_destination(path: &Path) -> anyhow::Result<()> {
+pub fn check_destination(path: &Path) -> anyhow::Result<()> {
     match fs::symlink_metadata(path) {
         Ok(meta) if meta.file_type().is_symlink() => bail!(
             "refusing to write {}: it is a symbolic link; remove it or choose another path",
@@ -98,8 +98,12 @@ pub fn remove_if_present(path: &Path) -> anyhow::Result<bool> {
     }
 }
 
+/// A temp file untouched this long belongs to a writer that died, not one at work.
+const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Remove temp files a killed writer of `path` left behind (`.NAME.tmp…`, made by
-/// `write_atomic`). Only for callers that are the sole writer of `path`.
+/// `write_atomic`): only ones older than a minute, so a concurrent writer's live temp
+/// file is never pulled from under it.
 pub fn remove_stale_temps(path: &Path) -> anyhow::Result<usize> {
     let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
         return Ok(0);
@@ -109,7 +113,13 @@ pub fn remove_stale_temps(path: &Path) -> anyhow::Result<usize> {
     let entries = fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))?;
     for entry in entries.flatten() {
         let stale = entry.file_name().to_string_lossy().starts_with(&prefix)
-            && entry.file_type().is_ok_and(|t| !t.is_dir());
+            && entry.metadata().is_ok_and(|m| {
+                !m.is_dir()
+                    && m.modified()
+                        .ok()
+                        .and_then(|t| t.elapsed().ok())
+                        .is_some_and(|age| age > STALE_TEMP_AGE)
+            });
         if stale && fs::remove_file(entry.path()).is_ok() {
             removed += 1;
         }
@@ -199,14 +209,29 @@ mod tests {
     }
 
     #[test]
-    fn stale_temps_of_one_file_are_removed() {
+    fn only_old_temps_of_one_file_are_removed() {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("credentials.json");
-        fs::write(d.path().join(".credentials.json.tmp0a1b2c"), "half").unwrap();
-        fs::write(d.path().join(".config.yml.tmp0a1b2c"), "other file's").unwrap();
+        let old = d.path().join(".credentials.json.tmp0a1b2c");
+        let live = d.path().join(".credentials.json.tmp3d4e5f");
+        let other = d.path().join(".config.yml.tmp0a1b2c");
+        for f in [&old, &live, &other] {
+            fs::write(f, "half").unwrap();
+        }
+        let long_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        for f in [&old, &other] {
+            File::options()
+                .write(true)
+                .open(f)
+                .unwrap()
+                .set_modified(long_ago)
+                .unwrap();
+        }
         fs::write(&p, "{}").unwrap();
         assert_eq!(remove_stale_temps(&p).unwrap(), 1);
-        assert!(p.exists() && d.path().join(".config.yml.tmp0a1b2c").exists());
+        assert!(!old.exists(), "a dead writer's temp file is removed");
+        assert!(live.exists(), "a live writer's temp file is kept");
+        assert!(other.exists() && p.exists());
     }
 
     #[test]

@@ -527,3 +527,34 @@ fn check_names_a_key_pair_that_does_not_belong_together() {
         run.stdout
     );
 }
+
+#[test]
+fn concurrent_inits_into_one_directory_all_succeed() {
+    let s = server();
+    let c = seed(&s, NAME);
+    let dir = tempfile::tempdir().unwrap();
+    let relay = dir.path().join("relay");
+    let runs: Vec<_> = (0..16)
+        .map(|_| {
+            let (base, relay) = (s.base_url(), relay.clone());
+            std::thread::spawn(move || {
+                let mut c = cmd(&["init", "--dir", relay.to_str().unwrap()]);
+                c.env("WORKOS_API_KEY", CANARY_KEY)
+                    .env("WORKOS_API_BASE", base);
+                run_with(c, "", Duration::from_secs(60))
+            })
+        })
+        .collect();
+    for r in runs {
+        let run = r.join().unwrap();
+        assert_eq!(run.code, Some(0), "{run:?}");
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(relay.join("credentials.json")).unwrap()).unwrap();
+    assert_eq!(json["id"], c.relay_id.as_str());
+    let names: Vec<String> = fs::read_dir(&relay)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 2, "only the two files remain: {names:?}");
+}

@@ -40,7 +40,14 @@ pub fn run(common: &CommonArgs, args: &InitArgs) -> anyhow::Result<u8> {
     files::ensure_private_dir(dir)?;
     let credentials_path = dir.join(CREDENTIALS_FILE);
     let config_path = dir.join(CONFIG_FILE);
-    // A killed earlier run may have left temp files; this run is the directory's only writer.
+    // Refuse a bad destination before writing anything, so a failure leaves no new
+    // credentials next to an old config; then clear what a killed earlier run left.
+    // (A stale credentials.json is only removed, never written through, when there
+    // are no credentials: a link there is fine then.)
+    files::check_destination(&config_path)?;
+    if files_plan.credentials_json.is_some() {
+        files::check_destination(&credentials_path)?;
+    }
     for path in [&credentials_path, &config_path] {
         files::remove_stale_temps(path)?;
     }
