@@ -59,8 +59,13 @@ pub enum Step<T> {
 /// Parse `Retry-After`: delay-seconds or an HTTP-date (relative to `now`).
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // Too many digits for u64 is still "wait very long", not "no header".
+        return Some(
+            value
+                .parse::<u64>()
+                .map_or(Duration::MAX, Duration::from_secs),
+        );
     }
     let when = httpdate::parse_http_date(value).ok()?;
     Some(when.duration_since(now).unwrap_or(Duration::ZERO))
@@ -88,12 +93,15 @@ pub fn run<T>(
                 made,
             );
         }
-        let wait = retry_after.unwrap_or_else(|| {
-            policy.backoff(
+        // A Retry-After of 0 (or a date in the past) still waits the shortest backoff,
+        // so a throttling server is never hammered.
+        let wait = match retry_after {
+            Some(w) => w.max(policy.base_delay / 2),
+            None => policy.backoff(
                 made - 1,
                 u64::from_le_bytes(crate::keys::random_bytes::<8>()),
-            )
-        });
+            ),
+        };
         // Compare durations, not instants: a huge Retry-After must not overflow Instant.
         if wait >= deadline.saturating_duration_since(Instant::now()) {
             let note = match retry_after {
@@ -214,6 +222,22 @@ mod tests {
     }
 
     #[test]
+    fn a_zero_retry_after_still_waits_the_shortest_backoff() {
+        let mut slept = vec![];
+        let (_, made) = run::<()>(
+            &RetryPolicy::default(),
+            Instant::now() + Duration::from_secs(30),
+            |n| Step::Retry {
+                error: unavailable(n),
+                retry_after: Some(Duration::ZERO),
+            },
+            |d| slept.push(d),
+        );
+        assert_eq!(made, 4);
+        assert_eq!(slept, vec![Duration::from_millis(250); 3]);
+    }
+
+    #[test]
     fn done_errors_are_not_retried() {
         let (res, made) = run::<()>(
             &RetryPolicy::default(),
@@ -238,6 +262,11 @@ mod tests {
             Some(Duration::ZERO)
         );
         assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(
+            parse_retry_after("99999999999999999999999", now),
+            Some(Duration::MAX)
+        );
+        assert_eq!(parse_retry_after("1.5", now), None);
         assert_eq!(parse_retry_after("-5", now), None);
     }
 
