@@ -83,6 +83,30 @@ pub fn create_private(dir: &Path, prefix: &str, suffix: &str) -> anyhow::Result<
     bail!("cannot create a unique temporary file in {}", dir.display())
 }
 
+/// Read a small input file (API key, CA bundle, config template) whole, refusing what
+/// is not a regular file (a FIFO would block, /dev/zero never ends) or is larger than
+/// `max` bytes. `what` names the file in errors, e.g. "the CA bundle (SSL_CERT_FILE)".
+pub fn read_input(path: &Path, max: u64, what: &str) -> anyhow::Result<Vec<u8>> {
+    use std::io::Read;
+    let meta =
+        fs::metadata(path).with_context(|| format!("cannot read {what} {}", path.display()))?;
+    if !meta.is_file() {
+        bail!("{what} {} is not a regular file", path.display());
+    }
+    let mut data = Vec::new();
+    File::open(path)
+        .and_then(|f| f.take(max + 1).read_to_end(&mut data))
+        .with_context(|| format!("cannot read {what} {}", path.display()))?;
+    if data.len() as u64 > max {
+        bail!(
+            "{what} {} is larger than {} KiB",
+            path.display(),
+            max / 1024
+        );
+    }
+    Ok(data)
+}
+
 /// Remove a stale file (or a planted symlink itself, never its target).
 pub fn remove_if_present(path: &Path) -> anyhow::Result<bool> {
     match fs::symlink_metadata(path) {
@@ -232,6 +256,21 @@ mod tests {
         assert!(!old.exists(), "a dead writer's temp file is removed");
         assert!(live.exists(), "a live writer's temp file is kept");
         assert!(other.exists() && p.exists());
+    }
+
+    #[test]
+    fn inputs_must_be_small_regular_files() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("key");
+        fs::write(&p, "sk_test_x\n").unwrap();
+        assert_eq!(read_input(&p, 16, "the key file").unwrap(), b"sk_test_x\n");
+        let e = read_input(&p, 4, "the key file").unwrap_err().to_string();
+        assert!(e.contains("larger than"), "{e}");
+        let e = read_input(Path::new("/dev/zero"), 1024, "the key file")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not a regular file"), "{e}");
+        assert!(read_input(d.path(), 1024, "the key file").is_err());
     }
 
     #[test]

@@ -133,7 +133,7 @@ pub fn parse_bool(name: &str, text: &str) -> Result<bool, SettingsError> {
 }
 
 // Values are not echoed (like every query value): a misplaced key could be a secret.
-fn parse_timeout(text: &str) -> Result<Duration, SettingsError> {
+pub(crate) fn parse_timeout(text: &str) -> Result<Duration, SettingsError> {
     let secs: f64 = text
         .trim()
         .parse()

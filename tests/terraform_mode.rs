@@ -504,3 +504,39 @@ fn environment_values_are_read_the_way_people_write_them() {
     );
     assert_eq!(run.code, Some(1), "{run:?}");
 }
+
+#[test]
+fn a_caller_that_never_closes_stdin_cannot_hold_the_run() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut c = cmd(&["--timeout-seconds", "1"]);
+    let mut child = c
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"{\"api_key\":").unwrap();
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if started.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            panic!("still reading stdin after 10 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    drop(stdin);
+    assert_eq!(status.code(), Some(1));
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(err.contains("stdin was not closed"), "{err}");
+}

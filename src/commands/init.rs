@@ -83,18 +83,7 @@ pub fn run(common: &CommonArgs, args: &InitArgs) -> anyhow::Result<u8> {
 }
 
 fn read_template(path: &std::path::Path) -> anyhow::Result<String> {
-    let meta = std::fs::metadata(path)
-        .with_context(|| format!("cannot read config template {}", path.display()))?;
-    if meta.len() > MAX_TEMPLATE_BYTES {
-        bail!(
-            "config template {} is larger than 64 KiB; relay configs are a few lines",
-            path.display()
-        );
-    }
-    std::fs::read_to_string(path).with_context(|| {
-        format!(
-            "cannot read config template {} as UTF-8 text",
-            path.display()
-        )
-    })
+    let bytes = files::read_input(path, MAX_TEMPLATE_BYTES, "the config template")?;
+    String::from_utf8(bytes)
+        .with_context(|| format!("config template {} is not UTF-8 text", path.display()))
 }

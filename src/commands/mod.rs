@@ -38,12 +38,14 @@ fn base_input(common: &CommonArgs) -> anyhow::Result<SettingsInput> {
         .filter(|p| !p.as_os_str().is_empty())
     {
         Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| {
-                format!(
-                    "cannot read the API key file {} (WORKOS_API_KEY_FILE / --api-key-file)",
-                    path.display()
-                )
-            })?;
+            // A key is well under 1 KiB; the cap keeps a wrong path from reading forever.
+            let bytes = crate::files::read_input(
+                path,
+                64 * 1024,
+                "the API key file (WORKOS_API_KEY_FILE)",
+            )?;
+            let text = String::from_utf8(bytes)
+                .context("the API key file (WORKOS_API_KEY_FILE) is not UTF-8 text")?;
             Some(Secret::new(text.trim()))
         }
         None => std::env::var("WORKOS_API_KEY").ok().map(Secret::new),

@@ -1,6 +1,8 @@
 //! Terraform external data source: query on stdin, JSON map of strings on stdout.
 
 use std::io::{IsTerminal, Read};
+use std::sync::mpsc;
+use std::time::Duration;
 
 use anyhow::{bail, Context};
 
@@ -9,19 +11,21 @@ use crate::cli::CommonArgs;
 use crate::fetch::fetch;
 use crate::query::{parse_query, MAX_QUERY_BYTES};
 use crate::render::{Render, TerraformResult};
-use crate::settings::Settings;
+use crate::settings::{parse_timeout, Settings, DEFAULT_DEADLINE};
 
 pub fn run(common: &CommonArgs) -> anyhow::Result<u8> {
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
         bail!("reads Terraform's JSON query on stdin; try: echo '{{}}' | vault-fetch-relay (see --help)");
     }
-    let mut input = Vec::new();
-    stdin
-        .lock()
-        .take(MAX_QUERY_BYTES as u64 + 1)
-        .read_to_end(&mut input)
-        .context("cannot read the query from stdin")?;
+    // The query may set its own timeout, but it is not read yet: bound the read by the
+    // flag/environment deadline.
+    let limit = common
+        .timeout_seconds
+        .as_deref()
+        .and_then(|t| parse_timeout(t).ok())
+        .unwrap_or(DEFAULT_DEADLINE);
+    let input = read_stdin_within(limit)?;
     // The query overrides flags and environment, as the original script's did.
     let query = parse_query(&input)?;
     let settings = Settings::resolve(base_input(common)?.overlay(query))?;
@@ -31,4 +35,26 @@ pub fn run(common: &CommonArgs) -> anyhow::Result<u8> {
         crate::console::out(&TerraformResult.render(&report))?;
     }
     Ok(code)
+}
+
+/// Read stdin to EOF (at most one byte past the query cap) on a worker thread, so a
+/// caller that never closes stdin cannot hold the run past its deadline.
+fn read_stdin_within(limit: Duration) -> anyhow::Result<Vec<u8>> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut input = Vec::new();
+        let read = std::io::stdin()
+            .lock()
+            .take(MAX_QUERY_BYTES as u64 + 1)
+            .read_to_end(&mut input)
+            .map(|_| input);
+        let _ = tx.send(read);
+    });
+    match rx.recv_timeout(limit) {
+        Ok(read) => read.context("cannot read the query from stdin"),
+        Err(_) => bail!(
+            "stdin was not closed within {:.0} s; Terraform writes the query and closes stdin (for a manual run: echo '{{}}' | vault-fetch-relay)",
+            limit.as_secs_f64()
+        ),
+    }
 }

@@ -19,12 +19,12 @@ pub fn build_tls_config(extra_ca_file: Option<&Path>) -> anyhow::Result<Arc<rust
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };
     if let Some(path) = extra_ca_file {
-        let pem = std::fs::read(path).with_context(|| {
-            format!(
-                "cannot read CA bundle {}; fix the path given by --ca-file or SSL_CERT_FILE",
-                path.display()
-            )
-        })?;
+        // System bundles are a few hundred KiB; 16 MiB is generous and still bounded.
+        let pem = crate::files::read_input(
+            path,
+            16 * 1024 * 1024,
+            "the CA bundle (--ca-file / SSL_CERT_FILE)",
+        )?;
         let mut added = 0usize;
         for cert in CertificateDer::pem_slice_iter(&pem) {
             let cert = cert.with_context(|| {
@@ -211,7 +211,7 @@ mod tests {
         let e = build_tls_config(Some(&dir.join("missing.pem")))
             .unwrap_err()
             .to_string();
-        assert!(e.contains("cannot read CA bundle"), "{e}");
+        assert!(e.contains("cannot read the CA bundle"), "{e}");
         assert!(build_tls_config(None).is_ok());
     }
 }
