@@ -27,7 +27,7 @@ pub fn run(common: &CommonArgs, args: &InitArgs) -> anyhow::Result<u8> {
     };
     let plan_maker = RelayDir {
         config_template,
-        upstream: args.upstream.clone(),
+        upstream: crate::render::parse_upstream(&args.upstream)?,
     };
     let report = fetch(&settings)?;
     let files_plan = plan_maker.plan(&report)?;

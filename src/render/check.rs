@@ -72,10 +72,25 @@ impl Render for CheckReport {
         ));
         let mut out = String::new();
         for (k, v) in rows {
-            out.push_str(&format!("{:<12} {v}\n", format!("{k}:")));
+            out.push_str(&format!("{:<12} {}\n", format!("{k}:"), one_line(&v)));
         }
         out
     }
+}
+
+/// Values come from the user and the server: one row each, whatever they hold
+/// (control and bidirectional-override characters shown escaped).
+fn one_line(v: &str) -> String {
+    v.chars()
+        .map(|c| match c {
+            c if c.is_control()
+                || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}') =>
+            {
+                c.escape_unicode().to_string()
+            }
+            c => c.to_string(),
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -93,6 +108,17 @@ mod tests {
         assert!(!out.contains(c.secret_key.expose()));
         assert!(!out.contains(&c.relay_id));
         assert!(!out.contains(c.sentry_dsn.as_deref().unwrap()));
+    }
+
+    #[test]
+    fn server_text_cannot_add_rows() {
+        let mut r = fixtures::found();
+        if let crate::fetch::Outcome::Found(f) = &mut r.outcome {
+            f.version_id = Some("v1\nRELAY_MODE=proxy\u{202e}".into());
+        }
+        let out = CheckReport.render(&r);
+        assert!(!out.contains("\nRELAY_MODE"), "{out}");
+        assert!(out.contains("v1\\u{a}RELAY_MODE=proxy\\u{202e}"), "{out}");
     }
 
     #[test]

@@ -11,7 +11,9 @@ pub mod yaml;
 pub use check::{check_exit_code, CheckReport};
 pub use env::{EnvFile, EnvFormat};
 pub use helm::HelmValues;
-pub use relay_dir::{RelayDir, RelayFiles, CONFIG_FILE, CREDENTIALS_FILE, DEFAULT_UPSTREAM};
+pub use relay_dir::{
+    parse_upstream, RelayDir, RelayFiles, CONFIG_FILE, CREDENTIALS_FILE, DEFAULT_UPSTREAM,
+};
 pub use terraform::TerraformResult;
 
 use crate::fetch::Report;

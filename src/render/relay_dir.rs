@@ -68,6 +68,26 @@ impl RelayDir {
     }
 }
 
+/// Check an upstream the way relay will: an http(s) URL with a host and no path,
+/// user info, query or fragment (relay refuses those at start, long after the init
+/// container said all was well). Returns it normalised (`https://sentry.io/`).
+pub fn parse_upstream(text: &str) -> anyhow::Result<String> {
+    let hint = "use an http(s) URL with no path, like https://sentry.io/ (--upstream / RELAY_UPSTREAM_URL)";
+    let url = url::Url::parse(text.trim())
+        .map_err(|e| anyhow::anyhow!("upstream {text:?} is not a URL ({e}); {hint}"))?;
+    let plain = matches!(url.scheme(), "http" | "https")
+        && url.host_str().is_some()
+        && url.username().is_empty()
+        && url.password().is_none()
+        && url.path() == "/"
+        && url.query().is_none()
+        && url.fragment().is_none();
+    if !plain {
+        anyhow::bail!("upstream {text:?} is not accepted by relay; {hint}");
+    }
+    Ok(url.to_string())
+}
+
 /// Set `mode:` in the top-level `relay:` block of a block-style YAML template, adding
 /// the key (or the block) when absent. Line-based on purpose: the user's comments and
 /// layout survive, and templates are small and hand-written.
@@ -144,6 +164,28 @@ mod tests {
         assert!(f.credentials_json.is_none());
         let y = &YamlLoader::load_from_str(&f.config_yml).unwrap()[0];
         assert_eq!(y["relay"]["mode"].as_str(), Some("proxy"));
+    }
+
+    #[test]
+    fn upstreams_are_checked_like_relay_does() {
+        assert_eq!(
+            parse_upstream(" https://sentry.io ").unwrap(),
+            "https://sentry.io/"
+        );
+        assert_eq!(
+            parse_upstream("http://relay.internal:3000/").unwrap(),
+            "http://relay.internal:3000/"
+        );
+        for bad in [
+            "https://sentry.io/api/123/",
+            "ftp://x",
+            "not a url",
+            "https://x:99999/",
+            "https://u:p@h/",
+            "https://h/?q=1",
+        ] {
+            assert!(parse_upstream(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -335,7 +335,13 @@ fn redact_tokens(text: &str) -> String {
 fn sanitize_line(text: &str) -> String {
     let mut out: String = text
         .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+        // Control characters and bidirectional overrides would let a server reshape
+        // the line a user reads.
+        .map(|c| match c {
+            c if c.is_control() => ' ',
+            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => ' ',
+            c => c,
+        })
         .take(200)
         .collect();
     out.truncate(out.trim_end().len());
