@@ -24,6 +24,10 @@ impl HelmValues {
         if segments.iter().any(|s| s.trim().is_empty()) {
             anyhow::bail!("--values-path {values_path:?} has an empty segment; use a dotted path like relay.credentials");
         }
+        // YAML caps implicit keys at 1024 characters; real paths are short words.
+        if segments.iter().any(|s| s.chars().count() > 128) {
+            anyhow::bail!("--values-path {values_path:?} has a segment over 128 characters");
+        }
         // A credential key must not replace (or sit inside) a key this file also sets.
         for key in ["id", "publicKey", "secretKey"] {
             let leaf: Vec<&str> = segments.iter().map(String::as_str).chain([key]).collect();

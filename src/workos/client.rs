@@ -87,7 +87,7 @@ impl VaultClient {
         let (result, attempts) = retry::run(
             &self.policy,
             deadline,
-            |_| self.attempt(&url, deadline),
+            |_| self.attempt(name, &url, deadline),
             std::thread::sleep,
         );
         // The one place every text from the network passes before leaving the client.
@@ -107,7 +107,7 @@ impl VaultClient {
         )
     }
 
-    fn attempt(&self, url: &str, deadline: Instant) -> Step<VaultObject> {
+    fn attempt(&self, name: &str, url: &str, deadline: Instant) -> Step<VaultObject> {
         let remaining = deadline.saturating_duration_since(Instant::now());
         if remaining.is_zero() {
             return Step::Done(Err(VaultError::unavailable("run deadline reached")));
@@ -124,15 +124,15 @@ impl VaultClient {
             .timeout(remaining)
             .call();
         let step = match result {
-            Ok(response) => self.on_response(response.status(), response),
-            Err(ureq::Error::Status(status, response)) => self.on_response(status, response),
+            Ok(response) => self.on_response(name, response.status(), response),
+            Err(ureq::Error::Status(status, response)) => self.on_response(name, status, response),
             Err(ureq::Error::Transport(t)) => on_transport_error(&t),
         };
         log::debug!("attempt took {} ms", started.elapsed().as_millis());
         step
     }
 
-    fn on_response(&self, status: u16, response: ureq::Response) -> Step<VaultObject> {
+    fn on_response(&self, name: &str, status: u16, response: ureq::Response) -> Step<VaultObject> {
         // Scrubbed before it is shortened, so no part of an echoed key survives.
         let request_id = response
             .header("x-request-id")
@@ -166,7 +166,7 @@ impl VaultClient {
         };
         let fail = |kind: Kind, detail: String| VaultError::new(kind, detail, request_id.clone());
         match status {
-            200 => Step::Done(parse_object(&body).map(|mut o| {
+            200 => Step::Done(parse_object(&body, name).map(|mut o| {
                 o.request_id = request_id.clone();
                 o
             }).map_err(|d| fail(Kind::Unavailable, d))),
@@ -234,11 +234,11 @@ impl VaultClient {
     }
 }
 
-/// `id` and `name` are never read, but requiring them tells a Vault object from some
-/// other JSON a misconfigured api base may answer with.
+/// `id` is never read, but requiring it (and `name`, which must match) tells a Vault
+/// object from some other JSON a misconfigured api base may answer with.
 #[derive(Deserialize)]
-#[allow(dead_code)]
 struct WireObject {
+    #[allow(dead_code)]
     id: String,
     name: String,
     value: Option<String>,
@@ -251,7 +251,7 @@ struct WireMetadata {
     updated_at: Option<String>,
 }
 
-fn parse_object(body: &[u8]) -> Result<VaultObject, String> {
+fn parse_object(body: &[u8], expected_name: &str) -> Result<VaultObject, String> {
     // serde's messages can quote input (the value), so only the position is reported.
     let wire: WireObject = serde_json::from_slice(body).map_err(|e| {
         format!(
@@ -260,6 +260,9 @@ fn parse_object(body: &[u8]) -> Result<VaultObject, String> {
             e.column()
         )
     })?;
+    if wire.name != expected_name {
+        return Err("HTTP 200 but the object is not the one asked for (its name differs); check the api base".into());
+    }
     let meta = wire.metadata;
     Ok(VaultObject {
         value: Secret::new(wire.value.unwrap_or_default()),
@@ -442,13 +445,19 @@ mod tests {
 
     #[test]
     fn objects_parse_with_null_and_extra_fields() {
-        let o = parse_object(br#"{"id":"x","name":"n","value":"v","extra":1,"metadata":{"version_id":null,"updated_at":"2025-03-11T02:18:54.250931Z","context":{}}}"#).unwrap();
+        let o = parse_object(br#"{"id":"x","name":"n","value":"v","extra":1,"metadata":{"version_id":null,"updated_at":"2025-03-11T02:18:54.250931Z","context":{}}}"#, "n").unwrap();
         assert_eq!(o.version_id, None);
         assert_eq!(o.updated_at.as_deref(), Some("2025-03-11T02:18:54.250931Z"));
         assert_eq!(o.value.expose(), "v");
-        let e = parse_object(br#"{"id":"x","name":"n","value":{"secret":"hunter2"}}"#).unwrap_err();
+        let e = parse_object(
+            br#"{"id":"x","name":"n","value":{"secret":"hunter2"}}"#,
+            "n",
+        )
+        .unwrap_err();
         assert!(!e.contains("hunter2"), "{e}");
-        assert!(parse_object(b"<html>").is_err());
+        assert!(parse_object(b"<html>", "n").is_err());
+        let e = parse_object(br#"{"id":"x","name":"other","value":"v"}"#, "n").unwrap_err();
+        assert!(e.contains("not the one asked for"), "{e}");
     }
 
     #[test]
