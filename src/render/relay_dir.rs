@@ -92,43 +92,99 @@ pub fn parse_upstream(text: &str) -> anyhow::Result<String> {
 /// the key (or the block) when absent. Line-based on purpose: the user's comments and
 /// layout survive, and templates are small and hand-written.
 pub fn set_relay_mode(template: &str, mode: &str) -> anyhow::Result<String> {
+    let refuse = |why: &str| {
+        anyhow::anyhow!(
+            "config template: {why}; write a block mapping with `relay:` on its own line and `mode: <value>` on one line under it"
+        )
+    };
+    let template = template.strip_prefix('\u{feff}').unwrap_or(template);
     let lines: Vec<&str> = template.lines().collect();
+    let is_content = |l: &&str| !l.trim().is_empty() && !l.trim_start().starts_with('#');
     let is_top = |l: &str| !l.is_empty() && !l.starts_with([' ', '\t', '#']);
-    // `relay:` alone on its line, or followed only by a comment.
-    let opens_block = |l: &str| {
-        l.strip_prefix("relay:")
-            .map(str::trim_start)
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('#'))
+    // The top-level key, in any of YAML's spellings: relay, "relay", 'relay'.
+    let top_key = |l: &str| -> Option<String> {
+        let (key, _) = l.split_once(':')?;
+        let key = key.trim_end();
+        let unquoted = key
+            .strip_prefix('"')
+            .and_then(|k| k.strip_suffix('"'))
+            .or_else(|| key.strip_prefix('\'').and_then(|k| k.strip_suffix('\'')))
+            .unwrap_or(key);
+        Some(unquoted.to_string())
     };
-    let Some(start) = lines.iter().position(|l| opens_block(l)) else {
-        if lines.iter().any(|l| l.starts_with("relay:")) {
-            anyhow::bail!("config template: write the relay section as a block (relay: then indented keys), not inline");
-        }
-        let mut out = template.trim_end().to_string();
-        if !out.is_empty() {
-            out.push('\n');
-        }
-        out.push_str(&format!("relay:\n  mode: {mode}\n"));
-        return Ok(out);
-    };
-    let end = lines[start + 1..]
+    let top: Vec<usize> = (0..lines.len()).filter(|&i| is_top(lines[i])).collect();
+    if top
         .iter()
-        .position(|l| is_top(l))
-        .map_or(lines.len(), |i| start + 1 + i);
+        .any(|&i| lines[i].starts_with("---") || lines[i].starts_with("..."))
+    {
+        return Err(refuse("only a single YAML document is supported"));
+    }
+    if let Some(&i) = top.iter().find(|&&i| {
+        top_key(lines[i]).is_none() || lines[i].starts_with(['-', '[', '{', '&', '*', '!'])
+    }) {
+        return Err(refuse(&format!(
+            "line {} is not a `key:` of a top-level mapping",
+            i + 1
+        )));
+    }
+    let relay: Vec<usize> = top
+        .iter()
+        .copied()
+        .filter(|&i| top_key(lines[i]).as_deref() == Some("relay"))
+        .collect();
+    let start = match relay.as_slice() {
+        [] => {
+            let mut out = template.trim_end().to_string();
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            out.push_str(&format!("relay:\n  mode: {mode}\n"));
+            return Ok(out);
+        }
+        [one] => *one,
+        _ => return Err(refuse("`relay:` appears more than once")),
+    };
+    let rest = lines[start].split_once(':').map_or("", |(_, r)| r.trim());
+    if !(rest.is_empty() || rest.starts_with('#')) {
+        return Err(refuse("the relay section is written inline"));
+    }
+    let end = top
+        .iter()
+        .copied()
+        .find(|&i| i > start)
+        .unwrap_or(lines.len());
     let indent = lines[start + 1..end]
         .iter()
-        .find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .find(|l| is_content(l))
         .map(|l| &l[..l.len() - l.trim_start().len()])
         .unwrap_or("  ")
         .to_string();
     let mut out: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
     let mode_line = format!("{indent}mode: {mode}");
-    match (start + 1..end).find(|&i| {
-        let l = lines[i];
-        l.starts_with(&indent) && l[indent.len()..].starts_with("mode:")
-    }) {
-        Some(i) => out[i] = mode_line,
-        None => out.insert(start + 1, mode_line),
+    let modes: Vec<usize> = (start + 1..end)
+        .filter(|&i| {
+            lines[i]
+                .strip_prefix(indent.as_str())
+                .is_some_and(|l| l.starts_with("mode:"))
+        })
+        .collect();
+    match modes.as_slice() {
+        [] => out.insert(start + 1, mode_line),
+        [i] => {
+            // The old value must sit on this line: a value continued below (or a block
+            // scalar) would survive the edit.
+            let old = lines[*i][indent.len() + "mode:".len()..].trim();
+            let continued = lines.get(i + 1).is_some_and(|next| {
+                *i + 1 < end
+                    && next.len() - next.trim_start().len() > indent.len()
+                    && is_content(next)
+            });
+            if old.is_empty() || old.starts_with(['|', '>']) || continued {
+                return Err(refuse("relay.mode's value is not on the `mode:` line"));
+            }
+            out[*i] = mode_line;
+        }
+        _ => return Err(refuse("relay.mode appears more than once")),
     }
     Ok(out.join("\n") + "\n")
 }
@@ -207,5 +263,30 @@ mod tests {
         assert!(set_relay_mode("relay: {mode: managed}\n", "proxy").is_err());
         let out = set_relay_mode("relay:  # mine\n  mode: managed\n", "proxy").unwrap();
         assert_eq!(out, "relay:  # mine\n  mode: proxy\n");
+        for spelled in [
+            "\"relay\":\n  mode: managed\n",
+            "'relay':\n  mode: managed\n",
+            "relay :\n  mode: managed\n",
+            "\u{feff}relay:\n  mode: managed\n",
+        ] {
+            let out = set_relay_mode(spelled, "proxy").unwrap();
+            let y = &YamlLoader::load_from_str(&out).unwrap()[0];
+            assert_eq!(
+                y["relay"]["mode"].as_str(),
+                Some("proxy"),
+                "{spelled:?} -> {out:?}"
+            );
+            assert_eq!(out.matches("mode:").count(), 1, "{out}");
+        }
+        for refused in [
+            "relay:\n  mode:\n    managed\n",
+            "relay:\n  mode: >-\n    managed\n",
+            "- relay\n",
+            "relay:\n  mode: a\nrelay:\n  mode: b\n",
+            "relay:\n  mode: a\n---\nrelay:\n  mode: b\n",
+            "relay:\n  mode: a\n  mode: b\n",
+        ] {
+            assert!(set_relay_mode(refused, "proxy").is_err(), "{refused:?}");
+        }
     }
 }
