@@ -182,11 +182,11 @@ impl VaultClient {
             }
             401 => Step::Done(Err(fail(Kind::Unauthorized, format!("HTTP 401: {}", self.error_text(&body))))),
             403 => Step::Done(Err(fail(Kind::Forbidden, format!("HTTP 403: {}", self.error_text(&body))))),
-            300..=399 => Step::Done(Err(fail(
+            300..=399 if location_host.is_some() => Step::Done(Err(fail(
                 Kind::Unavailable,
                 format!(
                     "HTTP {status} redirect to {} was not followed (the API key must only go to the api base); check the api base",
-                    self.scrub(&location_host.unwrap_or_else(|| "nowhere".into()))
+                    self.scrub(location_host.as_deref().unwrap_or_default())
                 ),
             ))),
             s if is_retryable_status(s) => Step::Retry {
@@ -369,11 +369,16 @@ fn on_transport_error(t: &ureq::Transport) -> Step<VaultObject> {
             error: error("connection failed"),
             retry_after: None,
         },
+        // ureq quotes the raw bytes it could not parse; they say nothing useful.
         K::BadStatus | K::BadHeader | K::HTTP => Step::Retry {
-            error: error("the server's answer is not valid HTTP"),
+            error: VaultError::unavailable(
+                "the server's answer is not valid HTTP (a TLS port behind an http:// api base, or not WorkOS at all?)",
+            ),
             retry_after: None,
         },
-        K::ProxyUnauthorized => Step::Done(Err(error("the proxy refused its credentials"))),
+        K::ProxyUnauthorized => Step::Done(Err(VaultError::unavailable(
+            "the proxy answered 407: it needs credentials (http://user:password@host:port in HTTPS_PROXY) or refused the ones given",
+        ))),
         K::InvalidProxyUrl => Step::Done(Err(error("the proxy URL is not valid"))),
         _ => Step::Done(Err(error("request failed"))),
     }
