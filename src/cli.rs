@@ -48,7 +48,7 @@ Network: connect timeout 5 s, whole run 30 s; up to 3 retries on connection erro
 redirects are never followed.
 
 check exit codes: 0 found and valid, 2 not found, 3 auth problem (no key, 401, 403),
-4 unavailable, 5 invalid secret.";
+4 unavailable, 5 invalid secret. Every mode exits 1 on a usage or configuration error.";
 
 /// Paths from flags or environment; an empty value (`SSL_CERT_FILE=`) means "not set"
 /// rather than a usage error, as it does for every other variable we read.
