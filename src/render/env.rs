@@ -58,9 +58,10 @@ pub fn shell_quote(v: &str) -> String {
 /// otherwise: the caller leaves the variable out rather than write something a
 /// reader would misread or a shell would execute.
 pub fn dotenv_value(v: &str) -> Option<String> {
+    // Not `&` (a shell control operator) nor `~` (tilde expansion in assignments).
     let bare = !v.is_empty()
         && v.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.:/@+,%=?&~".contains(c));
+            .all(|c| c.is_ascii_alphanumeric() || "-_.:/@+,%=?".contains(c));
     if bare {
         return Some(v.to_string());
     }
@@ -107,6 +108,8 @@ mod tests {
         assert_eq!(shell_quote("it's"), r"'it'\''s'");
         assert_eq!(dotenv_value("a b $HOME #x").unwrap(), "'a b $HOME #x'");
         assert_eq!(dotenv_value("").unwrap(), "''");
+        assert_eq!(dotenv_value("a&b").unwrap(), "'a&b'");
+        assert_eq!(dotenv_value("~/x").unwrap(), "'~/x'");
         for unsafe_value in ["it's", r"back\slash", "two\nlines", "x'$(touch pwned) #"] {
             assert_eq!(dotenv_value(unsafe_value), None, "{unsafe_value:?}");
         }
