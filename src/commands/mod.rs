@@ -25,7 +25,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Init(args) => init::run(common, &args),
         Command::Env(args) => env::run(common, &args),
         Command::Check => check::run(common),
-        Command::DevServer(args) => dev_server::run(&args),
+        Command::DevServer(args) => dev_server::run(common, &args),
         Command::Demo => crate::demo::run(),
     }
 }

@@ -9,10 +9,7 @@ use std::sync::mpsc;
 use anyhow::{bail, Context};
 use serde_json::Value;
 
-use super::{
-    generate_api_key, seed_credentials_value, DevServer, DevServerConfig, TlsIdentity,
-    DEFAULT_SECRET_NAME,
-};
+use super::{generate_api_key, seed_credentials_value, DevServer, DevServerConfig, TlsIdentity};
 
 /// Environment variable that fixes the dev server's API key (else one is generated).
 pub const API_KEY_ENV: &str = "VAULT_DEV_API_KEY";
@@ -20,8 +17,11 @@ pub const API_KEY_ENV: &str = "VAULT_DEV_API_KEY";
 #[derive(Clone, Debug)]
 pub struct RunOptions {
     pub listen: SocketAddr,
-    /// Create `runlayer-sentry-credentials` with fresh valid relay credentials.
+    /// Create `seed_name` with fresh valid relay credentials.
     pub seed: bool,
+    /// The object `seed` creates (`--secret-name` / WORKOS_VAULT_SECRET_NAME, so the
+    /// other modes find it with the same setting).
+    pub seed_name: String,
     /// Seed objects from `{"name": "value", ...}` or `[{"name":..,"value":..}]`.
     pub from_file: Option<PathBuf>,
     pub tls_cert: Option<PathBuf>,
@@ -71,9 +71,12 @@ pub(super) fn serve_until(
 
     if opts.seed {
         let (value, relay_id) = seed_credentials_value()?;
-        server.create(DEFAULT_SECRET_NAME, &value)?;
+        server
+            .create(&opts.seed_name, &value)
+            .with_context(|| format!("seeding {:?}", opts.seed_name))?;
         crate::console::say(&format!(
-            "dev-server: seeded {DEFAULT_SECRET_NAME} (relay id {relay_id})"
+            "dev-server: seeded {} (relay id {relay_id})",
+            opts.seed_name
         ));
     }
     for (name, value) in &file_objects {
@@ -168,6 +171,7 @@ fn value_text(v: Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::devserver::DEFAULT_SECRET_NAME;
 
     #[test]
     fn seed_files_in_both_shapes() {
@@ -209,6 +213,7 @@ mod tests {
         let opts = RunOptions {
             listen: "127.0.0.1:0".parse().unwrap(),
             seed: true,
+            seed_name: DEFAULT_SECRET_NAME.into(),
             from_file: Some(file),
             tls_cert: None,
             tls_key: None,
