@@ -236,10 +236,7 @@ struct TempDir(std::path::PathBuf);
 
 impl TempDir {
     fn new() -> anyhow::Result<Self> {
-        let tag: String = crate::keys::random_bytes::<6>()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let tag = crate::keys::hex(&crate::keys::random_bytes::<6>());
         let p = std::env::temp_dir().join(format!("vault-fetch-relay-demo-{tag}"));
         crate::files::ensure_private_dir(&p)?;
         Ok(TempDir(p))

@@ -57,10 +57,7 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
 /// before (O_CREAT|O_EXCL never follows a symlink, so a planted link fails the open).
 pub fn create_private(dir: &Path, prefix: &str, suffix: &str) -> anyhow::Result<(PathBuf, File)> {
     for _ in 0..16 {
-        let tag: String = crate::keys::random_bytes::<6>()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let tag = crate::keys::hex(&crate::keys::random_bytes::<6>());
         let path = dir.join(format!("{prefix}{tag}{suffix}"));
         match OpenOptions::new()
             .write(true)

@@ -90,11 +90,7 @@ pub fn check_pair(public_key: &str, secret_key: &Secret) -> Result<(), KeyError>
 /// `printf %s KEY | sha256sum`).
 pub fn fingerprint(public_key: &str) -> String {
     let digest = ring::digest::digest(&ring::digest::SHA256, public_key.as_bytes());
-    let hex: String = digest.as_ref()[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("SHA256:{hex}")
+    format!("SHA256:{}", hex(&digest.as_ref()[..8]))
 }
 
 /// A freshly generated relay key pair in relay's encoding.
@@ -122,7 +118,7 @@ pub fn generate_uuid() -> String {
     let mut b = random_bytes::<16>();
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    let h = hex(&b);
     format!(
         "{}-{}-{}-{}-{}",
         &h[0..8],
@@ -141,6 +137,11 @@ pub fn is_uuid(s: &str) -> bool {
             8 | 13 | 18 | 23 => *c == b'-',
             _ => c.is_ascii_hexdigit(),
         })
+}
+
+/// Lowercase hex of `bytes` (ids, fingerprints, temp-file tags).
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Random bytes for jitter, ids, tokens and temp file names (never key material:
@@ -195,6 +196,11 @@ mod tests {
                 len: 3
             })
         ));
+    }
+
+    #[test]
+    fn hex_is_lowercase_and_padded() {
+        assert_eq!(hex(&[0x0a, 0xff, 0x00]), "0aff00");
     }
 
     #[test]

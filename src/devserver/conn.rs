@@ -10,7 +10,7 @@ use rustls::{ServerConfig, ServerConnection, StreamOwned};
 
 use super::faults::Fault;
 use super::http::{self, ReadError, Request, Response};
-use super::{api, random_hex, Shared};
+use super::{api, Shared};
 
 /// How long a client may take to send its request (or the TLS handshake).
 const READ_TIMEOUT: Duration = Duration::from_secs(30);
@@ -252,7 +252,13 @@ fn answer(
 /// Add `X-Request-ID` and `Content-Type` unless the caller set them.
 fn default_headers(mut headers: Vec<(String, String)>) -> Vec<(String, String)> {
     if http::find_header(&headers, "x-request-id").is_none() {
-        headers.push(("X-Request-ID".into(), format!("req_{}", random_hex(12))));
+        headers.push((
+            "X-Request-ID".into(),
+            format!(
+                "req_{}",
+                crate::keys::hex(&crate::keys::random_bytes::<12>())
+            ),
+        ));
     }
     if http::find_header(&headers, "content-type").is_none() {
         headers.push(("Content-Type".into(), "application/json".into()));

@@ -509,19 +509,6 @@ fn random_token(n: usize) -> String {
     out
 }
 
-/// `n` random bytes as lowercase hex.
-fn random_hex(n: usize) -> String {
-    let mut out = String::with_capacity(n * 2);
-    while out.len() < n * 2 {
-        for b in keys::random_bytes::<16>() {
-            if out.len() < n * 2 {
-                out.push_str(&format!("{b:02x}"));
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -538,7 +525,8 @@ mod tests {
         assert!(t
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
-        assert_eq!(random_hex(12).len(), 24);
+        // Request ids: 12 random bytes in hex.
+        assert_eq!(keys::hex(&keys::random_bytes::<12>()).len(), 24);
 
         let (value, id) = seed_credentials_value().unwrap();
         let v: serde_json::Value = serde_json::from_str(&value).unwrap();
