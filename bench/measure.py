@@ -257,36 +257,34 @@ def main():
     os.makedirs(init_root, exist_ok=True)
     started = time.perf_counter()
 
+    def step(key, record, argv, stdin, env, check):
+        """Run one invocation, check its output, and keep its sample when recording."""
+        wall, rss, code, cpu, out, err = run_measured(args.spawn, result_file, argv, stdin, env)
+        check(out, code, err)
+        if record:
+            series[key].append(sample(wall, rss, code, cpu))
+
+    def found(tool):
+        return lambda out, code, err: check_found(tool, out, code, err)
+
+    def not_found(tool):
+        return lambda out, code, err: check_not_found(tool, out, code, err)
+
     for i in range(-warmup, n):
         record = i >= 0
-        wall, rss, code, cpu, out, err = run_measured(args.spawn, result_file, [args.bin], query, env_tf)
-        check_found("terraform", out, code, err)
-        if record:
-            series["a"].append(sample(wall, rss, code, cpu))
+        step("a", record, [args.bin], query, env_tf, found("terraform"))
         if have_b:
-            wall, rss, code, cpu, out, err = run_measured(args.spawn, result_file, [args.script], query, env_tf)
-            check_found("curl-jq", out, code, err)
-            if record:
-                series["b"].append(sample(wall, rss, code, cpu))
+            step("b", record, [args.script], query, env_tf, found("curl-jq"))
         out_dir = os.path.join(init_root, f"run{i + warmup}")  # fresh, like an emptyDir
-        wall, rss, code, cpu, out, err = run_measured(
-            args.spawn, result_file, [args.bin, "init", "--dir", out_dir], b"", env_init)
-        check_init(out_dir, code, err)
-        if record:
-            series["c"].append(sample(wall, rss, code, cpu))
+        step("c", record, [args.bin, "init", "--dir", out_dir], b"", env_init,
+             lambda out, code, err, d=out_dir: check_init(d, code, err))
 
     nf_n = 3 if args.smoke else max(1, n // 4)
     for i in range(-warmup, nf_n):
         record = i >= 0
-        wall, rss, code, cpu, out, err = run_measured(args.spawn, result_file, [args.bin], query, env_nf)
-        check_not_found("terraform", out, code, err)
-        if record:
-            series["a_nf"].append(sample(wall, rss, code, cpu))
+        step("a_nf", record, [args.bin], query, env_nf, not_found("terraform"))
         if have_b:
-            wall, rss, code, cpu, out, err = run_measured(args.spawn, result_file, [args.script], query, env_nf)
-            check_not_found("curl-jq", out, code, err)
-            if record:
-                series["b_nf"].append(sample(wall, rss, code, cpu))
+            step("b_nf", record, [args.script], query, env_nf, not_found("curl-jq"))
     shutil.rmtree(init_root, ignore_errors=True)
 
     storm = []
