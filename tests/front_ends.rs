@@ -1,15 +1,13 @@
 //! helm-values, init, env and check end to end against the dev server: found, not
 //! found, unauthorized, unavailable, strict and not, and their files.
 
-mod support;
-
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use support::*;
+use crate::support::*;
 use yaml_rust2::YamlLoader;
 
 const HOSTILE_DSN: &str = "https://k'ey\"$HOME`x`@o1.ingest.sentry.io/2?a=1&b=#no: yes\\n";

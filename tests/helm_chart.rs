@@ -1,15 +1,13 @@
 //! Real `helm template` of the example chart with values we generated: every value
 //! must come out of the rendered Secrets byte for byte, YAML traps included.
 
-mod support;
-
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use crate::support::*;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use support::*;
 use vault_fetch_relay::fetch::{Found, Outcome, Report};
 use vault_fetch_relay::render::{HelmValues, Render};
 use vault_fetch_relay::secret::Secret;

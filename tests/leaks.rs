@@ -6,16 +6,14 @@
 //! directories (cwd, HOME, TMPDIR), not in any child's argv. And the Authorization
 //! header goes to the API base host only: redirects to another server are not followed.
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::*;
 use serde_json::json;
-use support::*;
 use vault_fetch_relay::secret::Secret;
 
 /// The canaries of one run.

@@ -1,6 +1,5 @@
 //! Shared test support: run the real binary with a time bound, start the WorkOS Vault
 //! dev server (the product's own, with fault scripting), make TLS material.
-#![allow(dead_code, unused_imports)]
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
