@@ -58,7 +58,7 @@ fn path_or_unset(s: &str) -> Result<PathBuf, std::convert::Infallible> {
 
 #[derive(Debug, Parser)]
 #[command(name = "vault-fetch-relay", version, about = ABOUT, long_about = LONG_ABOUT, after_help = AFTER_HELP)]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(flatten)]
     pub common: CommonArgs,
     #[command(subcommand)]
@@ -66,7 +66,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Args)]
-pub struct CommonArgs {
+pub(crate) struct CommonArgs {
     /// WorkOS API base URL [default: https://api.workos.com]
     #[arg(long, env = "WORKOS_API_BASE", global = true, value_name = "URL")]
     pub api_base: Option<String>,
@@ -99,7 +99,7 @@ pub struct CommonArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Terraform external data source (the default): JSON query on stdin, JSON map on stdout
     Terraform,
     /// Write a Helm values file for `helm upgrade -f`
@@ -119,19 +119,19 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
-pub struct HelmValuesArgs {
+pub(crate) struct HelmValuesArgs {
     /// Output file; `-` for stdout; default: a new temporary file whose path is printed
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Dotted path for the credential keys (id, publicKey, secretKey)
-    #[arg(long, default_value = "relay.credentials", value_name = "PATH")]
+    #[arg(long, default_value = crate::render::DEFAULT_VALUES_PATH, value_name = "PATH")]
     pub values_path: String,
 }
 
-pub const DEFAULT_CREDENTIALS_DIR: &str = "/.relay";
+pub(crate) const DEFAULT_CREDENTIALS_DIR: &str = "/.relay";
 
 #[derive(Debug, Args)]
-pub struct InitArgs {
+pub(crate) struct InitArgs {
     /// Relay's config directory (an emptyDir shared with the relay container)
     #[arg(
         long,
@@ -155,13 +155,13 @@ pub struct InitArgs {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum EnvFormatArg {
+pub(crate) enum EnvFormatArg {
     Dotenv,
     Shell,
 }
 
 #[derive(Debug, Args)]
-pub struct EnvArgs {
+pub(crate) struct EnvArgs {
     /// dotenv (KEY=value) or shell (export KEY='value')
     #[arg(long, value_enum, default_value = "dotenv")]
     pub format: EnvFormatArg,
@@ -171,7 +171,7 @@ pub struct EnvArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct DevServerArgs {
+pub(crate) struct DevServerArgs {
     /// Port to listen on (0 = pick a free one)
     #[arg(long, default_value_t = 0)]
     pub port: u16,

@@ -7,7 +7,7 @@ use std::io::Write;
 use anyhow::Context;
 
 /// Write the program's result to stdout.
-pub fn out(text: &str) -> anyhow::Result<()> {
+pub(crate) fn out(text: &str) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout().lock();
     stdout
         .write_all(text.as_bytes())
@@ -16,6 +16,6 @@ pub fn out(text: &str) -> anyhow::Result<()> {
 }
 
 /// One diagnostic line on stderr; a stderr that cannot be written is ignored.
-pub fn say(line: &str) {
+pub(crate) fn say(line: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{line}");
 }

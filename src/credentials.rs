@@ -104,7 +104,7 @@ pub fn parse_vault_value(value: &Secret) -> Result<RelayCredentials, InvalidSecr
 
 impl RelayCredentials {
     /// The relay id shortened to 8 characters for log lines.
-    pub fn masked_id(&self) -> String {
+    pub(crate) fn masked_id(&self) -> String {
         self.relay_id.chars().take(8).collect::<String>() + "…"
     }
 

@@ -20,7 +20,7 @@ macro_rules! say {
     };
 }
 
-pub fn run() -> anyhow::Result<u8> {
+pub(crate) fn run() -> anyhow::Result<u8> {
     let server = DevServer::start(DevServerConfig::loopback(generate_api_key()))?;
     let creds = RelayCredentials::generate(Some("https://public@o1.ingest.sentry.io/1".into()))?;
     server.create(DEFAULT_SECRET_NAME, &creds.to_vault_value())?;

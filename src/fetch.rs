@@ -5,7 +5,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::credentials::{parse_vault_value, RelayCredentials};
-use crate::settings::Settings;
+use crate::settings::{non_empty, Settings};
 use crate::workos::{VaultClient, VaultErrorKind, VaultObject};
 
 /// The documented outcome of a run; `as_str` values are part of the Terraform contract.
@@ -21,7 +21,8 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 7] = [
+    #[cfg(test)]
+    pub(crate) const ALL: [Status; 7] = [
         Status::Found,
         Status::NotFound,
         Status::NoApiKey,
@@ -31,7 +32,7 @@ impl Status {
         Status::Unavailable,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Status::Found => "found",
             Status::NotFound => "not_found",
@@ -71,7 +72,11 @@ pub struct Missing {
 }
 
 impl Missing {
-    pub fn new(status: Status, reason: impl Into<String>, request_id: Option<String>) -> Self {
+    pub(crate) fn new(
+        status: Status,
+        reason: impl Into<String>,
+        request_id: Option<String>,
+    ) -> Self {
         Missing {
             status,
             reason: reason.into(),
@@ -98,26 +103,26 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn status(&self) -> Status {
+    pub(crate) fn status(&self) -> Status {
         match &self.outcome {
             Outcome::Found(_) => Status::Found,
             Outcome::Missing(m) => m.status,
         }
     }
 
-    pub fn found(&self) -> Option<&Found> {
+    pub(crate) fn found(&self) -> Option<&Found> {
         match &self.outcome {
             Outcome::Found(f) => Some(f),
             Outcome::Missing(_) => None,
         }
     }
 
-    pub fn credentials(&self) -> Option<&RelayCredentials> {
+    pub(crate) fn credentials(&self) -> Option<&RelayCredentials> {
         self.found().map(|f| &f.credentials)
     }
 
     /// One line for stderr or a file header: status, what happened, what to do.
-    pub fn reason(&self) -> String {
+    pub(crate) fn reason(&self) -> String {
         match &self.outcome {
             Outcome::Found(f) => format!(
                 "found relay credentials {} in secret {:?}",
@@ -134,7 +139,7 @@ impl Report {
 
 /// Fetch and validate the credentials. `Err` only for configuration errors (e.g. an
 /// unreadable CA bundle); every vault or network problem is a `Report` with a status.
-pub fn fetch(settings: &Settings) -> anyhow::Result<Report> {
+pub(crate) fn fetch(settings: &Settings) -> anyhow::Result<Report> {
     let started = Instant::now();
     let report = |outcome, attempts| Report {
         outcome,
@@ -230,7 +235,7 @@ fn classify_object(object: VaultObject, settings: &Settings) -> Outcome {
     match parse_vault_value(&object.value) {
         Ok(credentials) => Outcome::Found(Found {
             credentials,
-            version_id: object.version_id.filter(|v| !v.is_empty()),
+            version_id: non_empty(object.version_id),
             updated_at: object.updated_at,
             request_id: object.request_id,
         }),

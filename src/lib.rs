@@ -1,19 +1,54 @@
 //! vault-fetch-relay: fetch Sentry Relay credentials from WorkOS Vault and render them
 //! for one deployment target. Data flows one way:
 //! settings -> fetch (WorkOS client) -> Report (credentials or a status) -> render.
+//!
+//! The binary is [`main`]. The public modules are what the integration tests, the
+//! fuzz targets and the benches (examples/) drive directly; everything else is
+//! crate-private so the compiler reports what nothing uses.
 
-pub mod cli;
-pub mod commands;
-pub mod console;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+mod cli;
+mod commands;
+mod console;
 pub mod credentials;
-pub mod demo;
+mod demo;
 pub mod devserver;
 pub mod fetch;
-pub mod files;
+mod files;
 pub mod keys;
-pub mod logging;
+mod logging;
 pub mod query;
 pub mod render;
 pub mod secret;
-pub mod settings;
-pub mod workos;
+mod settings;
+mod workos;
+
+/// The whole program: parse the command line, run the command, map its outcome to an
+/// exit code.
+pub fn main() -> ExitCode {
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        // Usage errors exit 1 like every other configuration error (clap's 2 would read
+        // as "not found" to a `check` readiness probe); --help and --version exit 0.
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    logging::init();
+    match commands::run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            // One line: the context chain, joined. Never contains a secret (see secret.rs).
+            console::say(&format!("vault-fetch-relay: error: {e:#}"));
+            ExitCode::from(1)
+        }
+    }
+}

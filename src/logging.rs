@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-pub fn init() {
+pub(crate) fn init() {
     env_logger::Builder::new()
         .filter_level(log::LevelFilter::Warn)
         .parse_env("RUST_LOG")

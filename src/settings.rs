@@ -2,21 +2,63 @@
 //! Terraform mode) the stdin query, and validated before any network traffic.
 
 use std::net::IpAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use url::Url;
 
 use crate::secret::Secret;
 
-pub const DEFAULT_API_BASE: &str = "https://api.workos.com";
+pub(crate) const DEFAULT_API_BASE: &str = "https://api.workos.com";
 pub const DEFAULT_SECRET_NAME: &str = "runlayer-sentry-credentials";
-pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(30);
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const DEFAULT_DEADLINE: Duration = Duration::from_secs(30);
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Longest run a user may ask for; a deploy step that waits longer is stuck, not patient.
-pub const MAX_DEADLINE: Duration = Duration::from_secs(600);
+pub(crate) const MAX_DEADLINE: Duration = Duration::from_secs(600);
 /// WorkOS limits object names to 200 characters.
-pub const MAX_SECRET_NAME_LEN: usize = 200;
+pub(crate) const MAX_SECRET_NAME_LEN: usize = 200;
+
+/// The one rule for every input we read (flag, environment variable, query key): an
+/// empty value means "not set", so `SSL_CERT_FILE=` in a manifest falls back to the
+/// default instead of failing.
+pub(crate) fn non_empty<T: Blank>(value: Option<T>) -> Option<T> {
+    value.filter(|v| !v.is_blank())
+}
+
+/// What [`non_empty`] treats as not set.
+pub(crate) trait Blank {
+    fn is_blank(&self) -> bool;
+}
+
+impl Blank for String {
+    fn is_blank(&self) -> bool {
+        self.is_empty()
+    }
+}
+
+impl Blank for Path {
+    fn is_blank(&self) -> bool {
+        self.as_os_str().is_empty()
+    }
+}
+
+impl Blank for PathBuf {
+    fn is_blank(&self) -> bool {
+        self.as_os_str().is_empty()
+    }
+}
+
+impl Blank for Secret {
+    fn is_blank(&self) -> bool {
+        self.is_empty()
+    }
+}
+
+impl<T: Blank + ?Sized> Blank for &T {
+    fn is_blank(&self) -> bool {
+        (**self).is_blank()
+    }
+}
 
 /// Raw, unvalidated inputs. Each front end fills what it has; `resolve` checks them.
 #[derive(Debug, Default, Clone)]
@@ -31,7 +73,7 @@ pub struct SettingsInput {
 
 impl SettingsInput {
     /// Values set in `over` win; the rest keep what `self` had.
-    pub fn overlay(self, over: SettingsInput) -> SettingsInput {
+    pub(crate) fn overlay(self, over: SettingsInput) -> SettingsInput {
         SettingsInput {
             api_key: over.api_key.or(self.api_key),
             api_base: over.api_base.or(self.api_base),
@@ -45,7 +87,7 @@ impl SettingsInput {
 
 /// Validated settings for one run.
 #[derive(Debug, Clone)]
-pub struct Settings {
+pub(crate) struct Settings {
     pub api_base: Url,
     pub secret_name: String,
     /// `None` is a valid state: the run reports `no_api_key` instead of failing.
@@ -73,7 +115,7 @@ fn err(msg: impl Into<String>) -> SettingsError {
 }
 
 impl Settings {
-    pub fn resolve(input: SettingsInput) -> Result<Settings, SettingsError> {
+    pub(crate) fn resolve(input: SettingsInput) -> Result<Settings, SettingsError> {
         let api_base = parse_api_base(input.api_base.as_deref().unwrap_or(DEFAULT_API_BASE))?;
         let secret_name = input
             .secret_name
@@ -123,7 +165,7 @@ fn check_api_key(key: Option<Secret>) -> Result<Option<Secret>, SettingsError> {
 }
 
 /// Parse "true"/"false" (and the usual spellings) for flags that arrive as strings.
-pub fn parse_bool(name: &str, text: &str) -> Result<bool, SettingsError> {
+pub(crate) fn parse_bool(name: &str, text: &str) -> Result<bool, SettingsError> {
     match text.trim().to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" | "on" => Ok(true),
         "false" | "0" | "no" | "off" | "" => Ok(false),
@@ -149,7 +191,7 @@ pub(crate) fn parse_timeout(text: &str) -> Result<Duration, SettingsError> {
 
 /// Accept https anywhere, and plain http only for loopback hosts (local dev server and
 /// tests): the API key travels in a header, so it must not cross a network in clear.
-pub fn parse_api_base(text: &str) -> Result<Url, SettingsError> {
+pub(crate) fn parse_api_base(text: &str) -> Result<Url, SettingsError> {
     let trimmed = text.trim().trim_end_matches('/');
     let url = Url::parse(trimmed).map_err(|e| {
         err(format!(
@@ -183,7 +225,7 @@ pub fn parse_api_base(text: &str) -> Result<Url, SettingsError> {
     }
 }
 
-pub fn is_loopback_host(url: &Url) -> bool {
+pub(crate) fn is_loopback_host(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),

@@ -95,7 +95,9 @@ fn hostile_values_survive_helm_byte_for_byte() {
         let values = dir.path().join(format!("values-{i}.yaml"));
         std::fs::write(
             &values,
-            HelmValues::default().render(&report_with(id, pk, sk, dsn)),
+            HelmValues::new("relay.credentials")
+                .unwrap()
+                .render(&report_with(id, pk, sk, dsn)),
         )
         .unwrap();
         let out = helm_template(&helm, &values);

@@ -2,16 +2,13 @@
 
 use crate::cli::{CommonArgs, DevServerArgs};
 use crate::devserver::{self, RunOptions};
-use crate::settings::DEFAULT_SECRET_NAME;
+use crate::settings::{non_empty, DEFAULT_SECRET_NAME};
 
-pub fn run(common: &CommonArgs, args: &DevServerArgs) -> anyhow::Result<u8> {
+pub(crate) fn run(common: &CommonArgs, args: &DevServerArgs) -> anyhow::Result<u8> {
     devserver::run(RunOptions {
         listen: std::net::SocketAddr::new(args.listen, args.port),
         seed: args.seed,
-        seed_name: common
-            .secret_name
-            .clone()
-            .filter(|n| !n.is_empty())
+        seed_name: non_empty(common.secret_name.clone())
             .unwrap_or_else(|| DEFAULT_SECRET_NAME.into()),
         from_file: args.from_file.clone(),
         tls_cert: args.tls_cert.clone(),

@@ -6,7 +6,7 @@ use crate::cli::{CommonArgs, EnvArgs, EnvFormatArg};
 use crate::fetch::fetch;
 use crate::render::{EnvFile, EnvFormat, Render};
 
-pub fn run(common: &CommonArgs, args: &EnvArgs) -> anyhow::Result<u8> {
+pub(crate) fn run(common: &CommonArgs, args: &EnvArgs) -> anyhow::Result<u8> {
     let format = match args.format {
         EnvFormatArg::Dotenv => EnvFormat::Dotenv,
         EnvFormatArg::Shell => EnvFormat::Shell,

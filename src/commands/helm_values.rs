@@ -6,7 +6,7 @@ use crate::cli::{CommonArgs, HelmValuesArgs};
 use crate::fetch::fetch;
 use crate::render::{HelmValues, Render};
 
-pub fn run(common: &CommonArgs, args: &HelmValuesArgs) -> anyhow::Result<u8> {
+pub(crate) fn run(common: &CommonArgs, args: &HelmValuesArgs) -> anyhow::Result<u8> {
     let renderer = HelmValues::new(&args.values_path)?;
     let settings = settings(common)?;
     let report = fetch(&settings)?;

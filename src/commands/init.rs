@@ -7,21 +7,18 @@ use crate::cli::{CommonArgs, InitArgs, DEFAULT_CREDENTIALS_DIR};
 use crate::fetch::fetch;
 use crate::files;
 use crate::render::{RelayDir, CONFIG_FILE, CREDENTIALS_FILE};
+use crate::settings::non_empty;
 
 /// Largest config template we read: relay configs are a few lines.
 const MAX_TEMPLATE_BYTES: u64 = 64 * 1024;
 
-pub fn run(common: &CommonArgs, args: &InitArgs) -> anyhow::Result<u8> {
+pub(crate) fn run(common: &CommonArgs, args: &InitArgs) -> anyhow::Result<u8> {
     let settings = settings(common)?;
     if settings.api_key.is_none() {
         // A missing key means the chart's wiring is broken, not that telemetry is off.
         bail!("WORKOS_API_KEY is not set: the init container needs the WorkOS API key (e.g. a secretKeyRef to backend-secret/AUTH_API_KEY)");
     }
-    let config_template = match args
-        .config_template
-        .as_ref()
-        .filter(|p| !p.as_os_str().is_empty())
-    {
+    let config_template = match non_empty(args.config_template.as_ref()) {
         Some(path) => Some(read_template(path)?),
         None => None,
     };
@@ -32,11 +29,8 @@ pub fn run(common: &CommonArgs, args: &InitArgs) -> anyhow::Result<u8> {
     let report = fetch(&settings)?;
     let files_plan = plan_maker.plan(&report)?;
 
-    // CREDENTIALS_DIR= (empty) means the default, like every other empty variable.
-    let dir = match args.dir.as_os_str().is_empty() {
-        true => std::path::Path::new(DEFAULT_CREDENTIALS_DIR),
-        false => args.dir.as_path(),
-    };
+    let dir = non_empty(Some(args.dir.as_path()))
+        .unwrap_or(std::path::Path::new(DEFAULT_CREDENTIALS_DIR));
     files::ensure_private_dir(dir)?;
     let credentials_path = dir.join(CREDENTIALS_FILE);
     let config_path = dir.join(CONFIG_FILE);

@@ -14,10 +14,10 @@ use anyhow::Context;
 use crate::cli::{Cli, Command, CommonArgs};
 use crate::fetch::Report;
 use crate::secret::Secret;
-use crate::settings::{Settings, SettingsInput};
+use crate::settings::{non_empty, Settings, SettingsInput};
 
 /// Run the chosen command; the value is the process exit code.
-pub fn run(cli: Cli) -> anyhow::Result<u8> {
+pub(crate) fn run(cli: Cli) -> anyhow::Result<u8> {
     let common = &cli.common;
     match cli.command.unwrap_or(Command::Terraform) {
         Command::Terraform => terraform::run(common),
@@ -32,11 +32,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
 
 /// Settings inputs from flags and environment (clap already merged flag and env).
 fn base_input(common: &CommonArgs) -> anyhow::Result<SettingsInput> {
-    let api_key = match common
-        .api_key_file
-        .as_ref()
-        .filter(|p| !p.as_os_str().is_empty())
-    {
+    let api_key = match non_empty(common.api_key_file.as_ref()) {
         Some(path) => {
             // A key is well under 1 KiB; the cap keeps a wrong path from reading forever.
             let bytes = crate::files::read_input(
@@ -51,12 +47,12 @@ fn base_input(common: &CommonArgs) -> anyhow::Result<SettingsInput> {
         None => std::env::var("WORKOS_API_KEY").ok().map(Secret::new),
     };
     Ok(SettingsInput {
-        api_key: api_key.filter(|k| !k.is_empty()),
-        api_base: common.api_base.clone().filter(|s| !s.is_empty()),
-        secret_name: common.secret_name.clone().filter(|s| !s.is_empty()),
+        api_key: non_empty(api_key),
+        api_base: non_empty(common.api_base.clone()),
+        secret_name: non_empty(common.secret_name.clone()),
         strict: common.strict.then_some(true),
         timeout_seconds: common.timeout_seconds.clone(),
-        ca_file: common.ca_file.clone().filter(|p| !p.as_os_str().is_empty()),
+        ca_file: non_empty(common.ca_file.clone()),
     })
 }
 

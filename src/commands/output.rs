@@ -7,7 +7,7 @@ use anyhow::Context;
 
 use crate::files;
 
-pub enum Destination {
+pub(crate) enum Destination {
     Stdout,
     File(PathBuf),
     /// A fresh private file in the temp directory; its path is printed on stdout.
@@ -19,7 +19,7 @@ pub enum Destination {
 
 impl Destination {
     /// `-` means stdout; otherwise a path; `None` means `default`.
-    pub fn from_arg(arg: Option<&Path>, default: Destination) -> Destination {
+    pub(crate) fn from_arg(arg: Option<&Path>, default: Destination) -> Destination {
         match arg {
             Some(p) if p.as_os_str() == "-" => Destination::Stdout,
             Some(p) => Destination::File(p.to_path_buf()),
@@ -28,7 +28,7 @@ impl Destination {
     }
 
     /// Write `contents`; returns the file written, if any.
-    pub fn write(&self, contents: &str) -> anyhow::Result<Option<PathBuf>> {
+    pub(crate) fn write(&self, contents: &str) -> anyhow::Result<Option<PathBuf>> {
         match self {
             Destination::Stdout => {
                 crate::console::out(contents)?;

@@ -13,7 +13,7 @@ use crate::query::{parse_query, MAX_QUERY_BYTES};
 use crate::render::{Render, TerraformResult};
 use crate::settings::{parse_timeout, Settings, DEFAULT_DEADLINE};
 
-pub fn run(common: &CommonArgs) -> anyhow::Result<u8> {
+pub(crate) fn run(common: &CommonArgs) -> anyhow::Result<u8> {
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
         bail!("reads Terraform's JSON query on stdin; try: echo '{{}}' | vault-fetch-relay (see --help)");

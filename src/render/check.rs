@@ -4,10 +4,10 @@ use super::Render;
 use crate::fetch::{Report, Status};
 use crate::keys::fingerprint;
 
-pub struct CheckReport;
+pub(crate) struct CheckReport;
 
 /// Exit codes of `check`, documented in `--help` and README.
-pub fn check_exit_code(status: Status) -> i32 {
+pub(crate) fn check_exit_code(status: Status) -> i32 {
     match status {
         Status::Found => 0,
         Status::NotFound => 2,

@@ -5,7 +5,7 @@ use super::yaml::{comment, Node};
 use super::{header, relay_mode, Render};
 use crate::fetch::Report;
 
-pub const DEFAULT_VALUES_PATH: &str = "relay.credentials";
+pub(crate) const DEFAULT_VALUES_PATH: &str = "relay.credentials";
 
 /// Keys written besides the credentials.
 const FIXED_KEYS: [&[&str]; 2] = [
@@ -44,14 +44,6 @@ impl HelmValues {
         Ok(HelmValues {
             values_path: segments,
         })
-    }
-}
-
-impl Default for HelmValues {
-    fn default() -> Self {
-        HelmValues {
-            values_path: DEFAULT_VALUES_PATH.split('.').map(String::from).collect(),
-        }
     }
 }
 
@@ -109,7 +101,7 @@ mod tests {
     fn found_writes_credentials_mode_and_dsn() {
         let r = fixtures::found();
         let c = r.credentials().unwrap().clone();
-        let y = HelmValues::default().render(&r);
+        let y = HelmValues::new(DEFAULT_VALUES_PATH).unwrap().render(&r);
         let v = &YamlLoader::load_from_str(&y).unwrap()[0];
         assert_eq!(
             v["relay"]["credentials"]["id"].as_str(),
@@ -161,7 +153,9 @@ mod tests {
 
     #[test]
     fn missing_writes_proxy_mode_and_no_credentials() {
-        let y = HelmValues::default().render(&fixtures::missing(Status::NotFound));
+        let y = HelmValues::new(DEFAULT_VALUES_PATH)
+            .unwrap()
+            .render(&fixtures::missing(Status::NotFound));
         let v = &YamlLoader::load_from_str(&y).unwrap()[0];
         assert_eq!(v["relay"]["config"]["mode"].as_str(), Some("proxy"));
         assert!(v["relay"]["credentials"].is_badvalue());

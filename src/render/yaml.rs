@@ -33,7 +33,7 @@ pub fn quote(s: &str) -> String {
 }
 
 /// A mapping key: plain when it is an identifier-like word, else quoted.
-pub fn key(k: &str) -> String {
+pub(crate) fn key(k: &str) -> String {
     let plain = !k.is_empty()
         && k.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
@@ -57,18 +57,18 @@ fn is_yaml11_special(k: &str) -> bool {
 
 /// A tiny ordered tree of mappings with string leaves: all a values file needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Node {
+pub(crate) enum Node {
     Map(Vec<(String, Node)>),
     Str(String),
 }
 
 impl Node {
-    pub fn map() -> Node {
+    pub(crate) fn map() -> Node {
         Node::Map(Vec::new())
     }
 
     /// Set `path` to `value`, creating mappings on the way (a leaf on the way is replaced).
-    pub fn set(&mut self, path: &[&str], value: Node) {
+    pub(crate) fn set(&mut self, path: &[&str], value: Node) {
         let Some((first, rest)) = path.split_first() else {
             *self = value;
             return;
@@ -88,7 +88,7 @@ impl Node {
     }
 
     /// Block-style YAML with two-space indentation.
-    pub fn to_yaml(&self) -> String {
+    pub(crate) fn to_yaml(&self) -> String {
         let mut out = String::new();
         self.write(0, &mut out);
         out
@@ -116,7 +116,7 @@ impl Node {
 }
 
 /// Make a string safe for a `#` comment line.
-pub fn comment(text: &str) -> String {
+pub(crate) fn comment(text: &str) -> String {
     let line: String = text
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
