@@ -4,7 +4,7 @@
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::credentials::{parse_vault_value, RelayCredentials};
+use crate::credentials::{parse_vault_value, InvalidSecret, RelayCredentials};
 use crate::settings::{non_empty, Settings};
 use crate::workos::{VaultClient, VaultErrorKind, VaultObject};
 
@@ -66,9 +66,9 @@ pub struct Missing {
     pub status: Status,
     pub reason: String,
     pub request_id: Option<String>,
-    /// The stored keys are well-formed but the public key does not derive from the
-    /// secret key: `check` reports the pair as invalid rather than unchecked.
-    pub key_pair_mismatch: bool,
+    /// Why the stored value was rejected, for status `invalid_secret`: `check` reports
+    /// a key pair that does not belong together as invalid rather than unchecked.
+    pub invalid: Option<InvalidSecret>,
 }
 
 impl Missing {
@@ -81,7 +81,7 @@ impl Missing {
             status,
             reason: reason.into(),
             request_id,
-            key_pair_mismatch: false,
+            invalid: None,
         }
     }
 }
@@ -239,16 +239,15 @@ fn classify_object(object: VaultObject, settings: &Settings) -> Outcome {
             updated_at: object.updated_at,
             request_id: object.request_id,
         }),
-        Err(why) => Outcome::Missing(Missing {
-            key_pair_mismatch: why.key_pair_mismatch,
-            ..Missing::new(
-                Status::InvalidSecret,
-                format!(
-                    "secret {:?} does not hold valid relay credentials: {why}; store {{\"id\",\"public_key\",\"secret_key\"}} as made by `relay credentials generate`",
-                    settings.secret_name
-                ),
-                object.request_id,
-            )
-        }),
+        Err(why) => {
+            let reason = format!(
+                "secret {:?} does not hold valid relay credentials: {why}; store {{\"id\",\"public_key\",\"secret_key\"}} as made by `relay credentials generate`",
+                settings.secret_name
+            );
+            Outcome::Missing(Missing {
+                invalid: Some(why),
+                ..Missing::new(Status::InvalidSecret, reason, object.request_id)
+            })
+        }
     }
 }

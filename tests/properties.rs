@@ -324,7 +324,7 @@ proptest! {
         }
         let e = parse_vault_value(&Secret::new(bad.to_vault_value()));
         prop_assert!(e.is_err(), "a mutated {} parsed as valid", if which { "secret_key" } else { "public_key" });
-        let msg = e.unwrap_err().message;
+        let msg = e.unwrap_err().to_string();
         prop_assert!(!msg.contains(c.secret_key.expose()), "{msg}");
     }
 

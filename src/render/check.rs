@@ -1,7 +1,8 @@
 //! The operator report of `check`: what was asked, what came back, never a secret.
 
 use super::Render;
-use crate::fetch::{Report, Status};
+use crate::credentials::InvalidSecret;
+use crate::fetch::{Missing, Outcome, Report, Status};
 use crate::keys::fingerprint;
 
 pub(crate) struct CheckReport;
@@ -52,10 +53,11 @@ impl Render for CheckReport {
                 ));
             }
             None => {
-                let pair = match report.outcome {
-                    crate::fetch::Outcome::Missing(ref m) if m.key_pair_mismatch => {
-                        "INVALID: the public key does not belong to the secret key"
-                    }
+                let pair = match &report.outcome {
+                    Outcome::Missing(Missing {
+                        invalid: Some(InvalidSecret::KeyPairMismatch),
+                        ..
+                    }) => "INVALID: the public key does not belong to the secret key",
                     _ => "not checked",
                 };
                 rows.push(("key pair", pair.into()));
