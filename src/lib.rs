@@ -10,12 +10,15 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+use exit::Exit;
+
 mod cli;
 mod commands;
 mod console;
 pub mod credentials;
 mod demo;
 pub mod devserver;
+mod exit;
 pub mod fetch;
 mod files;
 pub mod keys;
@@ -36,19 +39,20 @@ pub fn main() -> ExitCode {
         Err(e) => {
             let _ = e.print();
             return if e.use_stderr() {
-                ExitCode::from(1)
+                Exit::Failure
             } else {
-                ExitCode::SUCCESS
-            };
+                Exit::Success
+            }
+            .into();
         }
     };
     logging::init();
     match commands::run(cli) {
-        Ok(code) => ExitCode::from(code),
+        Ok(exit) => exit.into(),
         Err(e) => {
             // One line: the context chain, joined. Never contains a secret (see secret.rs).
             console::say(&format!("vault-fetch-relay: error: {e:#}"));
-            ExitCode::from(1)
+            Exit::Failure.into()
         }
     }
 }

@@ -2,11 +2,12 @@
 
 use super::settings;
 use crate::cli::CommonArgs;
+use crate::exit::Exit;
 use crate::fetch::fetch;
-use crate::render::{check_exit_code, CheckReport, Render};
+use crate::render::{CheckReport, Render};
 
-pub(crate) fn run(common: &CommonArgs) -> anyhow::Result<u8> {
+pub(crate) fn run(common: &CommonArgs) -> anyhow::Result<Exit> {
     let report = fetch(&settings(common)?)?;
     crate::console::out(&CheckReport.render(&report))?;
-    Ok(check_exit_code(report.status()) as u8)
+    Ok(Exit::for_check(report.status()))
 }

@@ -3,15 +3,16 @@
 use super::output::Destination;
 use super::{conclude, settings};
 use crate::cli::{CommonArgs, HelmValuesArgs};
+use crate::exit::Exit;
 use crate::fetch::fetch;
 use crate::render::{HelmValues, Render};
 
-pub(crate) fn run(common: &CommonArgs, args: &HelmValuesArgs) -> anyhow::Result<u8> {
+pub(crate) fn run(common: &CommonArgs, args: &HelmValuesArgs) -> anyhow::Result<Exit> {
     let renderer = HelmValues::new(&args.values_path)?;
     let settings = settings(common)?;
     let report = fetch(&settings)?;
-    let code = conclude(&report, settings.strict);
-    if code == 0 {
+    let exit = conclude(&report, settings.strict);
+    if exit == Exit::Success {
         let default = Destination::NewTempFile {
             prefix: "vault-fetch-relay-values-",
             suffix: ".yaml",
@@ -21,5 +22,5 @@ pub(crate) fn run(common: &CommonArgs, args: &HelmValuesArgs) -> anyhow::Result<
             log::info!("wrote Helm values to {}", path.display());
         }
     }
-    Ok(code)
+    Ok(exit)
 }

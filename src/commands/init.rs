@@ -4,6 +4,7 @@ use anyhow::{bail, Context};
 
 use super::{conclude_with, settings};
 use crate::cli::{CommonArgs, InitArgs, DEFAULT_CREDENTIALS_DIR};
+use crate::exit::Exit;
 use crate::fetch::fetch;
 use crate::files;
 use crate::render::{RelayDir, CONFIG_FILE, CREDENTIALS_FILE};
@@ -12,7 +13,7 @@ use crate::settings::non_empty;
 /// Largest config template we read: relay configs are a few lines.
 const MAX_TEMPLATE_BYTES: u64 = 64 * 1024;
 
-pub(crate) fn run(common: &CommonArgs, args: &InitArgs) -> anyhow::Result<u8> {
+pub(crate) fn run(common: &CommonArgs, args: &InitArgs) -> anyhow::Result<Exit> {
     let settings = settings(common)?;
     if settings.api_key.is_none() {
         // A missing key means the chart's wiring is broken, not that telemetry is off.
@@ -64,7 +65,7 @@ pub(crate) fn run(common: &CommonArgs, args: &InitArgs) -> anyhow::Result<u8> {
                 config_path.display(),
                 c.masked_id()
             ));
-            Ok(0)
+            Ok(Exit::Success)
         }
         None => {
             let wrote = format!(

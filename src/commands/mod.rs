@@ -12,12 +12,13 @@ mod terraform;
 use anyhow::Context;
 
 use crate::cli::{Cli, Command, CommonArgs};
+use crate::exit::Exit;
 use crate::fetch::Report;
 use crate::secret::Secret;
 use crate::settings::{non_empty, Settings, SettingsInput};
 
-/// Run the chosen command; the value is the process exit code.
-pub(crate) fn run(cli: Cli) -> anyhow::Result<u8> {
+/// Run the chosen command; an error exits 1 (`Exit::Failure`) with its message.
+pub(crate) fn run(cli: Cli) -> anyhow::Result<Exit> {
     let common = &cli.common;
     match cli.command.unwrap_or(Command::Terraform) {
         Command::Terraform => terraform::run(common),
@@ -60,23 +61,27 @@ fn settings(common: &CommonArgs) -> anyhow::Result<Settings> {
     Ok(Settings::resolve(base_input(common)?)?)
 }
 
-/// Tell the user about a run without credentials and choose the exit code: 0 when
-/// degrading gracefully, 1 when strict.
-fn conclude(report: &Report, strict: bool) -> u8 {
+/// Tell the user about a run without credentials and choose the exit: success when
+/// degrading gracefully, failure when strict.
+fn conclude(report: &Report, strict: bool) -> Exit {
     conclude_with(report, strict, "")
 }
 
 /// `conclude`, with `more` appended to the one stderr line (init says what it wrote).
-fn conclude_with(report: &Report, strict: bool, more: &str) -> u8 {
+fn conclude_with(report: &Report, strict: bool, more: &str) -> Exit {
     if report.credentials().is_some() {
         log::info!("{}", report.reason());
-        return 0;
+        return Exit::Success;
     }
-    let (level, code) = if strict { ("error", 1) } else { ("warning", 0) };
+    let (level, exit) = if strict {
+        ("error", Exit::Failure)
+    } else {
+        ("warning", Exit::Success)
+    };
     crate::console::say(&format!(
         "vault-fetch-relay: {level}: {}: {}{more}",
         report.status(),
         report.reason()
     ));
-    code
+    exit
 }

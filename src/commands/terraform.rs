@@ -8,12 +8,13 @@ use anyhow::{bail, Context};
 
 use super::{base_input, conclude};
 use crate::cli::CommonArgs;
+use crate::exit::Exit;
 use crate::fetch::fetch;
 use crate::query::{parse_query, MAX_QUERY_BYTES};
 use crate::render::{Render, TerraformResult};
 use crate::settings::{parse_timeout, Settings, DEFAULT_DEADLINE};
 
-pub(crate) fn run(common: &CommonArgs) -> anyhow::Result<u8> {
+pub(crate) fn run(common: &CommonArgs) -> anyhow::Result<Exit> {
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
         bail!("reads Terraform's JSON query on stdin; try: echo '{{}}' | vault-fetch-relay (see --help)");
@@ -30,11 +31,11 @@ pub(crate) fn run(common: &CommonArgs) -> anyhow::Result<u8> {
     let query = parse_query(&input)?;
     let settings = Settings::resolve(base_input(common)?.overlay(query))?;
     let report = fetch(&settings)?;
-    let code = conclude(&report, settings.strict);
-    if code == 0 {
+    let exit = conclude(&report, settings.strict);
+    if exit == Exit::Success {
         crate::console::out(&TerraformResult.render(&report))?;
     }
-    Ok(code)
+    Ok(exit)
 }
 
 /// Read stdin to EOF (at most one byte past the query cap) on a worker thread, so a

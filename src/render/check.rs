@@ -2,21 +2,10 @@
 
 use super::Render;
 use crate::credentials::InvalidSecret;
-use crate::fetch::{Missing, Outcome, Report, Status};
+use crate::fetch::{Missing, Outcome, Report};
 use crate::keys::fingerprint;
 
 pub(crate) struct CheckReport;
-
-/// Exit codes of `check`, documented in `--help` and README.
-pub(crate) fn check_exit_code(status: Status) -> i32 {
-    match status {
-        Status::Found => 0,
-        Status::NotFound => 2,
-        Status::Unauthorized | Status::Forbidden | Status::NoApiKey => 3,
-        Status::Unavailable => 4,
-        Status::InvalidSecret => 5,
-    }
-}
 
 impl Render for CheckReport {
     fn render(&self, report: &Report) -> String {
@@ -98,6 +87,7 @@ fn one_line(v: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fetch::Status;
     use crate::render::fixtures;
 
     #[test]
@@ -124,12 +114,7 @@ mod tests {
     }
 
     #[test]
-    fn exit_codes_are_distinct_per_class() {
-        assert_eq!(check_exit_code(Status::Found), 0);
-        assert_eq!(check_exit_code(Status::NotFound), 2);
-        assert_eq!(check_exit_code(Status::Unauthorized), 3);
-        assert_eq!(check_exit_code(Status::Unavailable), 4);
-        assert_eq!(check_exit_code(Status::InvalidSecret), 5);
+    fn missing_shows_the_reason() {
         let out = CheckReport.render(&fixtures::missing(Status::NotFound));
         assert!(
             out.contains("reason:      the secret does not exist"),

@@ -8,7 +8,7 @@ mod relay_dir;
 mod terraform;
 pub mod yaml;
 
-pub(crate) use check::{check_exit_code, CheckReport};
+pub(crate) use check::CheckReport;
 pub use env::{EnvFile, EnvFormat};
 pub use helm::HelmValues;
 pub(crate) use helm::DEFAULT_VALUES_PATH;
