@@ -5,6 +5,7 @@
 mod support;
 
 mod atomic_kill;
+mod broken_pipe;
 mod ci_workflow;
 mod dev_server_cli;
 mod devserver;

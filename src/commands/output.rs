@@ -30,8 +30,9 @@ impl Destination {
     /// Write `contents`; returns the file written, if any.
     pub(crate) fn write(&self, contents: &str) -> anyhow::Result<Option<PathBuf>> {
         match self {
+            // Whoever reads our stdout may stop early (`| head`); that is their call.
             Destination::Stdout => {
-                crate::console::out(contents)?;
+                crate::console::out_unless_closed(contents)?;
                 Ok(None)
             }
             Destination::File(path) => {
@@ -44,7 +45,7 @@ impl Destination {
                 file.write_all(contents.as_bytes())
                     .and_then(|_| file.sync_all())
                     .with_context(|| format!("cannot write {}", path.display()))?;
-                crate::console::out(&format!("{}\n", path.display()))?;
+                crate::console::out_unless_closed(&format!("{}\n", path.display()))?;
                 Ok(Some(path))
             }
         }

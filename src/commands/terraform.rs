@@ -33,6 +33,10 @@ pub(crate) fn run(common: &CommonArgs) -> anyhow::Result<Exit> {
     let report = fetch(&settings)?;
     let exit = conclude(&report, settings.strict);
     if exit == Exit::Success {
+        // Strict on purpose, unlike the other modes: exit 0 is the protocol's only
+        // signal that stdout holds the complete object, so a write that failed (a
+        // closed pipe included) must exit 1, or a reader that got a truncated object
+        // would take it as a successful result.
         crate::console::out(&TerraformResult.render(&report))?;
     }
     Ok(exit)
