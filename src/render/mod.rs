@@ -10,7 +10,7 @@ pub mod yaml;
 
 pub use check::{check_exit_code, CheckReport};
 pub use env::{EnvFile, EnvFormat};
-pub use helm::HelmValues;
+pub use helm::{HelmValues, Layout as HelmLayout};
 pub use relay_dir::{
     parse_upstream, RelayDir, RelayFiles, CONFIG_FILE, CREDENTIALS_FILE, DEFAULT_UPSTREAM,
 };
