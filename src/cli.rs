@@ -123,9 +123,26 @@ pub(crate) struct HelmValuesArgs {
     /// Output file; `-` for stdout; default: a new temporary file whose path is printed
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Dotted path for the credential keys (id, publicKey, secretKey)
-    #[arg(long, default_value = crate::render::DEFAULT_VALUES_PATH, value_name = "PATH")]
-    pub values_path: String,
+    /// Keys to write: default (relay.credentials.*, relay.config.mode, backend.secrets.SENTRY_DSN)
+    /// or anysource (exactly what Runlayer's anysource chart reads: relay.enabled, relay.secrets.*,
+    /// relay.vault.enabled, relay.config.mode, backend.secrets.SENTRY_DSN)
+    #[arg(long, value_enum, value_name = "LAYOUT")]
+    pub layout: Option<HelmLayoutArg>,
+    /// Default layout only: dotted path for the credential keys (id, publicKey, secretKey)
+    /// [default: relay.credentials]
+    #[arg(long, value_name = "PATH")]
+    pub values_path: Option<String>,
+    /// Your own layout instead, one key per flag: PATH=FIELD, e.g. relay.secrets.id=relay_id.
+    /// Fields: relay_id, public_key, secret_key, sentry_dsn (strings, written only when found),
+    /// relay_mode ("managed"/"proxy"), found (true/false)
+    #[arg(long, value_name = "PATH=FIELD")]
+    pub set_path: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum HelmLayoutArg {
+    Default,
+    Anysource,
 }
 
 pub(crate) const DEFAULT_CREDENTIALS_DIR: &str = "/.relay";

@@ -200,6 +200,20 @@ fn every_mode_keeps_its_canaries_where_they_belong() {
             key_file: false,
         },
         ModeRun {
+            name: "helm-values --layout anysource -o",
+            args: &[
+                "helm-values",
+                "--layout",
+                "anysource",
+                "-o",
+                "@out/values.yaml",
+            ],
+            stdin: None,
+            stdout_secret: false,
+            secret_files: &["out/values.yaml"],
+            key_file: false,
+        },
+        ModeRun {
             name: "helm-values (temp file)",
             args: &["helm-values"],
             stdin: None,

@@ -2,13 +2,18 @@
 
 use super::output::Destination;
 use super::{conclude, settings};
-use crate::cli::{CommonArgs, HelmValuesArgs};
+use crate::cli::{CommonArgs, HelmLayoutArg, HelmValuesArgs};
 use crate::exit::Exit;
 use crate::fetch::fetch;
-use crate::render::{HelmValues, Render};
+use crate::render::{HelmLayout, HelmValues, Render};
 
 pub(crate) fn run(common: &CommonArgs, args: &HelmValuesArgs) -> anyhow::Result<Exit> {
-    let renderer = HelmValues::new(&args.values_path)?;
+    // Built before settings: a bad layout is refused before any request is sent.
+    let layout = args.layout.map(|l| match l {
+        HelmLayoutArg::Default => HelmLayout::Default,
+        HelmLayoutArg::Anysource => HelmLayout::Anysource,
+    });
+    let renderer = HelmValues::from_flags(layout, args.values_path.as_deref(), &args.set_path)?;
     let settings = settings(common)?;
     let report = fetch(&settings)?;
     let exit = conclude(&report, settings.strict);

@@ -11,7 +11,7 @@ pub mod yaml;
 pub(crate) use check::CheckReport;
 pub use env::{EnvFile, EnvFormat};
 pub use helm::HelmValues;
-pub(crate) use helm::DEFAULT_VALUES_PATH;
+pub(crate) use helm::Layout as HelmLayout;
 pub(crate) use relay_dir::{
     parse_upstream, RelayDir, CONFIG_FILE, CREDENTIALS_FILE, DEFAULT_UPSTREAM,
 };

@@ -55,11 +55,13 @@ fn is_yaml11_special(k: &str) -> bool {
     )
 }
 
-/// A tiny ordered tree of mappings with string leaves: all a values file needs.
+/// A tiny ordered tree of mappings with string and boolean leaves: all a values file
+/// needs. Booleans are for switches a chart tests with `if` (a quoted "false" is true there).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Node {
     Map(Vec<(String, Node)>),
     Str(String),
+    Bool(bool),
 }
 
 impl Node {
@@ -105,6 +107,7 @@ impl Node {
                     out.push_str(&quote(s));
                     out.push('\n');
                 }
+                Node::Bool(b) => out.push_str(if *b { ": true\n" } else { ": false\n" }),
                 Node::Map(children) if children.is_empty() => out.push_str(": {}\n"),
                 Node::Map(_) => {
                     out.push_str(":\n");
@@ -151,13 +154,15 @@ mod tests {
         n.set(&["relay", "config", "mode"], Node::Str("managed".into()));
         n.set(&["backend", "secrets", "SENTRY_DSN"], Node::Str("d".into()));
         n.set(&["weird key", "yes"], Node::Str("v".into()));
+        n.set(&["relay", "enabled"], Node::Bool(false));
         let y = n.to_yaml();
         assert_eq!(
             y,
-            "relay:\n  credentials:\n    id: \"x\"\n  config:\n    mode: \"managed\"\nbackend:\n  secrets:\n    SENTRY_DSN: \"d\"\n\"weird key\":\n  \"yes\": \"v\"\n"
+            "relay:\n  credentials:\n    id: \"x\"\n  config:\n    mode: \"managed\"\n  enabled: false\nbackend:\n  secrets:\n    SENTRY_DSN: \"d\"\n\"weird key\":\n  \"yes\": \"v\"\n"
         );
         let parsed = &YamlLoader::load_from_str(&y).unwrap()[0];
         assert_eq!(parsed["weird key"]["yes"].as_str(), Some("v"));
+        assert_eq!(parsed["relay"]["enabled"].as_bool(), Some(false));
     }
 
     #[test]
