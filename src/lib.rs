@@ -6,7 +6,9 @@ pub mod cli;
 pub mod commands;
 pub mod console;
 pub mod credentials;
+#[cfg(feature = "dev-server")]
 pub mod demo;
+#[cfg(feature = "dev-server")]
 pub mod devserver;
 pub mod fetch;
 pub mod files;
