@@ -40,9 +40,14 @@ fn the_archive_holds_binary_license_docs_completions_and_man_page_with_a_verifyi
     let version = env!("CARGO_PKG_VERSION");
     if !has_doc_subcommands() {
         // Without them there is nothing honest to package: the script must refuse, saying why.
-        assert!(!run.success(), "packaged without completions: {}", run.text());
         assert!(
-            run.stderr.contains("completions and man subcommands are needed"),
+            !run.success(),
+            "packaged without completions: {}",
+            run.text()
+        );
+        assert!(
+            run.stderr
+                .contains("completions and man subcommands are needed"),
             "{}",
             run.stderr
         );
@@ -113,13 +118,22 @@ fn the_archive_holds_binary_license_docs_completions_and_man_page_with_a_verifyi
     let mut packed_version = Command::new(&packed);
     packed_version.arg("--version");
     let version_run = run_tool(packed_version);
-    assert_eq!(version_run.stdout.trim(), format!("vault-fetch-relay {version}"));
+    assert_eq!(
+        version_run.stdout.trim(),
+        format!("vault-fetch-relay {version}")
+    );
     // Each generated file is what the binary prints for it.
     for (file, args) in [
-        ("complete/vault-fetch-relay.bash", &["completions", "bash"][..]),
+        (
+            "complete/vault-fetch-relay.bash",
+            &["completions", "bash"][..],
+        ),
         ("complete/_vault-fetch-relay", &["completions", "zsh"]),
         ("complete/vault-fetch-relay.fish", &["completions", "fish"]),
-        ("complete/_vault-fetch-relay.ps1", &["completions", "powershell"]),
+        (
+            "complete/_vault-fetch-relay.ps1",
+            &["completions", "powershell"],
+        ),
         ("doc/vault-fetch-relay.1", &["man"]),
     ] {
         let printed = run_tool(support::cmd(args)).stdout;
@@ -135,12 +149,74 @@ fn a_full_build_cannot_document_a_minimal_archive_nor_another_version() {
     let run = package(out.path(), &["--flavor", "minimal"]);
     assert!(!run.success());
     assert!(
-        run.stderr.contains("is a full build but --flavor is minimal"),
+        run.stderr
+            .contains("is a full build but --flavor is minimal"),
         "{}",
         run.stderr
     );
     let run = package(out.path(), &["--version", "9.9.9"]);
     assert!(!run.success());
-    assert!(run.stderr.contains("expected 'vault-fetch-relay 9.9.9'"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("expected 'vault-fetch-relay 9.9.9'"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0);
+}
+
+/// scripts/release-notes.sh from a copy of the repository's release inputs, with `changelog`.
+fn release_notes(tag: &str, changelog: Option<&str>) -> support::Run {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("scripts")).unwrap();
+    for f in ["scripts/release-notes.sh", "Cargo.toml", "CHANGELOG.md"] {
+        std::fs::copy(repo().join(f), dir.path().join(f)).unwrap();
+    }
+    if let Some(text) = changelog {
+        std::fs::write(dir.path().join("CHANGELOG.md"), text).unwrap();
+    }
+    let mut c = Command::new("bash");
+    c.arg(dir.path().join("scripts/release-notes.sh")).arg(tag);
+    run_tool(c)
+}
+
+#[test]
+fn release_notes_are_the_changelog_section_of_the_tag_that_matches_cargo_toml() {
+    let version = env!("CARGO_PKG_VERSION");
+    let run = release_notes(&format!("v{version}"), None);
+    assert!(run.success(), "{}", run.text());
+    let changelog = std::fs::read_to_string(repo().join("CHANGELOG.md")).unwrap();
+    let heading = format!("## [{version}]");
+    let section = &changelog[changelog
+        .find(&heading)
+        .expect("a section for this version")..];
+    let body = section[heading.len()..].trim_start();
+    let first = run.stdout.lines().next().unwrap();
+    assert!(body.starts_with(first), "{first:?}");
+    assert!(
+        !run.stdout.contains("## ["),
+        "one section only: {}",
+        run.stdout
+    );
+    assert!(
+        !run.stdout.contains("]: https://"),
+        "no link references: {}",
+        run.stdout
+    );
+
+    let run = release_notes("v99.0.0", None);
+    assert!(!run.success());
+    assert!(
+        run.stderr
+            .contains(&format!("Cargo.toml says version \"{version}\"")),
+        "{}",
+        run.stderr
+    );
+    let run = release_notes(version, None);
+    assert!(!run.success());
+    assert!(run.stderr.contains("is not vX.Y.Z"), "{}", run.stderr);
+    let empty =
+        format!("# Changelog\n\n## [Unreleased]\n- x\n\n## [{version}]\n\n## [0.0.1]\n- y\n");
+    let run = release_notes(&format!("v{version}"), Some(&empty));
+    assert!(!run.success(), "{}", run.text());
+    assert!(run.stderr.contains("has no notes under"), "{}", run.stderr);
 }
