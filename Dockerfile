@@ -1,30 +1,46 @@
 # syntax=docker/dockerfile:1
 #
-# vault-fetch-relay: a static (musl) binary on distroless/static, running as non-root.
+# vault-fetch-relay: a static (musl) binary on distroless/static, running as non-root. The image is the
+# minimal flavour (no dev server, no demo); CI builds a second, dev-flavoured image with
+# --build-arg CARGO_FEATURES= to run the dev server for its image test (scripts/test-image.sh).
 #   docker build -t vault-fetch-relay .
 #   docker run --rm -e WORKOS_API_KEY -v "$PWD/relay:/.relay" vault-fetch-relay          # init (default)
 #   docker run --rm -e WORKOS_API_KEY vault-fetch-relay check
 #
-# The builder runs on the target platform (no --platform=$BUILDPLATFORM), so `uname -m` gives the target
-# architecture and the native musl-tools compile ring's C/assembly parts for it.
+# The builder runs on the build machine's platform and cross-compiles for the target one with
+# cargo-zigbuild (zig as C compiler and linker for ring), so a multi-arch build needs no emulation.
+# Its Rust is the version in rust-toolchain.toml; keep the two equal (tests/ci_workflow.rs checks).
 
-FROM rust:1-bookworm AS build
+FROM --platform=$BUILDPLATFORM rust:1.95.0-bookworm AS build
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends musl-tools \
+    && apt-get install -y --no-install-recommends python3-venv \
     && rm -rf /var/lib/apt/lists/*
-RUN rustup target add "$(uname -m)-unknown-linux-musl"
+# The same cargo-zigbuild (and its PyPI zig) as the release workflow.
+RUN python3 -m venv /opt/zig && /opt/zig/bin/pip install --no-cache-dir "cargo-zigbuild==0.24.0"
+ENV PATH="/opt/zig/bin:$PATH"
+ARG TARGETARCH
+RUN case "$TARGETARCH" in \
+      amd64) echo x86_64-unknown-linux-musl ;; \
+      arm64) echo aarch64-unknown-linux-musl ;; \
+      *) echo "unsupported TARGETARCH $TARGETARCH" >&2; exit 1 ;; \
+    esac > /rust-target
 WORKDIR /src
+COPY rust-toolchain.toml ./
+RUN rustup target add "$(cat /rust-target)"
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
+# Empty for the full build (dev server and demo included).
+ARG CARGO_FEATURES=--no-default-features
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
-    target="$(uname -m)-unknown-linux-musl" \
-    && TARGET_CC=musl-gcc cargo build --release --locked --target "$target" \
+    target="$(cat /rust-target)" \
+    && cargo zigbuild --release --locked --target "$target" $CARGO_FEATURES \
     && install -D -m 0755 "target/$target/release/vault-fetch-relay" /out/vault-fetch-relay
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/vault-fetch-relay /vault-fetch-relay
-# 65532:65532 ("nonroot"); init writes only to the mounted credentials volume (default /.relay).
+# 65532:65532 ("nonroot"); init writes only to the mounted credentials volume (default /.relay), so the
+# root filesystem can be read-only.
 USER 65532:65532
 ENTRYPOINT ["/vault-fetch-relay"]
 CMD ["init"]

@@ -112,9 +112,11 @@ pub(crate) enum Command {
     /// Operator report and readiness probe; exit codes 0/2/3/4/5 (see below)
     Check,
     /// Run a local WorkOS Vault stand-in for demos and pipeline tests
+    #[cfg(feature = "dev-server")]
     #[command(name = "dev-server")]
     DevServer(DevServerArgs),
     /// Start a dev server, run every mode against it and show the results
+    #[cfg(feature = "dev-server")]
     Demo,
 }
 
@@ -187,6 +189,7 @@ pub(crate) struct EnvArgs {
     pub output: Option<PathBuf>,
 }
 
+#[cfg(feature = "dev-server")]
 #[derive(Debug, Args)]
 pub(crate) struct DevServerArgs {
     /// Port to listen on (0 = pick a free one)

@@ -16,7 +16,9 @@ mod cli;
 mod commands;
 mod console;
 pub mod credentials;
+#[cfg(feature = "dev-server")]
 mod demo;
+#[cfg(feature = "dev-server")]
 pub mod devserver;
 mod exit;
 pub mod fetch;

@@ -226,7 +226,7 @@ fn chart_with_vault_uses_init_container_and_lets_the_file_decide_the_mode() {
     let deployment = document(&out, "Deployment", "sentry-relay").expect("relay Deployment");
     for needle in [
         "initContainers:",
-        "image: \"ghcr.io/example/vault-fetch-relay:0.1.0\"",
+        "image: \"ghcr.io/OWNER/vault-fetch-relay:0.1.0\"",
         "args: [\"init\"]",
         "- name: WORKOS_API_KEY\n              valueFrom:\n                secretKeyRef:\n                  name: backend-secret\n                  key: AUTH_API_KEY",
         "- name: WORKOS_VAULT_SECRET_NAME\n              value: \"runlayer-sentry-credentials\"",

@@ -16,6 +16,7 @@ mod kubernetes_examples;
 mod leaks;
 mod properties;
 mod proxy;
+mod release_package;
 mod terraform_files;
 mod terraform_mode;
 mod workos_sdk;

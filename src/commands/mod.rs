@@ -2,6 +2,7 @@
 //! target and picks an exit code. None of them knows HTTP.
 
 mod check;
+#[cfg(feature = "dev-server")]
 mod dev_server;
 mod env;
 mod helm_values;
@@ -26,7 +27,9 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Init(args) => init::run(common, &args),
         Command::Env(args) => env::run(common, &args),
         Command::Check => check::run(common),
+        #[cfg(feature = "dev-server")]
         Command::DevServer(args) => dev_server::run(common, &args),
+        #[cfg(feature = "dev-server")]
         Command::Demo => crate::demo::run(),
     }
 }

@@ -306,6 +306,25 @@ pub fn helm() -> Option<PathBuf> {
     tool_available(&h, "helm", "VFR_REQUIRE_TOOLS").then_some(h)
 }
 
+/// actionlint (and the shellcheck it runs on `run:` scripts) from the .venv that scripts/test installs
+/// from tests/requirements.txt: $VFR_ACTIONLINT, else .venv/bin/actionlint.
+pub fn actionlint() -> Option<(PathBuf, PathBuf)> {
+    let a = std::env::var_os("VFR_ACTIONLINT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join(".venv/bin/actionlint"));
+    let shellcheck = a.with_file_name("shellcheck");
+    let ok = [(&a, "-version"), (&shellcheck, "--version")]
+        .iter()
+        .all(|(p, flag)| {
+            Command::new(p)
+                .arg(flag)
+                .output()
+                .is_ok_and(|o| o.status.success())
+        });
+    require_or_skip(ok, &a, "actionlint and shellcheck", "VFR_REQUIRE_TOOLS")
+        .then_some((a, shellcheck))
+}
+
 /// True when `program version` runs. Otherwise prints "skipped: ..." and returns
 /// false, or panics when the environment variable `require_var` is 1
 /// (VFR_REQUIRE_TOOLS for what scripts/test installs, VFR_REQUIRE_TERRAFORM for
