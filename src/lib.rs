@@ -16,4 +16,5 @@ pub mod query;
 pub mod render;
 pub mod secret;
 pub mod settings;
+pub mod supervisor;
 pub mod workos;

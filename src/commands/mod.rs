@@ -4,8 +4,10 @@
 mod check;
 mod dev_server;
 mod env;
+mod exec;
 mod helm_values;
 mod init;
+mod install;
 mod output;
 mod terraform;
 
@@ -25,6 +27,8 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Init(args) => init::run(common, &args),
         Command::Env(args) => env::run(common, &args),
         Command::Check => check::run(common),
+        Command::Exec(args) => exec::run(common, &args),
+        Command::Install(args) => install::run(&args),
         Command::DevServer(args) => dev_server::run(common, &args),
         Command::Demo => crate::demo::run(),
     }

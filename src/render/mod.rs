@@ -9,7 +9,7 @@ mod terraform;
 pub mod yaml;
 
 pub use check::{check_exit_code, CheckReport};
-pub use env::{EnvFile, EnvFormat};
+pub use env::{relay_env, EnvFile, EnvFormat, CREDENTIAL_VARS};
 pub use helm::HelmValues;
 pub use relay_dir::{
     parse_upstream, RelayDir, RelayFiles, CONFIG_FILE, CREDENTIALS_FILE, DEFAULT_UPSTREAM,
