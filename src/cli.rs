@@ -230,7 +230,11 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
         "ms" => 0.001,
         "m" => 60.0,
         "h" => 3600.0,
-        _ => return Err(format!("{text:?} is not a duration; use e.g. 300, 90s, 5m or 1h")),
+        _ => {
+            return Err(format!(
+                "{text:?} is not a duration; use e.g. 300, 90s, 5m or 1h"
+            ))
+        }
     };
     let secs: f64 = number
         .parse()

@@ -226,7 +226,11 @@ impl Watcher {
                     Some(_) => "the child keeps the credentials it has",
                     None => "the child stays in proxy mode",
                 };
-                say(&format!("fetch: {}: {}; {keeps}", m.status, report.reason()));
+                say(&format!(
+                    "fetch: {}: {}; {keeps}",
+                    m.status,
+                    report.reason()
+                ));
                 match m.status {
                     // The vault or the key is in trouble: back off.
                     Status::Unavailable | Status::Unauthorized | Status::Forbidden => Poll::Failed,

@@ -13,7 +13,6 @@ use crate::render::{RelayDir, CONFIG_FILE, CREDENTIALS_FILE};
 /// Largest config template we read: relay configs are a few lines.
 const MAX_TEMPLATE_BYTES: u64 = 64 * 1024;
 
-
 pub fn run(common: &CommonArgs, args: &InitArgs) -> anyhow::Result<u8> {
     let settings = settings(common)?;
     if settings.api_key.is_none() {
@@ -33,7 +32,11 @@ pub fn run(common: &CommonArgs, args: &InitArgs) -> anyhow::Result<u8> {
             crate::console::say(&format!("vault-fetch-relay: {wrote}"));
             Ok(0)
         }
-        None => Ok(conclude_with(&report, settings.strict, &format!("; {wrote}"))),
+        None => Ok(conclude_with(
+            &report,
+            settings.strict,
+            &format!("; {wrote}"),
+        )),
     }
 }
 

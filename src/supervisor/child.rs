@@ -84,7 +84,13 @@ pub fn spawn(launch: &Launch) -> Result<libc::pid_t, SpawnError> {
     // Runs in the child between fork and exec: only async-signal-safe calls.
     unsafe {
         cmd.pre_exec(move || {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) == -1
+            if libc::prctl(
+                libc::PR_SET_PDEATHSIG,
+                libc::SIGKILL as libc::c_ulong,
+                0,
+                0,
+                0,
+            ) == -1
             {
                 return Err(io::Error::last_os_error());
             }

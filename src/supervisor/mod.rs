@@ -95,7 +95,8 @@ pub fn run(
     poll: impl FnMut() -> Poll + Send + 'static,
 ) -> anyhow::Result<u8> {
     // Before any thread exists, so every thread inherits the mask.
-    let signals = Signals::block().map_err(|e| anyhow::anyhow!("cannot set up signal handling: {e}"))?;
+    let signals =
+        Signals::block().map_err(|e| anyhow::anyhow!("cannot set up signal handling: {e}"))?;
     become_subreaper();
     let (jobs, results) = start_worker(poll, signals.waker());
     let mut sup = Supervisor {
@@ -190,9 +191,9 @@ impl Supervisor {
     }
 
     fn schedule(&mut self) {
-        self.next_poll = self.options.map(|o| {
-            Instant::now() + next_wait(o.interval, self.failures, random_u64())
-        });
+        self.next_poll = self
+            .options
+            .map(|o| Instant::now() + next_wait(o.interval, self.failures, random_u64()));
     }
 
     fn start(&mut self, launch: &Launch, restarted: Option<&str>) -> Result<(), u8> {
@@ -232,7 +233,10 @@ impl Supervisor {
             return match sig {
                 libc::SIGUSR1 | libc::SIGUSR2 => None,
                 _ => {
-                    say(&format!("{} before the child started; exiting", signals::name(sig)));
+                    say(&format!(
+                        "{} before the child started; exiting",
+                        signals::name(sig)
+                    ));
                     Some(128 + sig as u8)
                 }
             };
@@ -367,6 +371,8 @@ mod tests {
         assert_eq!(child::ExitStatus(3 << 8).code(), 3);
         assert_eq!(child::ExitStatus(libc::SIGTERM).code(), 143);
         assert_eq!(child::ExitStatus(libc::SIGKILL).code(), 137);
-        assert!(child::ExitStatus(libc::SIGKILL).describe().contains("SIGKILL"));
+        assert!(child::ExitStatus(libc::SIGKILL)
+            .describe()
+            .contains("SIGKILL"));
     }
 }

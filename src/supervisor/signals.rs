@@ -127,10 +127,7 @@ impl Signals {
         let ms = match timeout {
             None => -1,
             // Round up: waking a millisecond early would just loop once more.
-            Some(d) => d
-                .as_micros()
-                .div_ceil(1000)
-                .min(libc::c_int::MAX as u128) as libc::c_int,
+            Some(d) => d.as_micros().div_ceil(1000).min(libc::c_int::MAX as u128) as libc::c_int,
         };
         let mut events = Events::default();
         let ready = unsafe { libc::poll(fds.as_mut_ptr(), 2, ms) };
@@ -146,9 +143,9 @@ impl Signals {
         }
         if fds[1].revents & libc::POLLIN != 0 {
             let mut buf = [0u8; 64];
-            while unsafe { libc::read(self.wake_read.as_raw_fd(), buf.as_mut_ptr().cast(), 64) }
-                > 0
-            {}
+            while unsafe { libc::read(self.wake_read.as_raw_fd(), buf.as_mut_ptr().cast(), 64) } > 0
+            {
+            }
             events.woken = true;
         }
         Ok(events)
