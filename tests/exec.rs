@@ -430,6 +430,29 @@ fn signals_are_forwarded_and_sigterm_ends_both_with_the_childs_code() {
     assert_eq!(rig.starts().len(), 1);
 }
 
+/// Blocked-signal masks survive exec; a plain program (unlike a shell) does not reset its own.
+fn blocked_signals(pid: u32) -> u64 {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("SigBlk:")).unwrap();
+    u64::from_str_radix(line.split_whitespace().nth(1).unwrap(), 16).unwrap()
+}
+
+#[test]
+fn a_plain_program_child_starts_with_no_signal_blocked_and_sigterm_reaches_it() {
+    let rig = Rig::new();
+    seed(&rig.server, NAME);
+    let mut sup = Supervised::start(rig.cmd(&[], Some(&["sleep", "30"])));
+    sup.wait_log("started sleep", 1);
+    let child = wait_for("the sleep child", || {
+        fs::read_to_string(format!("/proc/{}/task/{}/children", sup.pid(), sup.pid()))
+            .ok()
+            .and_then(|s| s.split_whitespace().next()?.parse::<u32>().ok())
+    });
+    assert_eq!(blocked_signals(child), 0, "the child inherited a blocked mask");
+    sup.signal(libc::SIGTERM);
+    assert_eq!(sup.wait_exit(), 143, "{}", sup.stderr());
+}
+
 #[test]
 fn sigint_is_forwarded_too() {
     let rig = Rig::new();

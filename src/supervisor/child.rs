@@ -84,6 +84,15 @@ pub fn spawn(launch: &Launch) -> Result<libc::pid_t, SpawnError> {
     // Runs in the child between fork and exec: only async-signal-safe calls.
     unsafe {
         cmd.pre_exec(move || {
+            // We block the forwarded signals (they are read from a signalfd); a blocked mask
+            // survives exec, and a program that does not reset it (most do not) would never
+            // see SIGTERM.
+            let mut empty: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut empty);
+            let rc = libc::pthread_sigmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+            if rc != 0 {
+                return Err(io::Error::from_raw_os_error(rc));
+            }
             if libc::prctl(
                 libc::PR_SET_PDEATHSIG,
                 libc::SIGKILL as libc::c_ulong,
