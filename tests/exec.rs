@@ -448,7 +448,11 @@ fn a_plain_program_child_starts_with_no_signal_blocked_and_sigterm_reaches_it() 
             .ok()
             .and_then(|s| s.split_whitespace().next()?.parse::<u32>().ok())
     });
-    assert_eq!(blocked_signals(child), 0, "the child inherited a blocked mask");
+    assert_eq!(
+        blocked_signals(child),
+        0,
+        "the child inherited a blocked mask"
+    );
     sup.signal(libc::SIGTERM);
     assert_eq!(sup.wait_exit(), 143, "{}", sup.stderr());
 }
