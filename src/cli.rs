@@ -65,7 +65,7 @@ pub(crate) struct Cli {
     pub command: Option<Command>,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub(crate) struct CommonArgs {
     /// WorkOS API base URL [default: https://api.workos.com]
     #[arg(long, env = "WORKOS_API_BASE", global = true, value_name = "URL")]
@@ -111,6 +111,11 @@ pub(crate) enum Command {
     Env(EnvArgs),
     /// Operator report and readiness probe; exit codes 0/2/3/4/5 (see below)
     Check,
+    /// Run a command (relay) with the credentials in its environment; restart it when they change
+    #[command(after_help = EXEC_AFTER_HELP)]
+    Exec(ExecArgs),
+    /// Copy this executable into DIR (an init container filling an emptyDir for relay's container)
+    Install(InstallArgs),
     /// Run a local WorkOS Vault stand-in for demos and pipeline tests
     #[cfg(feature = "dev-server")]
     #[command(name = "dev-server")]
@@ -160,6 +165,13 @@ pub(crate) struct InitArgs {
         value_parser = path_or_unset
     )]
     pub dir: PathBuf,
+    #[command(flatten)]
+    pub files: RelayFilesArgs,
+}
+
+/// How relay's config.yml is made (`init`, and `exec --dir`).
+#[derive(Debug, Clone, Args)]
+pub(crate) struct RelayFilesArgs {
     /// Your own config.yml; its relay.mode is set to managed or proxy to match the credentials
     #[arg(long, env = "RELAY_CONFIG_TEMPLATE", value_name = "FILE", value_parser = path_or_unset)]
     pub config_template: Option<PathBuf>,
@@ -171,6 +183,86 @@ pub(crate) struct InitArgs {
         value_name = "URL"
     )]
     pub upstream: String,
+}
+
+const EXEC_AFTER_HELP: &str = "\
+Examples:
+  vault-fetch-relay exec -- relay run --config /etc/relay
+  vault-fetch-relay exec --dir /work/.relay -- /bin/relay run --config /work/.relay
+
+The child gets RELAY_MODE=managed, RELAY_ID, RELAY_PUBLIC_KEY, RELAY_SECRET_KEY (and SENTRY_DSN when
+stored) in its environment, or with --dir the files `init` writes and no credential in its environment.
+Without credentials it starts in proxy mode (RELAY_MODE=proxy, no credential variables); with --strict
+it is not started and exec exits 1. WORKOS_API_KEY and WORKOS_API_KEY_FILE are never passed on.
+
+Every --interval (jittered; doubled up to 4x after a failed read) the secret is read again. When its
+values changed, or credentials appear for a child running in proxy mode, the child is restarted:
+SIGTERM, up to --grace, SIGKILL, start. A failed read or an invalid new value never touches the child.
+
+SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 are passed on; exec exits with the child's code
+(128 + signal when a signal ended it) and never restarts a child that exited on its own. A command that
+is not found exits 127, one that cannot be executed 126.";
+
+/// The shortest --interval: WorkOS allows 6,000 requests per minute per API key, shared by
+/// every pod that polls with it.
+pub(crate) const MIN_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30);
+pub(crate) const DEFAULT_INTERVAL: &str = "5m";
+
+#[derive(Debug, Args)]
+pub(crate) struct ExecArgs {
+    /// Write credentials.json and config.yml into DIR (as `init` does) instead of passing
+    /// the credentials in the child's environment
+    #[arg(long, value_name = "DIR", value_parser = path_or_unset)]
+    pub dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub files: RelayFilesArgs,
+    /// How often to read the secret again, e.g. 300, 90s, 5m (at least 30 s)
+    #[arg(long, env = "VAULT_FETCH_INTERVAL", default_value = DEFAULT_INTERVAL, value_name = "DURATION", value_parser = parse_duration)]
+    pub interval: std::time::Duration,
+    /// Fetch once, then replace this process with the command (no watch, no supervisor)
+    #[arg(long)]
+    pub once: bool,
+    /// How long the child may take to stop after SIGTERM before SIGKILL, on a restart
+    #[arg(long, env = "VAULT_FETCH_GRACE", default_value = "30s", value_name = "DURATION", value_parser = parse_duration)]
+    pub grace: std::time::Duration,
+    /// The command to run, after `--`
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<std::ffi::OsString>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InstallArgs {
+    /// Directory to copy into (e.g. an emptyDir mounted in relay's container too)
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+}
+
+/// A duration: seconds (`300`, `1.5`) or with a unit (`500ms`, `90s`, `5m`, `1h`), up to a day.
+pub(crate) fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let scale = match unit.trim() {
+        "" | "s" => 1.0,
+        "ms" => 0.001,
+        "m" => 60.0,
+        "h" => 3600.0,
+        _ => {
+            return Err(format!(
+                "{text:?} is not a duration; use e.g. 300, 90s, 5m or 1h"
+            ))
+        }
+    };
+    let secs: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration; use e.g. 300, 90s, 5m or 1h"))?;
+    let secs = secs * scale;
+    if !(secs.is_finite() && (0.0..=86_400.0).contains(&secs)) {
+        return Err(format!("{text:?} is out of range (0 to 24 h)"));
+    }
+    Ok(std::time::Duration::from_secs_f64(secs))
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

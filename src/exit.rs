@@ -19,6 +19,9 @@ pub(crate) enum Exit {
     Unavailable,
     /// `check`: the stored value is not valid relay credentials.
     InvalidSecret,
+    /// `exec`: the command's own status (128+signal when a signal ended it; 126 or 127
+    /// when it could not be started), passed through as a supervisor should.
+    Child(u8),
 }
 
 impl Exit {
@@ -34,7 +37,7 @@ impl Exit {
         }
     }
 
-    fn code(self) -> u8 {
+    pub(crate) fn code(self) -> u8 {
         match self {
             Exit::Success => 0,
             Exit::Failure => 1,
@@ -42,6 +45,7 @@ impl Exit {
             Exit::AuthProblem => 3,
             Exit::Unavailable => 4,
             Exit::InvalidSecret => 5,
+            Exit::Child(code) => code,
         }
     }
 }

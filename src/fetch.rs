@@ -60,6 +60,31 @@ pub struct Found {
     pub request_id: Option<String>,
 }
 
+impl Found {
+    /// What a consumer holding `previous` would have to restart for: `Some(reason)` when
+    /// the credentials differ, `None` when they are the same (a new version with the
+    /// same values changes nothing relay sees).
+    pub fn change_from(&self, previous: &Found) -> Option<String> {
+        if self.credentials == previous.credentials {
+            return None;
+        }
+        let version = |f: &Found| f.version_id.clone().unwrap_or_else(|| "unknown".into());
+        let id = match self.credentials.relay_id == previous.credentials.relay_id {
+            true => format!("relay {}", self.credentials.masked_id()),
+            false => format!(
+                "relay {} -> {}",
+                previous.credentials.masked_id(),
+                self.credentials.masked_id()
+            ),
+        };
+        Some(format!(
+            "the credentials changed ({id}, secret version {} -> {})",
+            version(previous),
+            version(self)
+        ))
+    }
+}
+
 /// Why there are no credentials. `reason` is one line, safe to show.
 #[derive(Debug, Clone)]
 pub struct Missing {

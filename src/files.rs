@@ -29,6 +29,26 @@ pub(crate) fn check_destination(path: &Path) -> anyhow::Result<()> {
 /// Replace `path` with `contents` in one step: readers see the old file or the new
 /// one, never a part. The file ends with mode 0600.
 pub(crate) fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+    replace_atomic(path, 0o600, |file| file.write_all(contents))
+}
+
+/// Replace `path` with a copy of `source` with mode 0755 (`install`: our own executable
+/// into an emptyDir), atomically like `write_atomic`: a reader (relay's container
+/// starting) sees no file or the whole program, never a part.
+pub(crate) fn install_executable(
+    path: &Path,
+    source: &mut impl std::io::Read,
+) -> anyhow::Result<()> {
+    replace_atomic(path, 0o755, |file| std::io::copy(source, file).map(|_| ()))
+}
+
+/// The temp-file-then-rename step behind both: `fill` writes the temp file (mode 0600
+/// while it is being filled), it ends with `mode`, is synced, then renamed over `path`.
+fn replace_atomic(
+    path: &Path,
+    mode: u32,
+    fill: impl FnOnce(&mut File) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
     check_destination(path)?;
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -40,7 +60,10 @@ pub(crate) fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
     let (tmp_path, mut file) =
         create_private(&dir, &format!(".{}.tmp", name.to_string_lossy()), "")?;
     let written = (|| -> std::io::Result<()> {
-        file.write_all(contents)?;
+        fill(&mut file)?;
+        if mode != 0o600 {
+            file.set_permissions(fs::Permissions::from_mode(mode))?;
+        }
         file.sync_all()?;
         fs::rename(&tmp_path, path)?;
         // Make the rename itself durable before reporting success.

@@ -29,6 +29,7 @@ pub mod query;
 pub mod render;
 pub mod secret;
 mod settings;
+mod supervisor;
 mod workos;
 
 /// The whole program: parse the command line, run the command, map its outcome to an

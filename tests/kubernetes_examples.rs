@@ -317,3 +317,89 @@ fn kubernetes_manifest_runs_init_then_relay_from_the_files() {
     );
     assert!(text.contains("# No RELAY_MODE here, on purpose."));
 }
+
+#[test]
+fn chart_with_exec_runs_relay_under_exec_with_no_credential_files() {
+    let Some(helm) = helm() else { return };
+    let out = template(&helm, &["--set", "relay.exec.enabled=true"]);
+    let deployment = document(&out, "Deployment", "sentry-relay").expect("relay Deployment");
+    for needle in [
+        "args: [\"install\", \"/vfr\"]",
+        "command: [\"/vfr/vault-fetch-relay\", \"exec\", \"--\", \"/bin/relay\"]",
+        "args: [\"run\"]",
+        "- name: WORKOS_API_KEY\n              valueFrom:\n                secretKeyRef:\n                  name: backend-secret\n                  key: AUTH_API_KEY",
+        "- name: VAULT_FETCH_INTERVAL\n              value: \"5m\"",
+        "mountPath: /vfr\n              readOnly: true",
+        "emptyDir:\n            sizeLimit: 16Mi",
+    ] {
+        assert!(deployment.contains(needle), "missing {needle:?} in:\n{deployment}");
+    }
+    // exec sets the mode and the credentials for relay; nothing on disk.
+    for absent in [
+        "RELAY_MODE",
+        "RELAY_SECRET_KEY",
+        "CREDENTIALS_DIR",
+        "/.relay",
+        "args: [\"init\"",
+    ] {
+        assert!(!deployment.contains(absent), "{absent} in:\n{deployment}");
+    }
+    let strict = template(
+        &helm,
+        &["--set", "relay.exec.enabled=true,relay.vault.strict=true"],
+    );
+    assert!(strict.contains("- name: VAULT_FETCH_STRICT\n              value: \"true\""));
+    let err = helm_run(
+        &helm,
+        &[
+            "template",
+            "relay",
+            CHART,
+            "--set",
+            "relay.exec.enabled=true,relay.vault.enabled=true",
+        ],
+    )
+    .expect_err("exec and the init container together should fail");
+    assert!(err.contains("enable one"), "{err}");
+}
+
+#[test]
+fn kubernetes_exec_manifest_installs_the_binary_then_runs_relay_under_exec() {
+    let text = fs::read_to_string(repo().join("examples/kubernetes/relay-exec.yaml")).unwrap();
+    let yaml: String = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n");
+    for needle in [
+        "args: [\"install\", \"/vfr\"]",
+        "command: [\"/vfr/vault-fetch-relay\", \"exec\", \"--\", \"/bin/relay\"]",
+        "args: [\"run\"]",
+        "name: backend-secret\n                  key: AUTH_API_KEY",
+        "mountPath: /vfr\n              readOnly: true",
+        "runAsNonRoot: true",
+        "drop: [\"ALL\"]",
+    ] {
+        assert!(yaml.contains(needle), "missing {needle:?}");
+    }
+    for absent in ["RELAY_MODE", "RELAY_SECRET_KEY", "credentials.json"] {
+        assert!(!yaml.contains(absent), "{absent} must be left to exec");
+    }
+}
+
+#[test]
+fn relay_with_exec_dockerfile_layers_our_binary_onto_relays_image() {
+    let text = fs::read_to_string(repo().join("examples/relay-with-exec/Dockerfile")).unwrap();
+    for needle in [
+        "ARG RELAY_IMAGE=getsentry/relay:",
+        "FROM ${RELAY_IMAGE}",
+        "COPY --from=vault-fetch-relay --chmod=0755 /vault-fetch-relay /bin/vault-fetch-relay",
+        "ENTRYPOINT [\"/bin/vault-fetch-relay\", \"exec\", \"--\", \"/bin/relay\"]",
+        "CMD [\"run\"]",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?}");
+    }
+    // Our image puts the binary where the COPY reads it.
+    let ours = fs::read_to_string(repo().join("Dockerfile")).unwrap();
+    assert!(ours.contains("/vault-fetch-relay /vault-fetch-relay"));
+}

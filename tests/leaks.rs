@@ -2,7 +2,7 @@
 //! request back) runs with a canary API key, canary credentials and `RUST_LOG=trace`.
 //! The canaries may appear only where they belong: the secret key on stdout of the
 //! Terraform and env modes and in the files meant to hold it; the API key nowhere but
-//! the key file we gave. Not in stderr, not in any other file left in the run's
+//! the key file we gave (and never in the environment `exec` gives its child). Not in stderr, not in any other file left in the run's
 //! directories (cwd, HOME, TMPDIR), not in any child's argv. And the Authorization
 //! header goes to the API base host only: redirects to another server are not followed.
 
@@ -259,6 +259,56 @@ fn every_mode_keeps_its_canaries_where_they_belong() {
             stdin: None,
             stdout_secret: false,
             secret_files: &["out/relay.env"],
+            key_file: false,
+        },
+        // exec: the secret belongs in the child's environment (env mode) or relay's
+        // files (--dir), the API key nowhere the child can see.
+        ModeRun {
+            name: "exec",
+            args: &[
+                "exec",
+                "--",
+                "/bin/sh",
+                "-c",
+                "env > \"$0\"",
+                "@out/child.env",
+            ],
+            stdin: None,
+            stdout_secret: false,
+            secret_files: &["out/child.env"],
+            key_file: false,
+        },
+        ModeRun {
+            name: "exec --once with WORKOS_API_KEY_FILE",
+            args: &[
+                "exec",
+                "--once",
+                "--",
+                "/bin/sh",
+                "-c",
+                "env > \"$0\"",
+                "@out/child.env",
+            ],
+            stdin: None,
+            stdout_secret: false,
+            secret_files: &["out/child.env"],
+            key_file: true,
+        },
+        ModeRun {
+            name: "exec --dir",
+            args: &[
+                "exec",
+                "--dir",
+                "@out/relay",
+                "--",
+                "/bin/sh",
+                "-c",
+                "env > \"$0\"",
+                "@out/child.env",
+            ],
+            stdin: None,
+            stdout_secret: false,
+            secret_files: &["out/relay/credentials.json"],
             key_file: false,
         },
         ModeRun {

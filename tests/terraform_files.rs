@@ -344,6 +344,17 @@ module "secrets_manager" {
   execution_role_arn           = "arn:aws:iam::123456789012:role/exec"
   relay_credentials_secret_arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:relay"
 }
+
+module "exec" {
+  source             = "./module"
+  family             = "exec"
+  backend_image      = "backend"
+  execution_role_arn = "arn:aws:iam::123456789012:role/exec"
+  relay_exec = {
+    api_key_secret_arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:workos"
+    install_image      = "vault-fetch-relay:test"
+  }
+}
 "#,
     )
     .expect("write root");
@@ -422,6 +433,22 @@ module "secrets_manager" {
         "{sm}"
     );
     assert!(!sm.contains("\"value\":\"sk-1\""), "{sm}");
+
+    // exec: relay runs under the copied binary, gets the API key from Secrets Manager, and no
+    // RELAY_MODE or credentials from the task definition (exec sets them).
+    let exec = definitions("exec");
+    for needle in [
+        "\"entryPoint\":[\"/vfr/vault-fetch-relay\",\"exec\",\"--\",\"/bin/relay\"]",
+        "\"command\":[\"install\",\"/vfr\"]",
+        "{\"name\":\"WORKOS_API_KEY\",\"valueFrom\":\"arn:aws:secretsmanager:us-east-1:123456789012:secret:workos\"}",
+        "{\"condition\":\"SUCCESS\",\"containerName\":\"install-vault-fetch-relay\"}",
+    ] {
+        assert!(exec.contains(needle), "missing {needle}: {exec}");
+    }
+    assert!(exec.contains(&env("VAULT_FETCH_INTERVAL", "5m")), "{exec}");
+    for var in ["RELAY_MODE", "RELAY_ID", "RELAY_SECRET_KEY"] {
+        assert!(!exec.contains(var), "exec sets {var} itself: {exec}");
+    }
 }
 
 /// Text of the `KIND "NAME" {` block (up to the first line that is a lone `}`).

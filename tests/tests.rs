@@ -9,6 +9,7 @@ mod broken_pipe;
 mod ci_workflow;
 mod dev_server_cli;
 mod devserver;
+mod exec;
 mod fault_matrix;
 mod front_ends;
 mod helm_chart;

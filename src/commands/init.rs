@@ -1,11 +1,13 @@
 //! Kubernetes init container: relay's config directory, ready for `relay run --config`.
 
+use std::path::{Path, PathBuf};
+
 use anyhow::{bail, Context};
 
 use super::{conclude_with, settings};
-use crate::cli::{CommonArgs, InitArgs, DEFAULT_CREDENTIALS_DIR};
+use crate::cli::{CommonArgs, InitArgs, RelayFilesArgs, DEFAULT_CREDENTIALS_DIR};
 use crate::exit::Exit;
-use crate::fetch::fetch;
+use crate::fetch::{fetch, Report};
 use crate::files;
 use crate::render::{RelayDir, CONFIG_FILE, CREDENTIALS_FILE};
 use crate::settings::non_empty;
@@ -19,61 +21,91 @@ pub(crate) fn run(common: &CommonArgs, args: &InitArgs) -> anyhow::Result<Exit> 
         // A missing key means the chart's wiring is broken, not that telemetry is off.
         bail!("WORKOS_API_KEY is not set: the init container needs the WorkOS API key (e.g. a secretKeyRef to backend-secret/AUTH_API_KEY)");
     }
-    let config_template = match non_empty(args.config_template.as_ref()) {
-        Some(path) => Some(read_template(path)?),
-        None => None,
-    };
-    let plan_maker = RelayDir {
-        config_template,
-        upstream: crate::render::parse_upstream(&args.upstream)?,
-    };
-    let report = fetch(&settings)?;
-    let files_plan = plan_maker.plan(&report)?;
-
+    // CREDENTIALS_DIR= (empty) means the default, like every other empty variable.
     let dir = non_empty(Some(args.dir.as_path()))
-        .unwrap_or(std::path::Path::new(DEFAULT_CREDENTIALS_DIR));
-    files::ensure_private_dir(dir)?;
-    let credentials_path = dir.join(CREDENTIALS_FILE);
-    let config_path = dir.join(CONFIG_FILE);
-    // Refuse a bad destination before writing anything, so a failure leaves no new
-    // credentials next to an old config; then clear what a killed earlier run left.
-    // (A stale credentials.json is only removed, never written through, when there
-    // are no credentials: a link there is fine then.)
-    files::check_destination(&config_path)?;
-    if files_plan.credentials_json.is_some() {
-        files::check_destination(&credentials_path)?;
+        .unwrap_or(Path::new(DEFAULT_CREDENTIALS_DIR))
+        .to_path_buf();
+    let writer = RelayDirWriter::new(dir, &args.files)?;
+    let report = fetch(&settings)?;
+    let wrote = writer.write(&report)?;
+    match report.credentials() {
+        Some(_) => {
+            crate::console::say(&format!("vault-fetch-relay: {wrote}"));
+            Ok(Exit::Success)
+        }
+        None => Ok(conclude_with(
+            &report,
+            settings.strict,
+            &format!("; {wrote}"),
+        )),
     }
-    for path in [&credentials_path, &config_path] {
-        files::remove_stale_temps(path)?;
+}
+
+/// Writes relay's config directory from a report: the one way `init` and `exec --dir`
+/// put files on disk.
+pub(super) struct RelayDirWriter {
+    dir: PathBuf,
+    plan_maker: RelayDir,
+}
+
+impl RelayDirWriter {
+    /// Read the template and check the upstream now, before any fetch.
+    pub(super) fn new(dir: PathBuf, args: &RelayFilesArgs) -> anyhow::Result<Self> {
+        let config_template = match non_empty(args.config_template.as_ref()) {
+            Some(path) => Some(read_template(path)?),
+            None => None,
+        };
+        let plan_maker = RelayDir {
+            config_template,
+            upstream: crate::render::parse_upstream(&args.upstream)?,
+        };
+        Ok(RelayDirWriter { dir, plan_maker })
     }
-    match &files_plan.credentials_json {
-        Some(json) => files::write_atomic(&credentials_path, json.expose().as_bytes())?,
-        None => {
-            if files::remove_if_present(&credentials_path)? {
-                log::info!("removed stale {}", credentials_path.display());
+
+    pub(super) fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Write credentials.json (or remove a stale one) and config.yml; returns what was
+    /// written, as a phrase for the log line (the relay id masked).
+    pub(super) fn write(&self, report: &Report) -> anyhow::Result<String> {
+        let files_plan = self.plan_maker.plan(report)?;
+        let dir = self.dir.as_path();
+        files::ensure_private_dir(dir)?;
+        let credentials_path = dir.join(CREDENTIALS_FILE);
+        let config_path = dir.join(CONFIG_FILE);
+        // Refuse a bad destination before writing anything, so a failure leaves no new
+        // credentials next to an old config; then clear what a killed earlier run left.
+        // (A stale credentials.json is only removed, never written through, when there
+        // are no credentials: a link there is fine then.)
+        files::check_destination(&config_path)?;
+        if files_plan.credentials_json.is_some() {
+            files::check_destination(&credentials_path)?;
+        }
+        for path in [&credentials_path, &config_path] {
+            files::remove_stale_temps(path)?;
+        }
+        match &files_plan.credentials_json {
+            Some(json) => files::write_atomic(&credentials_path, json.expose().as_bytes())?,
+            None => {
+                if files::remove_if_present(&credentials_path)? {
+                    log::info!("removed stale {}", credentials_path.display());
+                }
             }
         }
-    }
-    files::write_atomic(&config_path, files_plan.config_yml.as_bytes())?;
-
-    // One line per run: what was fetched (id masked) and where it went.
-    match report.credentials() {
-        Some(c) => {
-            crate::console::say(&format!(
-                "vault-fetch-relay: wrote {} and {} for relay {} (mode managed)",
+        files::write_atomic(&config_path, files_plan.config_yml.as_bytes())?;
+        Ok(match report.credentials() {
+            Some(c) => format!(
+                "wrote {} and {} for relay {} (mode managed)",
                 credentials_path.display(),
                 config_path.display(),
                 c.masked_id()
-            ));
-            Ok(Exit::Success)
-        }
-        None => {
-            let wrote = format!(
-                "; wrote {} (mode proxy, no credentials.json)",
+            ),
+            None => format!(
+                "wrote {} (mode proxy, no credentials.json)",
                 config_path.display()
-            );
-            Ok(conclude_with(&report, settings.strict, &wrote))
-        }
+            ),
+        })
     }
 }
 

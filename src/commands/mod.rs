@@ -5,8 +5,10 @@ mod check;
 #[cfg(feature = "dev-server")]
 mod dev_server;
 mod env;
+mod exec;
 mod helm_values;
 mod init;
+mod install;
 mod output;
 mod terraform;
 
@@ -27,6 +29,8 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Init(args) => init::run(common, &args),
         Command::Env(args) => env::run(common, &args),
         Command::Check => check::run(common),
+        Command::Exec(args) => exec::run(common, &args),
+        Command::Install(args) => install::run(&args),
         #[cfg(feature = "dev-server")]
         Command::DevServer(args) => dev_server::run(common, &args),
         #[cfg(feature = "dev-server")]

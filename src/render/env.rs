@@ -15,21 +15,30 @@ pub struct EnvFile {
     pub format: EnvFormat,
 }
 
+/// The variables relay reads its credentials from (they override its files).
+pub const CREDENTIAL_VARS: [&str; 3] = ["RELAY_ID", "RELAY_PUBLIC_KEY", "RELAY_SECRET_KEY"];
+
+/// The environment for relay (and the backend's SENTRY_DSN) from a report: what `env`
+/// prints and what `exec` gives its child.
+pub fn relay_env(report: &Report) -> Vec<(&'static str, &str)> {
+    let mut vars: Vec<(&'static str, &str)> = vec![("RELAY_MODE", relay_mode(report))];
+    // Without credentials nothing but the mode: relay exits on empty credential
+    // variables, so an empty RELAY_SECRET_KEY= would be worse than none.
+    if let Some(c) = report.credentials() {
+        vars.push(("RELAY_ID", &c.relay_id));
+        vars.push(("RELAY_PUBLIC_KEY", &c.public_key));
+        vars.push(("RELAY_SECRET_KEY", c.secret_key.expose()));
+        if let Some(dsn) = &c.sentry_dsn {
+            vars.push(("SENTRY_DSN", dsn));
+        }
+    }
+    vars
+}
+
 impl Render for EnvFile {
     fn render(&self, report: &Report) -> String {
-        let mut vars: Vec<(&str, &str)> = vec![("RELAY_MODE", relay_mode(report))];
-        // Without credentials nothing but the mode: relay exits on empty credential
-        // variables, so an empty RELAY_SECRET_KEY= would be worse than none.
-        if let Some(c) = report.credentials() {
-            vars.push(("RELAY_ID", &c.relay_id));
-            vars.push(("RELAY_PUBLIC_KEY", &c.public_key));
-            vars.push(("RELAY_SECRET_KEY", c.secret_key.expose()));
-            if let Some(dsn) = &c.sentry_dsn {
-                vars.push(("SENTRY_DSN", dsn));
-            }
-        }
         let mut out = super::yaml::comment(&super::header(report));
-        for (k, v) in vars {
+        for (k, v) in relay_env(report) {
             let line = match self.format {
                 EnvFormat::Dotenv => match dotenv_value(v) {
                     Some(value) => format!("{k}={value}\n"),

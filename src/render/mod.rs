@@ -9,6 +9,7 @@ mod terraform;
 pub mod yaml;
 
 pub(crate) use check::CheckReport;
+pub(crate) use env::{relay_env, CREDENTIAL_VARS};
 pub use env::{EnvFile, EnvFormat};
 pub use helm::HelmValues;
 pub(crate) use helm::Layout as HelmLayout;

@@ -70,7 +70,18 @@ resource "aws_ecs_task_definition" "this" {
   execution_role_arn       = var.execution_role_arn
   task_role_arn            = var.task_role_arn
 
-  container_definitions = jsonencode([local.relay_container, local.backend_container])
+  container_definitions = jsonencode(concat(
+    local.exec_install_containers,
+    [merge(local.relay_container, local.exec_relay_overrides...), local.backend_container],
+  ))
+
+  # exec.tf: the task volume the install container fills with the vault-fetch-relay binary.
+  dynamic "volume" {
+    for_each = local.exec_install ? ["vault-fetch-relay"] : []
+    content {
+      name = volume.value
+    }
+  }
 
   tags = var.tags
 
@@ -78,6 +89,10 @@ resource "aws_ecs_task_definition" "this" {
     precondition {
       condition     = (!local.use_secret && var.log_group_name == null) || var.execution_role_arn != null
       error_message = "execution_role_arn is required when relay_credentials_secret_arn or log_group_name is set."
+    }
+    precondition {
+      condition     = !local.use_exec || (!local.use_secret && !local.use_env && var.execution_role_arn != null)
+      error_message = "relay_exec fetches the credentials itself: leave relay_credentials and relay_credentials_secret_arn unset, and set execution_role_arn (it reads relay_exec.api_key_secret_arn)."
     }
   }
 }

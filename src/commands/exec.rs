@@ -1,0 +1,265 @@
+//! `exec -- COMMAND...`: run relay (or any command) with its credentials and keep them
+//! current. A thin front end: the core fetches and says what changed, `supervisor`
+//! runs the child; this file only turns reports into launches and log lines.
+
+use std::ffi::OsString;
+use std::time::Duration;
+
+use anyhow::{anyhow, bail};
+
+use super::init::RelayDirWriter;
+use super::{conclude, settings};
+use crate::cli::{parse_duration, CommonArgs, ExecArgs, MIN_INTERVAL};
+use crate::exit::Exit;
+use crate::fetch::{fetch, Found, Outcome, Report, Status};
+use crate::render::{relay_env, CREDENTIAL_VARS};
+use crate::secret::Secret;
+use crate::settings::{is_loopback_host, Settings};
+use crate::supervisor::{self, Launch, Poll};
+
+/// Lowers the --interval floor, for the dev server only (tests, demos): honoured only
+/// when the API base is a loopback address, where WorkOS's rate limit does not apply.
+pub const DEV_FLOOR_VAR: &str = "VAULT_FETCH_DEV_INTERVAL_FLOOR";
+
+/// Never passed on: the child has no use for the WorkOS key, and relay should not be
+/// able to read more than its own credentials.
+const NOT_FOR_THE_CHILD: [&str; 2] = ["WORKOS_API_KEY", "WORKOS_API_KEY_FILE"];
+
+fn say(line: &str) {
+    crate::console::say(&format!("vault-fetch-relay: exec: {line}"));
+}
+
+pub(crate) fn run(common: &CommonArgs, args: &ExecArgs) -> anyhow::Result<Exit> {
+    let Some((program, rest)) = args.command.split_first() else {
+        bail!("exec needs the command to run after `--`, e.g. `vault-fetch-relay exec -- relay run --config /etc/relay`");
+    };
+    // Everything a user can get wrong is checked before the first request.
+    let settings = settings(common)?;
+    if settings.api_key.is_none() {
+        // Without a key no read can ever succeed: the child would stay in proxy mode
+        // for good. Fail loudly, as `init` does.
+        bail!("WORKOS_API_KEY is not set: exec needs the WorkOS API key to fetch and watch the credentials (set WORKOS_API_KEY or WORKOS_API_KEY_FILE, e.g. from a secretKeyRef to backend-secret/AUTH_API_KEY)");
+    }
+    if !args.once {
+        check_interval(args.interval, &settings)?;
+    }
+    let target = match args.dir.as_ref().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) => Target::Dir(RelayDirWriter::new(dir.clone(), &args.files)?),
+        None => Target::Env,
+    };
+    let mut watcher = Watcher {
+        common: common.clone(),
+        target,
+        program: program.clone(),
+        args: rest.to_vec(),
+        started: false,
+        current: None,
+    };
+    if args.once {
+        return Ok(match watcher.first() {
+            Ok(launch) => {
+                let e = supervisor::exec(&launch);
+                say(&e.message);
+                Exit::Child(e.code)
+            }
+            Err(code) => code,
+        });
+    }
+    let options = supervisor::Options {
+        interval: args.interval,
+        grace: args.grace,
+    };
+    supervisor::run(Some(options), move || watcher.poll()).map(Exit::Child)
+}
+
+/// Refuse an interval that, multiplied by a fleet of pods, would eat WorkOS's limit.
+fn check_interval(interval: Duration, settings: &Settings) -> anyhow::Result<()> {
+    let floor = match std::env::var(DEV_FLOOR_VAR) {
+        Ok(v) if !v.trim().is_empty() => {
+            if !is_loopback_host(&settings.api_base) {
+                bail!("{DEV_FLOOR_VAR} lowers the --interval floor for the local dev server only, but the API base {} is not a loopback address; unset {DEV_FLOOR_VAR}", settings.api_base.as_str().trim_end_matches('/'));
+            }
+            parse_duration(&v).map_err(|e| anyhow!("{DEV_FLOOR_VAR}: {e}"))?
+        }
+        _ => MIN_INTERVAL,
+    };
+    if interval < floor {
+        bail!(
+            "--interval {:.1} s is below the floor of {} s: WorkOS allows 6,000 requests per minute per API key, shared by every pod polling with it; use --interval {}s or more (default 5m)",
+            interval.as_secs_f64(),
+            floor.as_secs_f64(),
+            floor.as_secs_f64()
+        );
+    }
+    Ok(())
+}
+
+/// Where the credentials go: the child's environment, or relay's files on disk.
+enum Target {
+    Env,
+    Dir(RelayDirWriter),
+}
+
+/// The watch state the supervisor's worker thread owns: what the child was started with.
+struct Watcher {
+    common: CommonArgs,
+    target: Target,
+    program: OsString,
+    args: Vec<OsString>,
+    started: bool,
+    /// The credentials the running child has; `None`: it runs in proxy mode.
+    current: Option<Found>,
+}
+
+impl Watcher {
+    /// Settings are resolved again on every read, so a rotated WORKOS_API_KEY_FILE
+    /// (a mounted Kubernetes secret) is picked up.
+    fn fetch(&self) -> anyhow::Result<(Report, bool)> {
+        let settings = settings(&self.common)?;
+        let report = fetch(&settings)?;
+        Ok((report, settings.strict))
+    }
+
+    /// What to start for `report`. With --dir the files are written here, before the
+    /// old child (if any) is stopped, so a failed write leaves it untouched.
+    fn launch(&self, report: &Report) -> anyhow::Result<Launch> {
+        let mut remove_env: Vec<&'static str> = NOT_FOR_THE_CHILD.to_vec();
+        // Inherited credential variables would override what we give (or, in proxy
+        // mode, make relay refuse to start with "incomplete credentials").
+        remove_env.extend(CREDENTIAL_VARS);
+        let mode = match report.credentials() {
+            Some(c) => format!("mode managed, relay {}", c.masked_id()),
+            None => "mode proxy, no credentials".to_string(),
+        };
+        let (set_env, description) = match &self.target {
+            Target::Env => (
+                relay_env(report)
+                    .into_iter()
+                    .map(|(k, v)| (k, Secret::new(v)))
+                    .collect(),
+                format!("{mode}, credentials in its environment"),
+            ),
+            Target::Dir(writer) => {
+                say(&writer.write(report)?);
+                // The files decide the mode; an inherited RELAY_MODE would override them.
+                remove_env.push("RELAY_MODE");
+                (
+                    Vec::new(),
+                    format!("{mode}, files in {}", writer.dir().display()),
+                )
+            }
+        };
+        Ok(Launch {
+            program: self.program.clone(),
+            args: self.args.clone(),
+            remove_env,
+            set_env,
+            description,
+        })
+    }
+
+    /// The first read: what to start, or the exit code when nothing may start.
+    fn first(&mut self) -> Result<Launch, Exit> {
+        self.started = true;
+        let (report, strict) = match self.fetch() {
+            Ok(r) => r,
+            Err(e) => {
+                crate::console::say(&format!("vault-fetch-relay: error: {e:#}"));
+                return Err(Exit::Failure);
+            }
+        };
+        if report.credentials().is_some() {
+            say(&format!("fetch: {}", report.reason()));
+        }
+        // The warning (or, strict, the error) line for a start without credentials.
+        let code = conclude(&report, strict);
+        if code != Exit::Success {
+            return Err(code);
+        }
+        match self.launch(&report) {
+            Ok(launch) => {
+                self.current = report.found().cloned();
+                Ok(launch)
+            }
+            Err(e) => {
+                crate::console::say(&format!("vault-fetch-relay: error: {e:#}"));
+                Err(Exit::Failure)
+            }
+        }
+    }
+
+    fn poll(&mut self) -> Poll {
+        if !self.started {
+            return match self.first() {
+                Ok(launch) => Poll::Start {
+                    reason: "first start".into(),
+                    launch,
+                },
+                Err(exit) => Poll::Stop(exit.code()),
+            };
+        }
+        let report = match self.fetch() {
+            Ok((report, _)) => report,
+            Err(e) => {
+                say(&format!("fetch failed: {e:#}; the child keeps running"));
+                return Poll::Failed;
+            }
+        };
+        match (&report.outcome, &self.current) {
+            (Outcome::Found(new), Some(old)) => match new.change_from(old) {
+                Some(why) => self.restart(&report, why),
+                None => {
+                    say(&format!(
+                        "fetch: {} (secret version {}): unchanged",
+                        report.reason(),
+                        new.version_id.as_deref().unwrap_or("unknown")
+                    ));
+                    self.current = Some(new.clone());
+                    Poll::Keep
+                }
+            },
+            (Outcome::Found(_), None) => self.restart(
+                &report,
+                "credentials are now available (the child ran in proxy mode)".into(),
+            ),
+            (Outcome::Missing(m), current) => {
+                let keeps = match current {
+                    Some(_) => "the child keeps the credentials it has",
+                    None => "the child stays in proxy mode",
+                };
+                say(&format!(
+                    "fetch: {}: {}; {keeps}",
+                    m.status,
+                    report.reason()
+                ));
+                match m.status {
+                    // The vault or the key is in trouble: back off.
+                    Status::Unavailable | Status::Unauthorized | Status::Forbidden => Poll::Failed,
+                    // An answer, just not a usable one: keep the steady interval.
+                    Status::NotFound | Status::InvalidSecret | Status::NoApiKey | Status::Found => {
+                        Poll::Keep
+                    }
+                }
+            }
+        }
+    }
+
+    fn restart(&mut self, report: &Report, why: String) -> Poll {
+        say(&format!("fetch: {}: {why}", report.reason()));
+        match self.launch(report) {
+            Ok(launch) => {
+                self.current = report.found().cloned();
+                Poll::Start {
+                    reason: why,
+                    launch,
+                }
+            }
+            Err(e) => {
+                say(&format!(
+                    "cannot prepare the restart: {e:#}; the child keeps running"
+                ));
+                Poll::Failed
+            }
+        }
+    }
+}

@@ -1,0 +1,710 @@
+//! `exec`: the supervisor with real child processes against the dev server. The child
+//! is a small shell script that records its environment, its pid and every signal it
+//! gets, so each test can say exactly how many times it was started and with what.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::support::*;
+
+/// The recording child. Env knobs: EXIT_CODE (exit at once), EXIT_SIGNAL (kill itself),
+/// SLOW_STOP (seconds to take after SIGTERM), ORPHAN (leave a short-lived orphan).
+const CHILD: &str = r#"#!/bin/sh
+d="$REC"
+env > "$d/env.$$"
+echo "$$" >> "$d/starts"
+on() { echo "$1" >> "$d/signals.$$"; }
+trap 'on HUP' HUP
+trap 'on USR1' USR1
+trap 'on INT; exit 130' INT
+trap 'on TERM; if [ -n "$SLOW_STOP" ]; then sleep "$SLOW_STOP"; fi; exit 143' TERM
+if [ -n "$EXIT_CODE" ]; then exit "$EXIT_CODE"; fi
+if [ -n "$EXIT_SIGNAL" ]; then kill -"$EXIT_SIGNAL" $$; fi
+if [ -n "$ORPHAN" ]; then sh -c 'sleep 0.4 & echo $! > "$REC/orphan"'; fi
+while :; do sleep 0.02; done
+"#;
+
+/// Every wait in these tests gives up after this long.
+const PATIENCE: Duration = Duration::from_secs(10);
+const INTERVAL: &str = "0.2s";
+
+struct Rig {
+    dir: tempfile::TempDir,
+    server: DevServer,
+}
+
+impl Rig {
+    fn new() -> Rig {
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("child.sh");
+        fs::write(&script, CHILD).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+        fs::create_dir(dir.path().join("rec")).unwrap();
+        Rig {
+            dir,
+            server: server(),
+        }
+    }
+
+    fn rec(&self) -> PathBuf {
+        self.dir.path().join("rec")
+    }
+
+    fn script(&self) -> String {
+        self.dir
+            .path()
+            .join("child.sh")
+            .to_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// `exec` against the dev server, fast polling allowed (loopback only), the script
+    /// as the command unless `command` is given.
+    fn cmd(&self, flags: &[&str], command: Option<&[&str]>) -> Command {
+        let mut args = vec!["exec", "--interval", INTERVAL];
+        args.extend_from_slice(flags);
+        args.push("--");
+        let script = self.script();
+        match command {
+            Some(c) => args.extend_from_slice(c),
+            None => args.push(&script),
+        }
+        let mut c = cmd(&args);
+        c.env("WORKOS_API_BASE", self.server.base_url())
+            .env("WORKOS_API_KEY", CANARY_KEY)
+            .env("VAULT_FETCH_DEV_INTERVAL_FLOOR", "0.05")
+            .env("REC", self.rec());
+        c
+    }
+
+    fn starts(&self) -> Vec<u32> {
+        fs::read_to_string(self.rec().join("starts"))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.trim().parse().ok())
+            .collect()
+    }
+
+    fn env_of(&self, pid: u32) -> BTreeMap<String, String> {
+        fs::read_to_string(self.rec().join(format!("env.{pid}")))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn signals_of(&self, pid: u32) -> Vec<String> {
+        fs::read_to_string(self.rec().join(format!("signals.{pid}")))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// Wait for the n-th start and return its pid (its environment is written by then).
+    fn wait_start(&self, n: usize) -> u32 {
+        wait_for(&format!("start number {n}"), || {
+            let s = self.starts();
+            (s.len() >= n && !self.env_of(s[n - 1]).is_empty()).then(|| s[n - 1])
+        })
+    }
+
+    /// Rotate the way an operator does: WorkOS `PUT /vault/v1/kv/{id}` with version_check.
+    fn rotate(&self, value: &str) {
+        let base = self.server.base_url();
+        let auth = format!("Bearer {CANARY_KEY}");
+        let body = ureq::get(&format!("{base}/vault/v1/kv/name/{NAME}"))
+            .set("Authorization", &auth)
+            .call()
+            .expect("read the object")
+            .into_string()
+            .unwrap();
+        let current: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let id = current["id"].as_str().unwrap();
+        let version = current["metadata"]["version_id"].as_str().unwrap();
+        let resp = ureq::put(&format!("{base}/vault/v1/kv/{id}"))
+            .set("Authorization", &auth)
+            .set("Content-Type", "application/json")
+            .send_string(&serde_json::json!({"value": value, "version_check": version}).to_string())
+            .expect("PUT /vault/v1/kv/{id}");
+        assert_eq!(resp.status(), 201);
+        let updated: serde_json::Value =
+            serde_json::from_str(&resp.into_string().unwrap()).unwrap();
+        assert_ne!(updated["metadata"]["version_id"].as_str(), Some(version));
+    }
+}
+
+fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let started = Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(started.elapsed() < PATIENCE, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A running `exec` with its stderr collected line by line.
+struct Supervised {
+    child: Child,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Supervised {
+    fn start(mut c: Command) -> Supervised {
+        let mut child = c
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn exec");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let sink = Arc::clone(&stderr);
+        let pipe = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                let mut s = sink.lock().unwrap();
+                s.push_str(&line);
+                s.push('\n');
+            }
+        });
+        Supervised { child, stderr }
+    }
+
+    fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    fn wait_log(&self, needle: &str, count: usize) {
+        wait_for(&format!("{count} x {needle:?} in the log"), || {
+            (self.stderr().matches(needle).count() >= count).then_some(())
+        });
+    }
+
+    fn signal(&self, sig: i32) {
+        unsafe { libc::kill(self.pid(), sig) };
+    }
+
+    /// Wait for exec to exit; its exit code.
+    fn wait_exit(&mut self) -> i32 {
+        let status = wait_for("exec to exit", || self.child.try_wait().unwrap());
+        use std::os::unix::process::ExitStatusExt;
+        status
+            .code()
+            .unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
+    }
+}
+
+impl Drop for Supervised {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn alive(pid: u32) -> bool {
+    // A zombie no longer runs: count it as gone.
+    match fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z')),
+        Err(_) => false,
+    }
+}
+
+fn parent_of(pid: u32) -> Option<i32> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(')')?
+        .1
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// Zombie children of `pid`, from /proc.
+fn zombies_of(pid: i32) -> Vec<u32> {
+    fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|p| {
+            fs::read_to_string(format!("/proc/{p}/stat")).is_ok_and(|s| {
+                s.rsplit_once(')').is_some_and(|(_, rest)| {
+                    let f: Vec<&str> = rest.split_whitespace().collect();
+                    f.first() == Some(&"Z") && f.get(1) == Some(&pid.to_string().as_str())
+                })
+            })
+        })
+        .collect()
+}
+
+fn assert_managed_with(env: &BTreeMap<String, String>, c: &RelayCredentials) {
+    assert_eq!(env.get("RELAY_MODE").map(String::as_str), Some("managed"));
+    assert_eq!(env.get("RELAY_ID"), Some(&c.relay_id));
+    assert_eq!(env.get("RELAY_PUBLIC_KEY"), Some(&c.public_key));
+    assert_eq!(
+        env.get("RELAY_SECRET_KEY").map(String::as_str),
+        Some(c.secret_key.expose())
+    );
+    assert_eq!(env.get("SENTRY_DSN"), c.sentry_dsn.as_ref());
+}
+
+fn fresh_credentials() -> RelayCredentials {
+    RelayCredentials::generate(Some("https://new@o1.ingest.sentry.io/9".into())).unwrap()
+}
+
+#[test]
+fn starts_the_child_with_credentials_in_its_environment_and_passes_its_exit_code_on() {
+    let rig = Rig::new();
+    let c = seed(&rig.server, NAME);
+    let mut c_cmd = rig.cmd(&[], None);
+    // Inherited stale credentials and the API key file variable must not reach the child.
+    c_cmd
+        .env("EXIT_CODE", "7")
+        .env("RELAY_SECRET_KEY", "stale")
+        .env("RELAY_ID", "stale")
+        .env("WORKOS_API_KEY_FILE", "");
+    let mut sup = Supervised::start(c_cmd);
+    assert_eq!(sup.wait_exit(), 7, "{}", sup.stderr());
+    let pid = rig.wait_start(1);
+    let env = rig.env_of(pid);
+    assert_managed_with(&env, &c);
+    assert!(
+        !env.contains_key("WORKOS_API_KEY"),
+        "the API key reached the child"
+    );
+    assert!(!env.contains_key("WORKOS_API_KEY_FILE"));
+    assert_eq!(
+        env.get("REC"),
+        Some(&rig.rec().to_str().unwrap().to_string())
+    );
+    assert_eq!(
+        rig.starts().len(),
+        1,
+        "no restart after the child's own exit"
+    );
+    let log = sup.stderr();
+    assert!(log.contains("exited with code 7"), "{log}");
+    assert_no_leak(&log, Some(&c));
+}
+
+#[test]
+fn a_child_ended_by_a_signal_gives_128_plus_the_signal() {
+    let rig = Rig::new();
+    seed(&rig.server, NAME);
+    let mut c = rig.cmd(&[], None);
+    c.env("EXIT_SIGNAL", "KILL");
+    let mut sup = Supervised::start(c);
+    assert_eq!(sup.wait_exit(), 137, "{}", sup.stderr());
+    assert!(sup.stderr().contains("SIGKILL"), "{}", sup.stderr());
+}
+
+#[test]
+fn once_replaces_itself_with_the_child() {
+    let rig = Rig::new();
+    let c = seed(&rig.server, NAME);
+    let mut c_cmd = rig.cmd(&["--once"], None);
+    c_cmd.env("EXIT_CODE", "3");
+    let mut sup = Supervised::start(c_cmd);
+    let exec_pid = sup.pid() as u32;
+    assert_eq!(sup.wait_exit(), 3);
+    let pid = rig.wait_start(1);
+    assert_eq!(pid, exec_pid, "--once must exec in place, not fork");
+    assert_managed_with(&rig.env_of(pid), &c);
+}
+
+#[test]
+fn degraded_start_then_the_secret_appears_restarts_once_into_managed_mode() {
+    let rig = Rig::new();
+    let mut c = rig.cmd(&[], None);
+    c.env("RELAY_ID", "stale-inherited");
+    let sup = Supervised::start(c);
+    let first = rig.wait_start(1);
+    let env = rig.env_of(first);
+    assert_eq!(env.get("RELAY_MODE").map(String::as_str), Some("proxy"));
+    for var in ["RELAY_ID", "RELAY_PUBLIC_KEY", "RELAY_SECRET_KEY"] {
+        assert!(!env.contains_key(var), "{var} in a proxy-mode child");
+    }
+    sup.wait_log("stays in proxy mode", 1);
+
+    let creds = seed(&rig.server, NAME);
+    let second = rig.wait_start(2);
+    assert_managed_with(&rig.env_of(second), &creds);
+    assert_eq!(
+        rig.signals_of(first),
+        ["TERM"],
+        "the old child is stopped with SIGTERM"
+    );
+    assert!(!alive(first));
+    // Steady again: several more polls, no more restarts.
+    sup.wait_log("unchanged", 3);
+    assert_eq!(rig.starts().len(), 2);
+    let log = sup.stderr();
+    assert!(log.contains("credentials are now available"), "{log}");
+    assert_eq!(log.matches("restarting ").count(), 1, "{log}");
+    assert_no_leak(&log, Some(&creds));
+}
+
+#[test]
+fn a_rotation_restarts_the_child_exactly_once_with_the_new_values() {
+    let rig = Rig::new();
+    let old = seed(&rig.server, NAME);
+    let sup = Supervised::start(rig.cmd(&[], None));
+    let first = rig.wait_start(1);
+    assert_managed_with(&rig.env_of(first), &old);
+
+    let new = fresh_credentials();
+    rig.rotate(&new.to_vault_value());
+    let second = rig.wait_start(2);
+    assert_managed_with(&rig.env_of(second), &new);
+    assert_eq!(rig.signals_of(first), ["TERM"]);
+    sup.wait_log("unchanged", 3);
+    assert_eq!(rig.starts().len(), 2, "{}", sup.stderr());
+    let log = sup.stderr();
+    assert!(log.contains("the credentials changed"), "{log}");
+    assert_no_leak(&log, Some(&old));
+    assert_no_leak(&log, Some(&new));
+}
+
+#[test]
+fn an_invalid_new_secret_or_an_outage_never_touches_the_child() {
+    let rig = Rig::new();
+    let good = seed(&rig.server, NAME);
+    let sup = Supervised::start(rig.cmd(&["--timeout-seconds", "1"], None));
+    let pid = rig.wait_start(1);
+
+    rig.server
+        .set_value(NAME, r#"{"id": "not-a-uuid"}"#)
+        .unwrap();
+    sup.wait_log("invalid_secret", 2);
+    // An outage: every request answered 503 (retries included) for a while.
+    let outage_started = sup.stderr().matches("unavailable").count();
+    rig.server
+        .push_faults((0..12).map(|_| Fault::status(503, r#"{"message":"down"}"#)));
+    sup.wait_log("unavailable", outage_started + 1);
+    // Back with the same values as before (a new version): still nothing to restart.
+    rig.server.set_value(NAME, &good.to_vault_value()).unwrap();
+    let unchanged_before = sup.stderr().matches("unchanged").count();
+    sup.wait_log("unchanged", unchanged_before + 1);
+
+    assert_eq!(rig.starts(), [pid], "{}", sup.stderr());
+    assert!(rig.signals_of(pid).is_empty(), "the child got a signal");
+    assert!(alive(pid));
+    assert_no_leak(&sup.stderr(), Some(&good));
+}
+
+#[test]
+fn signals_are_forwarded_and_sigterm_ends_both_with_the_childs_code() {
+    let rig = Rig::new();
+    seed(&rig.server, NAME);
+    let mut sup = Supervised::start(rig.cmd(&[], None));
+    let pid = rig.wait_start(1);
+    sup.signal(libc::SIGHUP);
+    wait_for("HUP at the child", || {
+        (rig.signals_of(pid) == ["HUP"]).then_some(())
+    });
+    sup.signal(libc::SIGUSR1);
+    wait_for("USR1 at the child", || {
+        (rig.signals_of(pid) == ["HUP", "USR1"]).then_some(())
+    });
+    assert!(alive(pid));
+    sup.signal(libc::SIGTERM);
+    assert_eq!(sup.wait_exit(), 143, "{}", sup.stderr());
+    assert_eq!(rig.signals_of(pid), ["HUP", "USR1", "TERM"]);
+    assert_eq!(rig.starts().len(), 1);
+}
+
+/// Blocked-signal masks survive exec; a plain program (unlike a shell) does not reset its own.
+fn blocked_signals(pid: u32) -> u64 {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("SigBlk:")).unwrap();
+    u64::from_str_radix(line.split_whitespace().nth(1).unwrap(), 16).unwrap()
+}
+
+#[test]
+fn a_plain_program_child_starts_with_no_signal_blocked_and_sigterm_reaches_it() {
+    let rig = Rig::new();
+    seed(&rig.server, NAME);
+    let mut sup = Supervised::start(rig.cmd(&[], Some(&["sleep", "30"])));
+    sup.wait_log("started sleep", 1);
+    let child = wait_for("the sleep child", || {
+        fs::read_to_string(format!("/proc/{}/task/{}/children", sup.pid(), sup.pid()))
+            .ok()
+            .and_then(|s| s.split_whitespace().next()?.parse::<u32>().ok())
+    });
+    assert_eq!(
+        blocked_signals(child),
+        0,
+        "the child inherited a blocked mask"
+    );
+    sup.signal(libc::SIGTERM);
+    assert_eq!(sup.wait_exit(), 143, "{}", sup.stderr());
+}
+
+#[test]
+fn sigint_is_forwarded_too() {
+    let rig = Rig::new();
+    seed(&rig.server, NAME);
+    let mut sup = Supervised::start(rig.cmd(&[], None));
+    let pid = rig.wait_start(1);
+    sup.signal(libc::SIGINT);
+    assert_eq!(sup.wait_exit(), 130, "{}", sup.stderr());
+    assert_eq!(rig.signals_of(pid), ["INT"]);
+}
+
+#[test]
+fn orphans_are_adopted_and_reaped() {
+    let rig = Rig::new();
+    seed(&rig.server, NAME);
+    let mut c = rig.cmd(&[], None);
+    c.env("ORPHAN", "1");
+    let sup = Supervised::start(c);
+    rig.wait_start(1);
+    let orphan: u32 = wait_for("the orphan's pid", || {
+        fs::read_to_string(rig.rec().join("orphan"))
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+    });
+    if let Some(parent) = parent_of(orphan) {
+        // Still running: it was re-parented to exec (a subreaper), not to the host's init.
+        assert_eq!(parent, sup.pid(), "the orphan's parent");
+    }
+    wait_for("the orphan to end", || (!alive(orphan)).then_some(()));
+    wait_for("no zombie children of exec", || {
+        zombies_of(sup.pid()).is_empty().then_some(())
+    });
+}
+
+#[test]
+fn when_exec_is_killed_the_child_does_not_survive() {
+    let rig = Rig::new();
+    seed(&rig.server, NAME);
+    let mut sup = Supervised::start(rig.cmd(&[], None));
+    let pid = rig.wait_start(1);
+    sup.signal(libc::SIGKILL);
+    assert_eq!(sup.wait_exit(), 137);
+    wait_for("the child to die with exec", || (!alive(pid)).then_some(()));
+}
+
+#[test]
+fn sigterm_during_a_restart_stops_without_starting_the_new_child() {
+    let rig = Rig::new();
+    seed(&rig.server, NAME);
+    let mut c = rig.cmd(&["--grace", "5s"], None);
+    c.env("SLOW_STOP", "1");
+    let mut sup = Supervised::start(c);
+    let pid = rig.wait_start(1);
+    rig.rotate(&fresh_credentials().to_vault_value());
+    // The restart has begun: the old child got SIGTERM and takes a second to stop.
+    wait_for("the restart's SIGTERM", || {
+        (rig.signals_of(pid) == ["TERM"]).then_some(())
+    });
+    sup.signal(libc::SIGTERM);
+    assert_eq!(sup.wait_exit(), 143, "{}", sup.stderr());
+    assert_eq!(
+        rig.starts(),
+        [pid],
+        "a new child was started: {}",
+        sup.stderr()
+    );
+    assert!(
+        sup.stderr().contains("during a restart"),
+        "{}",
+        sup.stderr()
+    );
+}
+
+#[test]
+fn a_child_ignoring_sigterm_on_restart_is_killed_after_the_grace_period() {
+    let rig = Rig::new();
+    seed(&rig.server, NAME);
+    let mut c = rig.cmd(&["--grace", "0.3s"], None);
+    c.env("SLOW_STOP", "30");
+    let sup = Supervised::start(c);
+    let first = rig.wait_start(1);
+    let new = fresh_credentials();
+    rig.rotate(&new.to_vault_value());
+    let second = rig.wait_start(2);
+    assert_managed_with(&rig.env_of(second), &new);
+    assert!(!alive(first));
+    assert!(sup.stderr().contains("sent SIGKILL"), "{}", sup.stderr());
+}
+
+#[test]
+fn dir_mode_writes_relays_files_and_keeps_secrets_out_of_the_environment() {
+    let rig = Rig::new();
+    let old = seed(&rig.server, NAME);
+    let relay_dir = rig.dir.path().join("relay");
+    let dir_arg = relay_dir.to_str().unwrap().to_string();
+    let mut c = rig.cmd(&["--dir", &dir_arg], None);
+    c.env("RELAY_MODE", "managed")
+        .env("RELAY_SECRET_KEY", "stale");
+    let sup = Supervised::start(c);
+    let first = rig.wait_start(1);
+    let env = rig.env_of(first);
+    for var in [
+        "RELAY_MODE",
+        "RELAY_ID",
+        "RELAY_PUBLIC_KEY",
+        "RELAY_SECRET_KEY",
+        "WORKOS_API_KEY",
+    ] {
+        assert!(
+            !env.contains_key(var),
+            "{var} in the child's environment with --dir"
+        );
+    }
+    let read_creds = |dir: &Path| -> serde_json::Value {
+        serde_json::from_str(&fs::read_to_string(dir.join("credentials.json")).unwrap()).unwrap()
+    };
+    assert_eq!(
+        read_creds(&relay_dir)["secret_key"],
+        old.secret_key.expose()
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let mode = fs::metadata(relay_dir.join("credentials.json"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    assert!(fs::read_to_string(relay_dir.join("config.yml"))
+        .unwrap()
+        .contains("mode: managed"));
+
+    let new = fresh_credentials();
+    rig.rotate(&new.to_vault_value());
+    rig.wait_start(2);
+    assert_eq!(
+        read_creds(&relay_dir)["secret_key"],
+        new.secret_key.expose()
+    );
+    sup.wait_log("unchanged", 2);
+    assert_eq!(rig.starts().len(), 2);
+    assert_no_leak(&sup.stderr(), Some(&new));
+}
+
+#[test]
+fn strict_without_credentials_starts_nothing_and_exits_1() {
+    let rig = Rig::new();
+    let mut sup = Supervised::start(rig.cmd(&["--strict"], None));
+    assert_eq!(sup.wait_exit(), 1);
+    assert!(rig.starts().is_empty());
+    assert!(
+        sup.stderr().contains("error: not_found"),
+        "{}",
+        sup.stderr()
+    );
+}
+
+fn run_exec(mut c: Command) -> Run {
+    c.env_remove("REC");
+    run_with(c, "", Duration::from_secs(30))
+}
+
+#[test]
+fn bad_input_gets_one_line_and_the_documented_code() {
+    let rig = Rig::new();
+    seed(&rig.server, NAME);
+
+    let r = run_exec(rig.cmd(&[], Some(&["/nonexistent/relay", "run"])));
+    assert_eq!(r.code, Some(127), "{}", r.text());
+    assert!(r.stderr.contains("command not found"), "{}", r.stderr);
+    assert_eq!(
+        r.stderr
+            .lines()
+            .filter(|l| l.contains("cannot run"))
+            .count(),
+        1
+    );
+
+    let plain = rig.dir.path().join("not-executable");
+    fs::write(&plain, "#!/bin/sh\n").unwrap();
+    let r = run_exec(rig.cmd(&[], Some(&[plain.to_str().unwrap()])));
+    assert_eq!(r.code, Some(126), "{}", r.text());
+    assert!(r.stderr.contains("permission denied"), "{}", r.stderr);
+
+    let r = run_exec(rig.cmd(&["--once"], Some(&["/nonexistent/relay"])));
+    assert_eq!(r.code, Some(127), "{}", r.text());
+
+    // Nothing after `--`.
+    let mut c = cmd(&["exec", "--"]);
+    c.env("WORKOS_API_KEY", CANARY_KEY);
+    let r = run_exec(c);
+    assert_eq!(r.code, Some(1), "{}", r.text());
+    assert!(r.stderr.contains("after `--`"), "{}", r.stderr);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+
+    // Below the floor against WorkOS itself: refused before any request.
+    let mut c = cmd(&["exec", "--interval", "10s", "--", "true"]);
+    c.env("WORKOS_API_KEY", CANARY_KEY)
+        .env("WORKOS_API_BASE", "https://api.workos.com");
+    let r = run_exec(c);
+    assert_eq!(r.code, Some(1), "{}", r.text());
+    assert!(
+        r.stderr.contains("30 s") && r.stderr.contains("6,000"),
+        "{}",
+        r.stderr
+    );
+    // The dev-server knob does not lower the floor for a non-loopback API base.
+    let mut c = cmd(&["exec", "--interval", "10s", "--", "true"]);
+    c.env("WORKOS_API_KEY", CANARY_KEY)
+        .env("WORKOS_API_BASE", "https://api.workos.com")
+        .env("VAULT_FETCH_DEV_INTERVAL_FLOOR", "0.1");
+    let r = run_exec(c);
+    assert_eq!(r.code, Some(1), "{}", r.text());
+    assert!(r.stderr.contains("loopback"), "{}", r.stderr);
+    // And a loopback base without the knob keeps the floor.
+    let mut c = rig.cmd(&[], Some(&["true"]));
+    c.env_remove("VAULT_FETCH_DEV_INTERVAL_FLOOR");
+    let r = run_exec(c);
+    assert_eq!(r.code, Some(1), "{}", r.text());
+    assert!(r.stderr.contains("below the floor"), "{}", r.stderr);
+
+    let r = run_exec(rig.cmd(&["--grace", "soon"], Some(&["true"])));
+    assert_eq!(r.code, Some(1), "{}", r.text());
+}
+
+#[test]
+fn install_copies_the_executable_atomically_with_mode_0755() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = run_tool({
+        let mut c = cmd(&["install", dir.path().to_str().unwrap()]);
+        c.stdin(Stdio::null());
+        c
+    });
+    assert!(r.success(), "{}", r.text());
+    let installed = dir.path().join("vault-fetch-relay");
+    use std::os::unix::fs::PermissionsExt;
+    let meta = fs::metadata(&installed).unwrap();
+    assert_eq!(meta.permissions().mode() & 0o777, 0o755);
+    assert_eq!(meta.len(), fs::metadata(bin()).unwrap().len());
+    let leftovers: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .filter(|n| n != "vault-fetch-relay")
+        .collect();
+    assert!(leftovers.is_empty(), "temp files left: {leftovers:?}");
+    let out = Command::new(&installed).arg("--version").output().unwrap();
+    assert!(out.status.success());
+    // Again over the existing copy (an init container restarted): still fine.
+    assert!(run_tool(cmd(&["install", dir.path().to_str().unwrap()])).success());
+
+    let r = run_tool(cmd(&["install", "/nonexistent/dir"]));
+    assert_eq!(r.code, Some(1));
+    assert!(r.stderr.contains("not a directory"), "{}", r.stderr);
+}
