@@ -9,7 +9,7 @@ use serde::Deserialize;
 use url::Url;
 
 use super::retry::{self, is_retryable_status, parse_retry_after, RetryPolicy, Step};
-use super::transport::{build_tls_config, proxy_for, redact_proxy};
+use super::transport::{build_tls_config, parse_proxy, proxy_for, redact_proxy};
 use super::{VaultError, VaultErrorKind as Kind, VaultObject};
 use crate::secret::Secret;
 use crate::settings::Settings;
@@ -43,20 +43,18 @@ impl VaultClient {
             .user_agent(&format!("vault-fetch-relay/{}", env!("CARGO_PKG_VERSION")))
             .try_proxy_from_env(false);
         let env = |name: &str| std::env::var(name).ok();
-        if let Some(proxy) = proxy_for(&settings.api_base, &env) {
-            log::debug!("using proxy {}", redact_proxy(&proxy));
-            // ureq speaks HTTP CONNECT to the proxy; say so instead of failing obscurely.
-            if let Some((scheme, _)) = proxy.split_once("://") {
-                if !scheme.eq_ignore_ascii_case("http") {
-                    anyhow::bail!(
-                        "the proxy in HTTPS_PROXY/HTTP_PROXY/ALL_PROXY uses {scheme}://; only http:// proxies are supported (HTTPS is still end to end through them)"
-                    );
-                }
-            }
-            let proxy = ureq::Proxy::new(&proxy).map_err(|_| {
+        if let Some(choice) = proxy_for(&settings.api_base, &env) {
+            let url = parse_proxy(&choice)?;
+            log::debug!(
+                "using proxy {} from {}",
+                redact_proxy(url.as_str()),
+                choice.variable
+            );
+            let proxy = ureq::Proxy::new(url.as_str()).map_err(|_| {
                 anyhow::anyhow!(
-                    "the proxy URL in HTTPS_PROXY/HTTP_PROXY/ALL_PROXY is not valid ({}); use http://host:port",
-                    redact_proxy(&proxy)
+                    "{} is not a valid proxy URL ({}); use http://host:port",
+                    choice.variable,
+                    redact_proxy(url.as_str())
                 )
             })?;
             builder = builder.proxy(proxy);
