@@ -10,6 +10,7 @@ pub mod demo;
 pub mod devserver;
 pub mod fetch;
 pub mod files;
+pub mod interrupt;
 pub mod keys;
 pub mod logging;
 pub mod query;

@@ -4,9 +4,11 @@ use anyhow::{bail, Context};
 
 use super::{conclude_with, settings};
 use crate::cli::{CommonArgs, InitArgs, DEFAULT_CREDENTIALS_DIR};
-use crate::fetch::fetch;
+use std::path::Path;
+
+use crate::fetch::{fetch, Report};
 use crate::files;
-use crate::render::{RelayDir, CONFIG_FILE, CREDENTIALS_FILE};
+use crate::render::{RelayDir, RenderFiles, CONFIG_FILE, CREDENTIALS_FILE};
 
 /// Largest config template we read: relay configs are a few lines.
 const MAX_TEMPLATE_BYTES: u64 = 64 * 1024;
@@ -17,6 +19,8 @@ pub fn run(common: &CommonArgs, args: &InitArgs) -> anyhow::Result<u8> {
         // A missing key means the chart's wiring is broken, not that telemetry is off.
         bail!("WORKOS_API_KEY is not set: the init container needs the WorkOS API key (e.g. a secretKeyRef to backend-secret/AUTH_API_KEY)");
     }
+    // A signal from here on ends the run, but never in the middle of writing files.
+    crate::interrupt::exit_between_writes()?;
     let config_template = match args
         .config_template
         .as_ref()
@@ -25,41 +29,20 @@ pub fn run(common: &CommonArgs, args: &InitArgs) -> anyhow::Result<u8> {
         Some(path) => Some(read_template(path)?),
         None => None,
     };
-    let plan_maker = RelayDir {
-        config_template,
-        upstream: crate::render::parse_upstream(&args.upstream)?,
-    };
-    let report = fetch(&settings)?;
-    let files_plan = plan_maker.plan(&report)?;
-
+    // Built before the fetch: a template that cannot be rewritten fails before any request.
+    let target = RelayDir::new(
+        config_template.as_deref(),
+        &crate::render::parse_upstream(&args.upstream)?,
+    )?;
     // CREDENTIALS_DIR= (empty) means the default, like every other empty variable.
     let dir = match args.dir.as_os_str().is_empty() {
-        true => std::path::Path::new(DEFAULT_CREDENTIALS_DIR),
+        true => Path::new(DEFAULT_CREDENTIALS_DIR),
         false => args.dir.as_path(),
     };
-    files::ensure_private_dir(dir)?;
+    let report = fetch(&settings)?;
+    write_relay_dir(dir, &target, &report)?;
     let credentials_path = dir.join(CREDENTIALS_FILE);
     let config_path = dir.join(CONFIG_FILE);
-    // Refuse a bad destination before writing anything, so a failure leaves no new
-    // credentials next to an old config; then clear what a killed earlier run left.
-    // (A stale credentials.json is only removed, never written through, when there
-    // are no credentials: a link there is fine then.)
-    files::check_destination(&config_path)?;
-    if files_plan.credentials_json.is_some() {
-        files::check_destination(&credentials_path)?;
-    }
-    for path in [&credentials_path, &config_path] {
-        files::remove_stale_temps(path)?;
-    }
-    match &files_plan.credentials_json {
-        Some(json) => files::write_atomic(&credentials_path, json.expose().as_bytes())?,
-        None => {
-            if files::remove_if_present(&credentials_path)? {
-                log::info!("removed stale {}", credentials_path.display());
-            }
-        }
-    }
-    files::write_atomic(&config_path, files_plan.config_yml.as_bytes())?;
 
     // One line per run: what was fetched (id masked) and where it went.
     match report.credentials() {
@@ -80,6 +63,21 @@ pub fn run(common: &CommonArgs, args: &InitArgs) -> anyhow::Result<u8> {
             Ok(conclude_with(&report, settings.strict, &wrote))
         }
     }
+}
+
+/// Write relay's config directory for `report`: the one entry point for every front end
+/// that keeps a relay directory (init, exec --dir). Each step leaves a directory relay
+/// can start from, temps killed runs left are removed, and a signal waits for the end.
+pub fn write_relay_dir(dir: &Path, target: &RelayDir, report: &Report) -> anyhow::Result<()> {
+    let files = target.render_files(report);
+    let changes: Vec<files::Change> = files
+        .iter()
+        .map(|f| files::Change {
+            name: f.name,
+            contents: f.contents.as_ref().map(|c| c.expose().as_bytes()),
+        })
+        .collect();
+    files::write_set(dir, &changes)
 }
 
 fn read_template(path: &std::path::Path) -> anyhow::Result<String> {

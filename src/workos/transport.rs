@@ -193,12 +193,18 @@ mod tests {
     fn proxies_are_chosen_by_scheme_and_skipped_by_no_proxy() {
         let api = Url::parse("https://api.workos.com").unwrap();
         let e = env(&[("HTTPS_PROXY", "http://proxy:3128")]);
-        assert_eq!(proxy_for(&api, &e).map(|c| c.url).as_deref(), Some("http://proxy:3128"));
+        assert_eq!(
+            proxy_for(&api, &e).map(|c| c.url).as_deref(),
+            Some("http://proxy:3128")
+        );
         let e = env(&[
             ("https_proxy", "http://lower:1"),
             ("HTTPS_PROXY", "http://upper:1"),
         ]);
-        assert_eq!(proxy_for(&api, &e).map(|c| c.url).as_deref(), Some("http://lower:1"));
+        assert_eq!(
+            proxy_for(&api, &e).map(|c| c.url).as_deref(),
+            Some("http://lower:1")
+        );
         let e = env(&[
             ("HTTPS_PROXY", "http://proxy:3128"),
             ("NO_PROXY", "foo, .workos.com"),
@@ -219,7 +225,10 @@ mod tests {
         let e = env(&[("HTTP_PROXY", "http://proxy:3128")]);
         assert_eq!(proxy_for(&api, &e), None, "HTTP_PROXY is not for https");
         let e = env(&[("ALL_PROXY", "http://all:1")]);
-        assert_eq!(proxy_for(&api, &e).map(|c| c.url).as_deref(), Some("http://all:1"));
+        assert_eq!(
+            proxy_for(&api, &e).map(|c| c.url).as_deref(),
+            Some("http://all:1")
+        );
     }
 
     #[test]
@@ -254,7 +263,9 @@ mod tests {
             assert!(e.contains("HTTPS_PROXY"), "{bad}: {e}");
             assert!(!e.contains('\n'), "{bad}: {e}");
         }
-        let e = parse_proxy(&choice("http://u:hunter2@:1")).unwrap_err().to_string();
+        let e = parse_proxy(&choice("http://u:hunter2@:1"))
+            .unwrap_err()
+            .to_string();
         assert!(!e.contains("hunter2"), "{e}");
         for good in [
             "http://proxy:3128",
