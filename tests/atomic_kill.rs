@@ -150,11 +150,7 @@ fn init_credentials_survive_sigkill_at_any_moment() {
 
 /// Start the command, send `signal` (KILL or TERM) after `after` if it still runs;
 /// returns whether it was signalled and how it ended.
-fn signal_after(
-    mut c: Command,
-    after: Duration,
-    signal: &str,
-) -> (bool, std::process::ExitStatus) {
+fn signal_after(mut c: Command, after: Duration, signal: &str) -> (bool, std::process::ExitStatus) {
     let mut child = c
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -198,7 +194,10 @@ fn assert_startable(relay: &Path, known: &[RelayCredentials], when: &str) -> &'s
     let creds = which_credentials(&relay.join("credentials.json"), known);
     match y[0]["relay"]["mode"].as_str() {
         Some("managed") => {
-            assert!(creds.is_some(), "{when}: managed mode without credentials.json: relay exits");
+            assert!(
+                creds.is_some(),
+                "{when}: managed mode without credentials.json: relay exits"
+            );
             "managed"
         }
         Some("proxy") => "proxy",
@@ -237,7 +236,9 @@ fn init_stays_startable_under_sigkill_and_sigterm_between_found_and_missing() {
         let signal = if i % 3 == 0 { "TERM" } else { "KILL" };
         let (signalled, status) = signal_after(c, random_ms(12), signal);
         let when = format!("run {i} (SIG{signal})");
-        *modes.entry(assert_startable(&relay, &known, &when)).or_insert(0) += 1;
+        *modes
+            .entry(assert_startable(&relay, &known, &when))
+            .or_insert(0) += 1;
         let temps = check_leftovers(&relay, &names);
         match (signalled, signal) {
             (true, "KILL") => kills += 1,
@@ -262,7 +263,10 @@ fn init_stays_startable_under_sigkill_and_sigterm_between_found_and_missing() {
         "init found/missing under signals: {kills} SIGKILLed, {terms} SIGTERMed ({term_exits} exited 143 after finishing the write); modes seen {modes:?}; at most {most_temps} stale temp(s) between runs, {after_clean} after one clean run"
     );
     assert_eq!(after_clean, 0, "a clean run removes every stale temp");
-    assert!(kills > 0 && terms > 0, "no run was signalled; the test proves nothing");
+    assert!(
+        kills > 0 && terms > 0,
+        "no run was signalled; the test proves nothing"
+    );
 }
 
 #[test]

@@ -41,9 +41,11 @@ pub fn set_relay_mode(template: &str, mode: &str) -> anyhow::Result<String> {
     // Relay's loader (serde_yaml on libyaml, YAML 1.1) breaks lines at NEL, LS and
     // PS where a YAML 1.2 parser does not, and refuses non-printable characters:
     // where the two could read different keys, nothing is rewritten.
+    // Tabs too: libyaml refuses them in places a YAML 1.2 parser allows (before a
+    // comment or a key at the start of a line).
     if let Some(c) = text.chars().find(|&c| {
         matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}')
-            || (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+            || (c.is_control() && !matches!(c, '\n' | '\r'))
     }) {
         return Err(refuse(format!(
             "it contains the character U+{:04X}, which YAML parsers read differently (or refuse)",
@@ -69,11 +71,24 @@ pub fn set_relay_mode(template: &str, mode: &str) -> anyhow::Result<String> {
             flow,
             ref entries,
         }) => {
-            let relay: Vec<&Node> = entries
-                .iter()
-                .filter(|(k, _)| k.is_str("relay"))
-                .map(|(_, v)| v)
-                .collect();
+            // Relay reads its config into structs: a key that is a mapping or a list
+            // makes it refuse the file, so such a template is refused here.
+            let complex_key =
+                |e: &[(Node, Node)]| e.iter().any(|(k, _)| !matches!(k, Node::Scalar { .. }));
+            if complex_key(entries) {
+                return Err(refuse(
+                    "a top-level key is a mapping or a list, not a name".into(),
+                ));
+            }
+            let relay: Vec<&(Node, Node)> =
+                entries.iter().filter(|(k, _)| k.is_str("relay")).collect();
+            if let [(_, Node::Map { entries, .. })] = relay.as_slice() {
+                if complex_key(entries) {
+                    return Err(refuse(
+                        "a key under relay: is a mapping or a list, not a name".into(),
+                    ));
+                }
+            }
             match relay.as_slice() {
                 [] if flow => insert_at(
                     text,
@@ -88,8 +103,23 @@ pub fn set_relay_mode(template: &str, mode: &str) -> anyhow::Result<String> {
                     };
                     append_relay(text, column(text, first_key), nl, mode)
                 }
-                [Node::Map { at, flow, entries }] => {
+                [(_, Node::Map { at, flow, entries })] => {
                     set_in_relay(text, *at, *flow, entries, nl, mode).map_err(refuse)?
+                }
+                // `relay:` with nothing after it: the mode goes on a line of its own.
+                [(
+                    Node::Scalar { at: key_at, .. },
+                    Node::Scalar {
+                        value,
+                        style: TScalarStyle::Plain,
+                        ..
+                    },
+                )] if value.is_empty() && !flow => {
+                    let line_end = text[*key_at..]
+                        .find(['\n', '\r'])
+                        .map_or(text.len(), |i| key_at + i);
+                    let pad = " ".repeat(column(text, *key_at) + 2);
+                    insert_at(text, line_end, &format!("{nl}{pad}mode: {mode}"))
                 }
                 [_] => return Err(refuse("`relay:` is not a mapping of settings".into())),
                 _ => return Err(refuse("`relay:` appears more than once".into())),
