@@ -154,10 +154,10 @@ pub fn write_set(dir: &Path, changes: &[Change]) -> anyhow::Result<()> {
             }
         }
     }
-    let _lock = lock_dir(dir)?;
+    let lock = lock_dir(dir)?;
     let _no_signal_now = crate::interrupt::hold();
     for c in changes {
-        remove_stale_temps(&dir.join(c.name), _lock.is_some())?;
+        remove_stale_temps(&dir.join(c.name), lock.is_some())?;
     }
     for c in changes {
         let path = dir.join(c.name);

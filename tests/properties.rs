@@ -567,9 +567,24 @@ fn relay_reads(yaml: &str) -> Result<String, String> {
         .map_err(|e| e.to_string())
 }
 
+/// A value with its tags dropped: relay's derived structs read `! mode` or `!str mode`
+/// as the field `mode`, so the judge compares untagged.
+fn untag(v: serde_yaml::Value) -> serde_yaml::Value {
+    use serde_yaml::Value;
+    match v {
+        Value::Tagged(t) => untag(t.value),
+        Value::Mapping(m) => {
+            Value::Mapping(m.into_iter().map(|(k, v)| (untag(k), untag(v))).collect())
+        }
+        Value::Sequence(s) => Value::Sequence(s.into_iter().map(untag).collect()),
+        v => v,
+    }
+}
+
 /// Every setting but relay.mode, as relay's YAML library reads them.
 fn other_settings(yaml: &str) -> Result<serde_yaml::Value, String> {
     let mut v: serde_yaml::Value = serde_yaml::from_str(yaml).map_err(|e| e.to_string())?;
+    v = untag(v);
     if v.is_null() {
         v = serde_yaml::Value::Mapping(Default::default());
     }
