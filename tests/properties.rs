@@ -756,7 +756,7 @@ fn mutated_template() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(Config { failure_persistence: None, cases: 512, max_global_rejects: 100_000, ..Config::default() })]
+    #![proptest_config(Config { failure_persistence: None, max_global_rejects: 100_000, ..Config::default() })]
 
     /// Every spelling people and tools write is rewritten, and relay reads exactly the
     /// asked-for mode with every other setting as the user wrote it.
