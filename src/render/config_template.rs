@@ -31,6 +31,8 @@ impl Node {
     }
 }
 
+/// The template with `relay.mode` set to `mode` (added when absent), or why that
+/// cannot be done without risk of relay reading something else.
 pub fn set_relay_mode(template: &str, mode: &str) -> anyhow::Result<String> {
     let refuse = |why: String| {
         anyhow::anyhow!(
@@ -47,8 +49,13 @@ pub fn set_relay_mode(template: &str, mode: &str) -> anyhow::Result<String> {
         matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}')
             || (c.is_control() && !matches!(c, '\n' | '\r'))
     }) {
+        let hint = if c == '\t' {
+            " (indent with spaces)"
+        } else {
+            ""
+        };
         return Err(refuse(format!(
-            "it contains the character U+{:04X}, which YAML parsers read differently (or refuse)",
+            "it contains the character U+{:04X}, which YAML parsers read differently (or refuse){hint}",
             c as u32
         )));
     }
