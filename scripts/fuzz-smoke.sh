@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 budget=${SMOKE_BUDGET:-55}
 cases=${PROPTEST_CASES:-2000}
 per_target=${FUZZ_SECONDS:-10}
-targets=(query vault_value yaml_quote shell_quote)
+targets=(query vault_value yaml_quote shell_quote config_template)
 start=$SECONDS
 left() { echo $((budget - (SECONDS - start))); }
 

@@ -86,6 +86,15 @@ pub fn parse_vault_value(value: &Secret) -> Result<RelayCredentials, InvalidSecr
     let sentry_dsn = match obj.get("sentry_dsn") {
         None | Some(serde_json::Value::Null) => None,
         Some(serde_json::Value::String(s)) if s.is_empty() => None,
+        // One rule for every output: a DSN is a URL, and a control character in it
+        // (NUL, a line break, ESC...) would be dropped, cut or executed differently by
+        // each reader (bash drops NUL, dotenv cuts at a newline), so the outputs would
+        // disagree. Such a value is a broken secret, not one to pass on.
+        Some(serde_json::Value::String(s)) if s.chars().any(char::is_control) => {
+            return Err(InvalidSecret::new(
+                "field \"sentry_dsn\" contains a control character; a DSN is a URL like https://key@o1.ingest.sentry.io/2",
+            ))
+        }
         Some(serde_json::Value::String(s)) => Some(s.clone()),
         Some(_) => return Err(InvalidSecret::new("field \"sentry_dsn\" must be a string")),
     };
@@ -185,6 +194,22 @@ mod tests {
             (with("id", serde_json::json!(5)), "must be a string"),
             (with("id", serde_json::json!("not-a-uuid")), "not a UUID"),
             (with("sentry_dsn", serde_json::json!(1)), "sentry_dsn"),
+            (
+                with("sentry_dsn", serde_json::json!("https://k@h/1\u{0}")),
+                "control character",
+            ),
+            (
+                with("sentry_dsn", serde_json::json!("https://k@h/1\nX=1")),
+                "control character",
+            ),
+            (
+                with("sentry_dsn", serde_json::json!("https://k@h/\u{7f}1")),
+                "control character",
+            ),
+            (
+                with("sentry_dsn", serde_json::json!("https://k@h/\u{9b}1")),
+                "control character",
+            ),
             (
                 with("public_key", serde_json::json!(other.public_key)),
                 "does not belong",

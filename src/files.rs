@@ -146,13 +146,95 @@ pub(crate) fn remove_if_present(path: &Path) -> anyhow::Result<bool> {
     }
 }
 
-/// A temp file untouched this long belongs to a writer that died, not one at work.
+/// One change of a set written by [`write_set`]: new contents, or removal.
+pub struct Change<'a> {
+    pub name: &'a str,
+    pub contents: Option<&'a [u8]>,
+}
+
+/// How long a run waits for another run writing the same directory.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Apply `changes` to files in `dir`, in the given order (the caller's order is the
+/// one that keeps every intermediate state usable), each one atomic.
+///
+/// The whole set is written under an exclusive lock on the directory, so runs writing
+/// the same directory take turns. That makes stale temp files provable: a temp file of
+/// ours that exists while we hold the lock has no live writer (the kernel drops a
+/// killed writer's lock, even after SIGKILL), so every one is removed first. A signal
+/// meanwhile waits until the set is written ([`crate::interrupt`]).
+pub fn write_set(dir: &Path, changes: &[Change]) -> anyhow::Result<()> {
+    ensure_private_dir(dir)?;
+    // Refuse a bad destination before writing anything, so a failure leaves no new
+    // file next to an old one. (A file to remove may be a link: only the link goes.)
+    for c in changes {
+        let path = dir.join(c.name);
+        match c.contents {
+            Some(_) => check_destination(&path)?,
+            None => {
+                if fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir()) {
+                    bail!(
+                        "{} is a directory; remove it so a stale file cannot linger",
+                        path.display()
+                    );
+                }
+            }
+        }
+    }
+    let lock = lock_dir(dir)?;
+    let _no_signal_now = crate::interrupt::hold();
+    for c in changes {
+        remove_stale_temps(&dir.join(c.name), lock.is_some())?;
+    }
+    for c in changes {
+        let path = dir.join(c.name);
+        match c.contents {
+            Some(bytes) => write_atomic(&path, bytes)?,
+            None => {
+                if remove_if_present(&path)? {
+                    log::info!("removed stale {}", path.display());
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// An exclusive lock on the directory itself (no lock file to leave behind). `None`
+/// where the file system cannot lock directories: then stale temps fall back to age.
+fn lock_dir(dir: &Path) -> anyhow::Result<Option<File>> {
+    let handle = File::open(dir).with_context(|| format!("cannot open {}", dir.display()))?;
+    let started = std::time::Instant::now();
+    loop {
+        match handle.try_lock() {
+            Ok(()) => return Ok(Some(handle)),
+            Err(fs::TryLockError::WouldBlock) if started.elapsed() < LOCK_WAIT => {
+                std::thread::sleep(std::time::Duration::from_millis(5))
+            }
+            Err(fs::TryLockError::WouldBlock) => bail!(
+                "another run has been writing {} for over {} s; stop it or choose another --dir",
+                dir.display(),
+                LOCK_WAIT.as_secs()
+            ),
+            Err(fs::TryLockError::Error(e)) => {
+                log::debug!(
+                    "cannot lock {}: {e}; stale temps are judged by age",
+                    dir.display()
+                );
+                return Ok(None);
+            }
+        }
+    }
+}
+
+/// Without a directory lock, a temp file untouched this long is taken to be a dead
+/// writer's (a live write takes milliseconds).
 const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Remove temp files a killed writer of `path` left behind (`.NAME.tmp…`, made by
-/// `write_atomic`): only ones older than a minute, so a concurrent writer's live temp
-/// file is never pulled from under it.
-pub(crate) fn remove_stale_temps(path: &Path) -> anyhow::Result<usize> {
+/// `write_atomic`). With `locked` (the caller holds the directory lock every writer
+/// of the set takes) all of them are stale; otherwise only those older than a minute.
+pub fn remove_stale_temps(path: &Path, locked: bool) -> anyhow::Result<usize> {
     let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
         return Ok(0);
     };
@@ -163,14 +245,21 @@ pub(crate) fn remove_stale_temps(path: &Path) -> anyhow::Result<usize> {
         let stale = entry.file_name().to_string_lossy().starts_with(&prefix)
             && entry.metadata().is_ok_and(|m| {
                 !m.is_dir()
-                    && m.modified()
-                        .ok()
-                        .and_then(|t| t.elapsed().ok())
-                        .is_some_and(|age| age > STALE_TEMP_AGE)
+                    && (locked
+                        || m.modified()
+                            .ok()
+                            .and_then(|t| t.elapsed().ok())
+                            .is_some_and(|age| age > STALE_TEMP_AGE))
             });
         if stale && fs::remove_file(entry.path()).is_ok() {
             removed += 1;
         }
+    }
+    if removed > 0 {
+        log::info!(
+            "removed {removed} temp file(s) a killed run left for {}",
+            path.display()
+        );
     }
     Ok(removed)
 }
@@ -276,10 +365,47 @@ mod tests {
                 .unwrap();
         }
         fs::write(&p, "{}").unwrap();
-        assert_eq!(remove_stale_temps(&p).unwrap(), 1);
+        assert_eq!(remove_stale_temps(&p, false).unwrap(), 1);
         assert!(!old.exists(), "a dead writer's temp file is removed");
-        assert!(live.exists(), "a live writer's temp file is kept");
+        assert!(live.exists(), "a possibly live writer's temp file is kept");
         assert!(other.exists() && p.exists());
+        // Under the directory lock every writer takes, none of them is live.
+        assert_eq!(remove_stale_temps(&p, true).unwrap(), 1);
+        assert!(!live.exists() && other.exists());
+    }
+
+    #[test]
+    fn sets_are_applied_in_order_under_the_directory_lock() {
+        let d = tempfile::tempdir().unwrap();
+        fs::write(d.path().join("gone"), "old").unwrap();
+        fs::write(d.path().join(".a.tmp123abc"), "killed writer").unwrap();
+        let changes = [
+            Change {
+                name: "a",
+                contents: Some(b"1"),
+            },
+            Change {
+                name: "gone",
+                contents: None,
+            },
+        ];
+        write_set(d.path(), &changes).unwrap();
+        let mut names: Vec<_> = fs::read_dir(d.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["a"]);
+        // Another holder of the lock makes a second writer wait (here: give up).
+        let held = File::open(d.path()).unwrap();
+        held.lock().unwrap();
+        let other = File::open(d.path()).unwrap();
+        assert!(matches!(
+            other.try_lock(),
+            Err(fs::TryLockError::WouldBlock)
+        ));
+        drop(held);
+        assert!(other.try_lock().is_ok());
     }
 
     #[test]

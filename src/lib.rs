@@ -23,6 +23,7 @@ pub mod devserver;
 mod exit;
 pub mod fetch;
 mod files;
+mod interrupt;
 pub mod keys;
 mod logging;
 pub mod query;

@@ -116,3 +116,35 @@ fn seed_follows_the_secret_name_setting() {
     let _ = child.wait();
     assert_eq!(run.terraform_map()["status"], "found", "{}", run.stderr);
 }
+
+/// `--from-file` reads like every other file input: a FIFO or /dev/zero is refused at
+/// once (before, /dev/zero grew to 1.5 GB in 2 s and a FIFO blocked forever), and a
+/// file over the cap is refused with its size limit.
+#[test]
+fn from_file_refuses_what_is_not_a_small_regular_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("seed.fifo");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let big = dir.path().join("big.json");
+    std::fs::write(&big, vec![b' '; 2 * 1024 * 1024]).unwrap();
+    for (path, want) in [
+        ("/dev/zero", "not a regular file"),
+        (fifo.to_str().unwrap(), "not a regular file"),
+        (big.to_str().unwrap(), "larger than"),
+    ] {
+        let started = Instant::now();
+        let run = run_with(
+            cmd(&["dev-server", "--from-file", path]),
+            "",
+            Duration::from_secs(20),
+        );
+        assert_eq!(run.code, Some(1), "{path}: {run:?}");
+        assert!(run.stderr.contains(want), "{path}: {}", run.stderr);
+        assert!(run.stderr.contains("--from-file"), "{path}: {}", run.stderr);
+        assert!(started.elapsed() < Duration::from_secs(5), "{path}");
+    }
+}

@@ -227,6 +227,20 @@ fn cases() -> Vec<Case> {
             bound: Backoff,
         },
         Case {
+            fault: "200 with two different `Content-Length` values",
+            target: http(|| times(6, Fault::ContentLength(vec!["533".into(), "40".into()]))),
+            status: "unavailable",
+            requests: 1,
+            bound: Immediate("framing that cannot be trusted: fails, not retried"),
+        },
+        Case {
+            fault: "200, `Content-Length: +533` (not a decimal number)",
+            target: http(|| times(6, Fault::ContentLength(vec!["+533".into()]))),
+            status: "unavailable",
+            requests: 1,
+            bound: Immediate("framing that cannot be trusted: fails, not retried"),
+        },
+        Case {
             fault: "200, body is not UTF-8",
             target: http(|| {
                 let body = b"{\"id\":\"x\",\"name\":\"n\",\"value\":\"\xff\xfe\xc3\x28\"}";
@@ -760,4 +774,57 @@ fn readme_failure_table_matches_the_case_list() {
         have == want,
         "README.md's failure table is out of date with the fault matrix; run VFR_UPDATE_DOCS=1 cargo test --test tests -- fault_matrix::readme"
     );
+}
+
+/// RFC 9112 §6.3: every invalid Content-Length is a framing error (before: the first of
+/// two values won, and `-1`, `abc`, `0x10` read the body to the close and came back
+/// `found`). RFC 9110 §15.2: interim 1xx responses before the answer are skipped
+/// (before: "unexpected HTTP 100").
+#[test]
+fn framing_is_checked_and_interim_responses_are_skipped() {
+    let run = |faults: Vec<Fault>| {
+        let s = crate::support::server();
+        let c = seed(&s, NAME);
+        s.push_faults(faults);
+        let query =
+            json!({"api_key": CANARY_KEY, "api_base": s.base_url(), "timeout_seconds": "5"});
+        let run = run_with(cmd(&[]), &query.to_string(), Duration::from_secs(20));
+        (run, s.request_count(), c)
+    };
+    for bad in [
+        vec!["533", "40"],
+        vec!["-1"],
+        vec!["abc"],
+        vec!["+533"],
+        vec!["0x10"],
+        vec!["1e3"],
+        vec![""],
+        vec!["99999999999999999999999"],
+    ] {
+        let values = bad.iter().map(|v| v.to_string()).collect();
+        let (run, requests, _) = run(vec![Fault::ContentLength(values)]);
+        let m = run.terraform_map();
+        assert_eq!(m["status"], "unavailable", "{bad:?}: {m:?}");
+        assert!(
+            m["reason"].contains("Content-Length"),
+            "{bad:?}: {}",
+            m["reason"]
+        );
+        assert_eq!(requests, 1, "{bad:?}: framing errors are not retried");
+    }
+    // Valid framings still work: one value, a list of equal values, repeated lines.
+    for good in [vec!["{len}"], vec!["{len}, {len}"], vec!["{len}", "{len}"]] {
+        let values = good.iter().map(|v| v.to_string()).collect();
+        let (run, _, c) = run(vec![Fault::ContentLength(values)]);
+        let m = run.terraform_map();
+        assert_eq!(m["status"], "found", "{good:?}: {m:?}");
+        assert_eq!(m["relay_id"], c.relay_id);
+    }
+    for interim in [vec![100], vec![103], vec![100, 102, 103]] {
+        let (run, requests, c) = run(vec![Fault::InterimThen(interim.clone())]);
+        let m = run.terraform_map();
+        assert_eq!(m["status"], "found", "{interim:?}: {m:?} {}", run.stderr);
+        assert_eq!(m["relay_id"], c.relay_id);
+        assert_eq!(requests, 1);
+    }
 }

@@ -668,3 +668,131 @@ fn concurrent_inits_into_one_directory_all_succeed() {
         .collect();
     assert_eq!(names.len(), 2, "only the two files remain: {names:?}");
 }
+
+/// Issue 11: a DSN with NUL or another control character came back `found`, and each
+/// output carried a different value (bash drops NUL). One rule for all: the secret is
+/// `invalid_secret`, in every mode, and the DSN's text appears in no output.
+#[test]
+fn a_dsn_with_a_control_character_is_an_invalid_secret_in_every_mode() {
+    let s = server();
+    let dir = tempfile::tempdir().unwrap();
+    for bad in [
+        "https://k@dsn-canary.example/77\u{0}",
+        "https://k@dsn-canary.example/77\nX=1",
+        "https://k\u{1b}[2J@dsn-canary.example/77",
+        "https://k@dsn-canary.example/77\u{7f}",
+    ] {
+        let mut c = RelayCredentials::generate(None).unwrap();
+        c.sentry_dsn = Some(bad.into());
+        s.set_value(NAME, &c.to_vault_value()).unwrap();
+        let values = dir.path().join("values.yaml");
+        let relay = dir.path().join("relay");
+        let runs = [
+            (
+                "terraform",
+                terraform(
+                    &serde_json::json!({"api_key": CANARY_KEY, "api_base": s.base_url()}),
+                    &[],
+                ),
+            ),
+            (
+                "helm-values",
+                mode(&s, &["helm-values", "-o", values.to_str().unwrap()], &[]),
+            ),
+            (
+                "init",
+                mode(&s, &["init", "--dir", relay.to_str().unwrap()], &[]),
+            ),
+            ("env dotenv", mode(&s, &["env"], &[])),
+            ("env shell", mode(&s, &["env", "--format", "shell"], &[])),
+            ("check", mode(&s, &["check"], &[])),
+        ];
+        for (name, run) in runs {
+            let all = format!("{}{}", run.stdout, run.stderr);
+            assert!(all.contains("invalid_secret"), "{name} {bad:?}: {all}");
+            assert!(!all.contains("dsn-canary"), "{name}: the DSN leaked: {all}");
+            assert!(!all.contains(c.secret_key.expose()), "{name}");
+            let want = if name == "check" { Some(5) } else { Some(0) };
+            assert_eq!(run.code, want, "{name}: {run:?}");
+        }
+        let v = fs::read_to_string(&values).unwrap();
+        assert!(
+            !v.contains("SENTRY_DSN\":") && !v.contains(c.relay_id.as_str()),
+            "{v}"
+        );
+        assert!(!relay.join("credentials.json").exists());
+        assert_eq!(
+            yaml(&relay.join("config.yml"))["relay"]["mode"].as_str(),
+            Some("proxy")
+        );
+    }
+}
+
+/// Issue 11: a template written the way Terraform's yamlencode writes it (every key
+/// quoted) got a second `mode` key next to the quoted one, which relay refuses.
+/// Through the real binary, not-found and found: one mode, the other settings kept.
+#[test]
+fn init_sets_the_mode_in_quoted_key_templates_and_refuses_unsafe_ones_before_fetching() {
+    let s = server();
+    let dir = tempfile::tempdir().unwrap();
+    let tpl = write_temp(
+        dir.path(),
+        "tpl.yml",
+        "\"relay\":\n  \"mode\": \"managed\"\n  \"upstream\": \"https://relay.example/\"\n\"logging\":\n  \"level\": \"debug\"\n",
+    );
+    let out = dir.path().join("out");
+    let args = [
+        "init",
+        "--dir",
+        out.to_str().unwrap(),
+        "--config-template",
+        tpl.to_str().unwrap(),
+    ];
+    let run = mode(&s, &args, &[("WORKOS_VAULT_SECRET_NAME", "missing")]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let text = fs::read_to_string(out.join("config.yml")).unwrap();
+    assert_eq!(
+        text.matches("mode").count(),
+        2,
+        "the comment's 'proxy mode' and one key: {text}"
+    );
+    let cfg = yaml(&out.join("config.yml"));
+    assert_eq!(cfg["relay"]["mode"].as_str(), Some("proxy"), "{text}");
+    assert_eq!(
+        cfg["relay"]["upstream"].as_str(),
+        Some("https://relay.example/")
+    );
+    assert_eq!(cfg["logging"]["level"].as_str(), Some("debug"));
+    seed(&s, NAME);
+    let run = mode(&s, &args, &[]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(
+        yaml(&out.join("config.yml"))["relay"]["mode"].as_str(),
+        Some("managed")
+    );
+
+    // An alias of the mode elsewhere cannot be rewritten without changing that setting:
+    // refused with exit 1 before any request, and nothing is written.
+    let bad = write_temp(
+        dir.path(),
+        "bad.yml",
+        "relay:\n  mode: &m managed\nother: *m\n",
+    );
+    let fresh = dir.path().join("fresh");
+    let before = s.request_count();
+    let run = mode(
+        &s,
+        &[
+            "init",
+            "--dir",
+            fresh.to_str().unwrap(),
+            "--config-template",
+            bad.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(run.stderr.contains("config template"), "{}", run.stderr);
+    assert_eq!(s.request_count(), before, "refused before the fetch");
+    assert!(!fresh.exists());
+}

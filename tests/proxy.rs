@@ -150,3 +150,34 @@ fn proxy_urls_are_checked_and_never_echoed() {
         assert!(!run.stderr.contains("hunter2"), "{}", run.stderr);
     }
 }
+
+/// A malformed proxy setting is a configuration error at once (exit 1, no request,
+/// no retries), naming the variable that held it, whichever spelling was used.
+#[test]
+fn malformed_proxy_urls_exit_1_at_once_naming_the_variable() {
+    let query =
+        json!({"api_key": CANARY_KEY, "api_base": "https://vault.test", "timeout_seconds": "10"});
+    for (var, proxy) in [
+        ("HTTPS_PROXY", "http://:3128"),
+        ("HTTPS_PROXY", "http://"),
+        ("https_proxy", "::::"),
+        ("HTTPS_PROXY", "http://[::1"),
+        ("ALL_PROXY", "foo bar"),
+        ("all_proxy", "http://proxy:99999"),
+    ] {
+        let started = std::time::Instant::now();
+        let run = terraform(&query, &[(var, proxy)]);
+        assert_eq!(run.code, Some(1), "{var}={proxy}: {run:?}");
+        let line = run.stderr.trim();
+        assert!(
+            line.contains(&format!("{var} is not a valid proxy URL")),
+            "{var}={proxy}: {line}"
+        );
+        assert_eq!(line.lines().count(), 1, "{line}");
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{var}={proxy} took {:?}: it must not retry",
+            started.elapsed()
+        );
+    }
+}

@@ -69,7 +69,11 @@ pub(crate) fn run(common: &CommonArgs, args: &ExecArgs) -> anyhow::Result<Exit> 
         interval: args.interval,
         grace: args.grace,
     };
-    supervisor::run(Some(options), move || watcher.poll()).map(Exit::Child)
+    let code = supervisor::run(Some(options), move || watcher.poll());
+    // A `--dir` write in progress on the watch thread finishes first, and none starts
+    // after: the guard is kept until the process exits.
+    std::mem::forget(crate::interrupt::hold());
+    code.map(Exit::Child)
 }
 
 /// Refuse an interval that, multiplied by a fleet of pods, would eat WorkOS's limit.

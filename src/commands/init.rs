@@ -9,7 +9,7 @@ use crate::cli::{CommonArgs, InitArgs, RelayFilesArgs, DEFAULT_CREDENTIALS_DIR};
 use crate::exit::Exit;
 use crate::fetch::{fetch, Report};
 use crate::files;
-use crate::render::{RelayDir, CONFIG_FILE, CREDENTIALS_FILE};
+use crate::render::{RelayDir, RenderFiles, CONFIG_FILE, CREDENTIALS_FILE};
 use crate::settings::non_empty;
 
 /// Largest config template we read: relay configs are a few lines.
@@ -21,6 +21,8 @@ pub(crate) fn run(common: &CommonArgs, args: &InitArgs) -> anyhow::Result<Exit> 
         // A missing key means the chart's wiring is broken, not that telemetry is off.
         bail!("WORKOS_API_KEY is not set: the init container needs the WorkOS API key (e.g. a secretKeyRef to backend-secret/AUTH_API_KEY)");
     }
+    // A signal from here on ends the run, but never in the middle of writing files.
+    crate::interrupt::exit_between_writes()?;
     // CREDENTIALS_DIR= (empty) means the default, like every other empty variable.
     let dir = non_empty(Some(args.dir.as_path()))
         .unwrap_or(Path::new(DEFAULT_CREDENTIALS_DIR))
@@ -45,55 +47,43 @@ pub(crate) fn run(common: &CommonArgs, args: &InitArgs) -> anyhow::Result<Exit> 
 /// put files on disk.
 pub(super) struct RelayDirWriter {
     dir: PathBuf,
-    plan_maker: RelayDir,
+    target: RelayDir,
 }
 
 impl RelayDirWriter {
-    /// Read the template and check the upstream now, before any fetch.
+    /// Read the template, rewrite it for both modes and check the upstream now: a
+    /// template that cannot be rewritten fails before any request.
     pub(super) fn new(dir: PathBuf, args: &RelayFilesArgs) -> anyhow::Result<Self> {
         let config_template = match non_empty(args.config_template.as_ref()) {
             Some(path) => Some(read_template(path)?),
             None => None,
         };
-        let plan_maker = RelayDir {
-            config_template,
-            upstream: crate::render::parse_upstream(&args.upstream)?,
-        };
-        Ok(RelayDirWriter { dir, plan_maker })
+        let target = RelayDir::new(
+            config_template.as_deref(),
+            &crate::render::parse_upstream(&args.upstream)?,
+        )?;
+        Ok(RelayDirWriter { dir, target })
     }
 
     pub(super) fn dir(&self) -> &Path {
         &self.dir
     }
 
-    /// Write credentials.json (or remove a stale one) and config.yml; returns what was
-    /// written, as a phrase for the log line (the relay id masked).
+    /// Write the set (each step leaves a directory relay can start from, temps killed
+    /// runs left are removed, a signal waits for the end); returns what was written, as
+    /// a phrase for the log line (the relay id masked).
     pub(super) fn write(&self, report: &Report) -> anyhow::Result<String> {
-        let files_plan = self.plan_maker.plan(report)?;
-        let dir = self.dir.as_path();
-        files::ensure_private_dir(dir)?;
-        let credentials_path = dir.join(CREDENTIALS_FILE);
-        let config_path = dir.join(CONFIG_FILE);
-        // Refuse a bad destination before writing anything, so a failure leaves no new
-        // credentials next to an old config; then clear what a killed earlier run left.
-        // (A stale credentials.json is only removed, never written through, when there
-        // are no credentials: a link there is fine then.)
-        files::check_destination(&config_path)?;
-        if files_plan.credentials_json.is_some() {
-            files::check_destination(&credentials_path)?;
-        }
-        for path in [&credentials_path, &config_path] {
-            files::remove_stale_temps(path)?;
-        }
-        match &files_plan.credentials_json {
-            Some(json) => files::write_atomic(&credentials_path, json.expose().as_bytes())?,
-            None => {
-                if files::remove_if_present(&credentials_path)? {
-                    log::info!("removed stale {}", credentials_path.display());
-                }
-            }
-        }
-        files::write_atomic(&config_path, files_plan.config_yml.as_bytes())?;
+        let files = self.target.render_files(report);
+        let changes: Vec<files::Change> = files
+            .iter()
+            .map(|f| files::Change {
+                name: f.name,
+                contents: f.contents.as_ref().map(|c| c.expose().as_bytes()),
+            })
+            .collect();
+        files::write_set(&self.dir, &changes)?;
+        let credentials_path = self.dir.join(CREDENTIALS_FILE);
+        let config_path = self.dir.join(CONFIG_FILE);
         Ok(match report.credentials() {
             Some(c) => format!(
                 "wrote {} and {} for relay {} (mode managed)",
@@ -109,7 +99,7 @@ impl RelayDirWriter {
     }
 }
 
-fn read_template(path: &std::path::Path) -> anyhow::Result<String> {
+fn read_template(path: &Path) -> anyhow::Result<String> {
     let bytes = files::read_input(path, MAX_TEMPLATE_BYTES, "the config template")?;
     String::from_utf8(bytes)
         .with_context(|| format!("config template {} is not UTF-8 text", path.display()))

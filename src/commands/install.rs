@@ -26,7 +26,7 @@ pub(crate) fn run(args: &InstallArgs) -> anyhow::Result<Exit> {
         .or_else(|_| File::open(std::env::current_exe()?))
         .context("cannot open this program's own executable to copy it")?;
     let dest = dir.join(INSTALLED_NAME);
-    files::remove_stale_temps(&dest)?;
+    files::remove_stale_temps(&dest, false)?;
     files::install_executable(&dest, &mut source)?;
     crate::console::say(&format!(
         "vault-fetch-relay: installed {} (mode 0755)",

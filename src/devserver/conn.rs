@@ -232,6 +232,39 @@ fn answer(
             let _ = socket2::SockRef::from(raw).set_linger(Some(Duration::ZERO));
             sent.then_some(status)
         }
+        Fault::InterimThen(statuses) => {
+            for status in statuses {
+                let head = format!("HTTP/1.1 {status} {}\r\n\r\n", http::reason(status));
+                if stream
+                    .write_all(head.as_bytes())
+                    .and_then(|_| stream.flush())
+                    .is_err()
+                {
+                    return None;
+                }
+            }
+            answer(shared, seq, stream, raw, req, None)
+        }
+        Fault::ContentLength(values) => {
+            let resp = api::handle(&shared.api_key, &shared.store, req);
+            let mut head = format!("HTTP/1.1 {} {}\r\n", resp.status, http::reason(resp.status));
+            for (k, v) in default_headers(resp.headers.clone()) {
+                head.push_str(&format!("{k}: {v}\r\n"));
+            }
+            for v in values {
+                let v = v.replace("{len}", &resp.body.len().to_string());
+                head.push_str(&format!("Content-Length: {v}\r\n"));
+            }
+            head.push_str("Connection: close\r\n\r\n");
+            let sent = stream
+                .write_all(head.as_bytes())
+                .and_then(|_| stream.write_all(&resp.body))
+                .and_then(|_| stream.flush())
+                .is_ok();
+            shared.set_status(seq, sent.then_some(resp.status));
+            close_gracefully(stream, raw);
+            sent.then_some(resp.status)
+        }
         Fault::Raw(bytes) => {
             let sent = stream
                 .write_all(&bytes)

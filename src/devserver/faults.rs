@@ -32,6 +32,12 @@ pub enum Fault {
         body_prefix: String,
         content_length: usize,
     },
+    /// Send these interim (1xx) responses, then answer normally.
+    InterimThen(Vec<u16>),
+    /// Answer normally, but frame the body with these `Content-Length` field values
+    /// (one header line each; `{len}` stands for the body's real length) instead of
+    /// the computed one, then close.
+    ContentLength(Vec<String>),
     /// Write these exact bytes, then close (truncated JSON, invalid UTF-8, HTML,
     /// redirects, huge bodies...).
     Raw(Vec<u8>),

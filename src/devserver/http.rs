@@ -251,6 +251,9 @@ pub(crate) fn write_head(
 
 pub(crate) fn reason(status: u16) -> &'static str {
     match status {
+        100 => "Continue",
+        102 => "Processing",
+        103 => "Early Hints",
         200 => "OK",
         201 => "Created",
         204 => "No Content",

@@ -124,9 +124,15 @@ fn load_tls(cert: Option<&Path>, key: Option<&Path>) -> anyhow::Result<Option<Tl
     }
 }
 
+/// Largest seed file read: a few objects of a few hundred bytes each.
+const MAX_SEED_FILE_BYTES: u64 = 1024 * 1024;
+
 fn read_seed_file(path: &Path) -> anyhow::Result<Vec<(String, String)>> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading the seed file {}", path.display()))?;
+    // The same bounded, regular-file-only reader as every other input: a FIFO or
+    // /dev/zero must not hang or grow without end.
+    let bytes = crate::files::read_input(path, MAX_SEED_FILE_BYTES, "the seed file (--from-file)")?;
+    let text = String::from_utf8(bytes)
+        .with_context(|| format!("the seed file {} is not UTF-8 text", path.display()))?;
     parse_seed(&text).with_context(|| format!("in the seed file {}", path.display()))
 }
 

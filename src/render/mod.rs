@@ -2,6 +2,7 @@
 //! Renderers are pure: no I/O, no exit codes (front ends decide those).
 
 mod check;
+mod config_template;
 mod env;
 mod helm;
 mod relay_dir;
@@ -13,16 +14,31 @@ pub(crate) use env::{relay_env, CREDENTIAL_VARS};
 pub use env::{EnvFile, EnvFormat};
 pub use helm::HelmValues;
 pub(crate) use helm::Layout as HelmLayout;
+pub use relay_dir::set_relay_mode;
 pub(crate) use relay_dir::{
     parse_upstream, RelayDir, CONFIG_FILE, CREDENTIALS_FILE, DEFAULT_UPSTREAM,
 };
 pub(crate) use terraform::TerraformResult;
 
 use crate::fetch::Report;
+use crate::secret::Secret;
 
 /// A target that is one text document.
 pub trait Render {
     fn render(&self, report: &Report) -> String;
+}
+
+/// A target that is a set of files in one directory (relay's config directory).
+pub trait RenderFiles {
+    /// The changes in the order they must be applied: the target knows which order
+    /// leaves, after every single step, a directory its consumer can start from.
+    fn render_files(&self, report: &Report) -> Vec<FileChange>;
+}
+
+/// One file of a set: its new contents, or `None` when it must not exist.
+pub struct FileChange {
+    pub name: &'static str,
+    pub contents: Option<Secret>,
 }
 
 /// Relay's mode for a report: managed with credentials, proxy without (relay exits

@@ -1,15 +1,15 @@
 //! One HTTP read of a WorkOS Vault object by name, and the classification of whatever
 //! came back. Retrying is delegated to `retry`.
 
-use std::io::Read;
 use std::time::{Instant, SystemTime};
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::Deserialize;
 use url::Url;
 
+use super::answer::{Answer, BodyError};
 use super::retry::{self, is_retryable_status, parse_retry_after, RetryPolicy, Step};
-use super::transport::{build_tls_config, proxy_for, redact_proxy};
+use super::transport::{build_tls_config, parse_proxy, proxy_for, redact_proxy};
 use super::{VaultError, VaultErrorKind as Kind, VaultObject};
 use crate::secret::Secret;
 use crate::settings::Settings;
@@ -43,20 +43,18 @@ impl VaultClient {
             .user_agent(&format!("vault-fetch-relay/{}", env!("CARGO_PKG_VERSION")))
             .try_proxy_from_env(false);
         let env = |name: &str| std::env::var(name).ok();
-        if let Some(proxy) = proxy_for(&settings.api_base, &env) {
-            log::debug!("using proxy {}", redact_proxy(&proxy));
-            // ureq speaks HTTP CONNECT to the proxy; say so instead of failing obscurely.
-            if let Some((scheme, _)) = proxy.split_once("://") {
-                if !scheme.eq_ignore_ascii_case("http") {
-                    anyhow::bail!(
-                        "the proxy in HTTPS_PROXY/HTTP_PROXY/ALL_PROXY uses {scheme}://; only http:// proxies are supported (HTTPS is still end to end through them)"
-                    );
-                }
-            }
-            let proxy = ureq::Proxy::new(&proxy).map_err(|_| {
+        if let Some(choice) = proxy_for(&settings.api_base, &env) {
+            let url = parse_proxy(&choice)?;
+            log::debug!(
+                "using proxy {} from {}",
+                redact_proxy(url.as_str()),
+                choice.variable
+            );
+            let proxy = ureq::Proxy::new(url.as_str()).map_err(|_| {
                 anyhow::anyhow!(
-                    "the proxy URL in HTTPS_PROXY/HTTP_PROXY/ALL_PROXY is not valid ({}); use http://host:port",
-                    redact_proxy(&proxy)
+                    "{} is not a valid proxy URL ({}); use http://host:port",
+                    choice.variable,
+                    redact_proxy(url.as_str())
                 )
             })?;
             builder = builder.proxy(proxy);
@@ -123,16 +121,24 @@ impl VaultClient {
             .set("Accept", "application/json")
             .timeout(remaining)
             .call();
-        let step = match result {
-            Ok(response) => self.on_response(name, response.status(), response),
-            Err(ureq::Error::Status(status, response)) => self.on_response(name, status, response),
-            Err(ureq::Error::Transport(t)) => on_transport_error(&t),
+        let response = match result {
+            Ok(response) | Err(ureq::Error::Status(_, response)) => Ok(response),
+            Err(ureq::Error::Transport(t)) => Err(t),
+        };
+        let step = match response.map(|r| Answer::read(r, MAX_BODY_BYTES)) {
+            Ok(Ok(answer)) => self.on_response(name, answer),
+            // Framing that cannot be trusted is unrecoverable: fail, never guess.
+            Ok(Err(framing)) => Step::Done(Err(VaultError::unavailable(format!(
+                "the server's answer is not valid HTTP: {framing}"
+            )))),
+            Err(t) => on_transport_error(&t),
         };
         log::debug!("attempt took {} ms", started.elapsed().as_millis());
         step
     }
 
-    fn on_response(&self, name: &str, status: u16, response: ureq::Response) -> Step<VaultObject> {
+    fn on_response(&self, name: &str, response: Answer) -> Step<VaultObject> {
+        let status = response.status;
         // Scrubbed before it is shortened, so no part of an echoed key survives.
         let request_id = response
             .header("x-request-id")
@@ -150,7 +156,7 @@ impl VaultClient {
             "HTTP {status} (request id {})",
             request_id.as_deref().unwrap_or("none")
         );
-        let body = match read_capped(response) {
+        let body = match response.body {
             Ok(body) => body,
             // An answer over the cap is complete, not a passing failure: retry it only
             // when its status is one we retry anyway.
@@ -275,35 +281,6 @@ fn parse_object(body: &[u8], expected_name: &str) -> Result<VaultObject, String>
 fn json_field(body: &[u8], key: &str) -> Option<String> {
     let v: serde_json::Value = serde_json::from_slice(body).ok()?;
     v.get(key)?.as_str().map(String::from)
-}
-
-/// Why a response body could not be read.
-enum BodyError {
-    /// The connection broke or stalled: may pass.
-    Io(String),
-    /// The body exceeds `MAX_BODY_BYTES`: the same answer would come again.
-    TooLarge(String),
-}
-
-fn read_capped(response: ureq::Response) -> Result<Vec<u8>, BodyError> {
-    let mut body = Vec::new();
-    response
-        .into_reader()
-        .take(MAX_BODY_BYTES + 1)
-        .read_to_end(&mut body)
-        .map_err(|e| {
-            BodyError::Io(format!(
-                "connection failed while reading the response: {}",
-                io_reason(&e)
-            ))
-        })?;
-    if body.len() as u64 > MAX_BODY_BYTES {
-        return Err(BodyError::TooLarge(format!(
-            "response body is larger than {} KiB; check the api base",
-            MAX_BODY_BYTES / 1024
-        )));
-    }
-    Ok(body)
 }
 
 /// Replace every run of 40 or more key-alphabet characters (`A-Za-z0-9_-`) with a

@@ -10,7 +10,7 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::CertificateDer;
 use url::Url;
 
-use crate::settings::{is_loopback_host, non_empty};
+use crate::settings::is_loopback_host;
 
 /// rustls client configuration trusting the Mozilla roots and, when given, every
 /// certificate in `extra_ca_file` (corporate TLS-inspecting proxies, private CAs).
@@ -63,19 +63,32 @@ pub(crate) fn build_tls_config(
     Ok(Arc::new(config))
 }
 
-/// The proxy URL to use for `target`, from HTTPS_PROXY / HTTP_PROXY / ALL_PROXY
-/// (either case) unless NO_PROXY matches. Loopback is never proxied, as in Go and
-/// most CLIs, so a local dev server works behind a corporate proxy setting.
-pub(crate) fn proxy_for(target: &Url, env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+/// A proxy setting and the environment variable it came from (for messages).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProxyChoice {
+    pub variable: String,
+    pub url: String,
+}
+
+/// The proxy to use for `target`, from HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (either
+/// case, lower case first as curl does) unless NO_PROXY matches. Loopback is never
+/// proxied, as in Go and most CLIs, so a local dev server works behind a corporate
+/// proxy setting.
+pub fn proxy_for(target: &Url, env: &dyn Fn(&str) -> Option<String>) -> Option<ProxyChoice> {
     if is_loopback_host(target) {
         return None;
     }
     let get = |name: &str| {
-        non_empty(
-            env(&name.to_ascii_lowercase())
-                .or_else(|| env(name))
-                .map(|v| v.trim().to_string()),
-        )
+        let lower = name.to_ascii_lowercase();
+        let found = [lower.as_str(), name].into_iter().find_map(|n| {
+            env(n)
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| ProxyChoice {
+                    variable: n.to_string(),
+                    url: v.trim().to_string(),
+                })
+        });
+        found
     };
     let proxy = if target.scheme() == "https" {
         get("HTTPS_PROXY")
@@ -88,11 +101,39 @@ pub(crate) fn proxy_for(target: &Url, env: &dyn Fn(&str) -> Option<String>) -> O
         .trim_start_matches('[')
         .trim_end_matches(']');
     if let Some(no_proxy) = get("NO_PROXY") {
-        if no_proxy_matches(&no_proxy, host, target.port_or_known_default()) {
+        if no_proxy_matches(&no_proxy.url, host, target.port_or_known_default()) {
             return None;
         }
     }
-    Some(proxy.trim().to_string())
+    Some(proxy)
+}
+
+/// Check a proxy setting before any request: an `http://` URL (or a bare `host:port`,
+/// which curl also takes) with a host and a valid port, nothing else. A malformed one
+/// is a configuration error naming the variable, not a network failure to retry.
+pub fn parse_proxy(choice: &ProxyChoice) -> anyhow::Result<Url> {
+    let var = &choice.variable;
+    let shown = if choice.url.contains('@') {
+        String::from("(not shown: it holds credentials)")
+    } else {
+        format!("{:?}", choice.url)
+    };
+    let fix = "use http://host:port (or http://user:password@host:port)";
+    let text = match choice.url.split_once("://") {
+        Some((scheme, _)) if !scheme.eq_ignore_ascii_case("http") => bail!(
+            "the proxy in {var} uses {scheme}://; only http:// proxies are supported (HTTPS is still end to end through them)"
+        ),
+        Some(_) => choice.url.clone(),
+        None => format!("http://{}", choice.url),
+    };
+    let url = Url::parse(&text)
+        .map_err(|e| anyhow::anyhow!("{var} is not a valid proxy URL ({shown}: {e}); {fix}"))?;
+    let host_ok = url.host_str().is_some_and(|h| !h.is_empty());
+    let plain = url.path() == "/" && url.query().is_none() && url.fragment().is_none();
+    if !host_ok || !plain || url.scheme() != "http" {
+        bail!("{var} is not a valid proxy URL ({shown}: it needs a host and nothing after the port); {fix}");
+    }
+    Ok(url)
 }
 
 /// curl's NO_PROXY rules: comma-separated hosts, `*` for all, a leading dot or a bare
@@ -154,12 +195,18 @@ mod tests {
     fn proxies_are_chosen_by_scheme_and_skipped_by_no_proxy() {
         let api = Url::parse("https://api.workos.com").unwrap();
         let e = env(&[("HTTPS_PROXY", "http://proxy:3128")]);
-        assert_eq!(proxy_for(&api, &e).as_deref(), Some("http://proxy:3128"));
+        assert_eq!(
+            proxy_for(&api, &e).map(|c| c.url).as_deref(),
+            Some("http://proxy:3128")
+        );
         let e = env(&[
             ("https_proxy", "http://lower:1"),
             ("HTTPS_PROXY", "http://upper:1"),
         ]);
-        assert_eq!(proxy_for(&api, &e).as_deref(), Some("http://lower:1"));
+        assert_eq!(
+            proxy_for(&api, &e).map(|c| c.url).as_deref(),
+            Some("http://lower:1")
+        );
         let e = env(&[
             ("HTTPS_PROXY", "http://proxy:3128"),
             ("NO_PROXY", "foo, .workos.com"),
@@ -180,7 +227,57 @@ mod tests {
         let e = env(&[("HTTP_PROXY", "http://proxy:3128")]);
         assert_eq!(proxy_for(&api, &e), None, "HTTP_PROXY is not for https");
         let e = env(&[("ALL_PROXY", "http://all:1")]);
-        assert_eq!(proxy_for(&api, &e).as_deref(), Some("http://all:1"));
+        assert_eq!(
+            proxy_for(&api, &e).map(|c| c.url).as_deref(),
+            Some("http://all:1")
+        );
+    }
+
+    #[test]
+    fn the_variable_used_is_named() {
+        let api = Url::parse("https://api.workos.com").unwrap();
+        let e = env(&[("https_proxy", "http://:3128"), ("ALL_PROXY", "http://a:1")]);
+        let c = proxy_for(&api, &e).unwrap();
+        assert_eq!(c.variable, "https_proxy");
+        let e = env(&[("ALL_PROXY", "http://a:1")]);
+        assert_eq!(proxy_for(&api, &e).unwrap().variable, "ALL_PROXY");
+    }
+
+    #[test]
+    fn malformed_proxy_urls_are_configuration_errors() {
+        let choice = |url: &str| ProxyChoice {
+            variable: "HTTPS_PROXY".into(),
+            url: url.into(),
+        };
+        for bad in [
+            "http://:3128",
+            "http://",
+            "::::",
+            "http://[::1",
+            "foo bar",
+            "http://proxy:99999",
+            "http://proxy:3128/path",
+            "http://proxy:port",
+            "socks5://proxy:1080",
+            "https://proxy:3128",
+        ] {
+            let e = parse_proxy(&choice(bad)).unwrap_err().to_string();
+            assert!(e.contains("HTTPS_PROXY"), "{bad}: {e}");
+            assert!(!e.contains('\n'), "{bad}: {e}");
+        }
+        let e = parse_proxy(&choice("http://u:hunter2@:1"))
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains("hunter2"), "{e}");
+        for good in [
+            "http://proxy:3128",
+            "proxy.corp:3128",
+            "http://u:p@proxy:3128/",
+            "http://[::1]:3128",
+            "HTTP://Proxy:8080",
+        ] {
+            assert!(parse_proxy(&choice(good)).is_ok(), "{good}");
+        }
     }
 
     #[test]
