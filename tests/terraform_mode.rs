@@ -24,7 +24,7 @@ fn assert_degrades(query: serde_json::Value, env: &[(&str, &str)], status: &str)
     let soft = terraform(&query, env);
     assert_eq!(soft.code, Some(0), "{soft:?}");
     let m = soft.terraform_map();
-    assert_eq!(m.len(), 8, "{m:?}");
+    assert_eq!(m.len(), 9, "{m:?}");
     for k in CRED_KEYS {
         assert_eq!(m[k], "", "{k} must be empty for {status}");
     }

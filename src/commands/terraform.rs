@@ -1,4 +1,5 @@
-//! Terraform external data source: query on stdin, JSON map of strings on stdout.
+//! Terraform mode: query on stdin, JSON map of strings on stdout. The same protocol
+//! serves `data "external"` and `ephemeral "local_command"` (hashicorp/local).
 
 use std::io::{IsTerminal, Read};
 use std::sync::mpsc;
@@ -28,11 +29,14 @@ pub fn run(common: &CommonArgs) -> anyhow::Result<u8> {
     let input = read_stdin_within(limit)?;
     // The query overrides flags and environment, as the original script's did.
     let query = parse_query(&input)?;
-    let settings = Settings::resolve(base_input(common)?.overlay(query))?;
+    let settings = Settings::resolve(base_input(common)?.overlay(query.settings))?;
     let report = fetch(&settings)?;
     let code = conclude(&report, settings.strict);
     if code == 0 {
-        crate::console::out(&TerraformResult.render(&report))?;
+        let result = TerraformResult {
+            outcome_only: query.outcome_only,
+        };
+        crate::console::out(&result.render(&report))?;
     }
     Ok(code)
 }
