@@ -28,7 +28,7 @@ module "relay_secret" {
   name       = var.secret_name
   kms_key_id = var.secret_kms_key_arn
   credentials = {
-    id         = local.vault.relay_id
+    relay_id   = local.vault.relay_id
     public_key = local.vault.public_key
     secret_key = local.vault.secret_key
   }

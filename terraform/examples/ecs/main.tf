@@ -29,7 +29,7 @@ module "task_definition" {
   # Found: RELAY_MODE=managed plus RELAY_ID / RELAY_PUBLIC_KEY / RELAY_SECRET_KEY.
   # Not found: RELAY_MODE=proxy and no credential variables at all (relay exits on empty ones).
   relay_credentials = module.relay_credentials.found ? {
-    id         = local.vault.relay_id
+    relay_id   = local.vault.relay_id
     public_key = local.vault.public_key
     secret_key = local.vault.secret_key
   } : null
