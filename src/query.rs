@@ -101,7 +101,10 @@ mod tests {
     #[test]
     fn empty_values_fall_back() {
         let parsed = parse_query(br#"{"api_key":"","strict":"","outcome_only":""}"#).unwrap();
-        assert!(!parsed.outcome_only, "an empty outcome_only is the full result");
+        assert!(
+            !parsed.outcome_only,
+            "an empty outcome_only is the full result"
+        );
         let q = parsed.settings;
         assert!(q.api_key.is_none());
         assert_eq!(

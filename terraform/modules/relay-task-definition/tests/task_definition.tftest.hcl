@@ -1,4 +1,5 @@
-# terraform test with a mocked AWS provider: the planned container definitions, decoded. Driven by
+# terraform test with a mocked AWS provider: the planned container definitions, decoded (plan only: every value
+# asserted here is known at plan time). Driven by
 # tests/terraform_files.rs (cargo test), which supplies hashicorp/aws from a local plugin directory.
 
 mock_provider "aws" {}
@@ -8,7 +9,7 @@ variables {
 }
 
 run "proxy_without_credentials" {
-  command = apply
+  command = plan
 
   variables {
     family = "proxy"
@@ -33,7 +34,7 @@ run "proxy_without_credentials" {
 }
 
 run "managed_from_plain_environment" {
-  command = apply
+  command = plan
 
   variables {
     family            = "managed"
@@ -56,7 +57,7 @@ run "managed_from_plain_environment" {
 }
 
 run "managed_from_secrets_manager" {
-  command = apply
+  command = plan
 
   variables {
     family                       = "secrets-manager"
@@ -83,7 +84,7 @@ run "managed_from_secrets_manager" {
 }
 
 run "init_container" {
-  command = apply
+  command = plan
 
   variables {
     family             = "init"
@@ -161,7 +162,7 @@ run "init_container" {
 }
 
 run "init_container_with_ssm_and_kms" {
-  command = apply
+  command = plan
 
   variables {
     family             = "init-ssm"
