@@ -388,22 +388,57 @@ fn run_terraform_tests(rel: &str, env: &[(&str, &str)]) {
     );
 }
 
-#[test]
-fn relay_task_definition_terraform_tests() {
-    if terraform_available()
-        && providers_present(&["aws"], "terraform test of modules/relay-task-definition")
-    {
-        run_terraform_tests("modules/relay-task-definition", &[]);
+/// `terraform test` in `terraform/<rel>` when terraform and `providers` are here (else a recorded skip).
+fn terraform_tests_with(rel: &str, providers: &[&str]) {
+    if terraform_available() && providers_present(providers, &format!("terraform test of {rel}")) {
+        run_terraform_tests(rel, &[]);
     }
 }
 
 #[test]
+fn relay_task_definition_terraform_tests() {
+    terraform_tests_with("modules/relay-task-definition", &["aws"]);
+}
+
+#[test]
+fn relay_credentials_terraform_tests() {
+    terraform_tests_with("modules/relay-credentials", &["external"]);
+}
+
+#[test]
+fn ecs_terraform_tests() {
+    terraform_tests_with("examples/ecs", &["aws", "external"]);
+}
+
+#[test]
+fn ecs_secrets_manager_terraform_tests() {
+    terraform_tests_with("examples/ecs-secrets-manager", &["aws", "external"]);
+}
+
+#[test]
 fn ecs_init_container_terraform_tests() {
-    if terraform_available()
-        && providers_present(&["aws"], "terraform test of examples/ecs-init-container")
-    {
-        run_terraform_tests("examples/ecs-init-container", &[]);
-    }
+    terraform_tests_with("examples/ecs-init-container", &["aws"]);
+}
+
+/// Every directory with terraform tests has a driver here (a new tests/ folder must not go unrun).
+#[test]
+fn every_terraform_test_folder_is_driven() {
+    let driven = [
+        "examples/ecs",
+        "examples/ecs-ephemeral",
+        "examples/ecs-init-container",
+        "examples/ecs-secrets-manager",
+        "modules/relay-credentials",
+        "modules/relay-task-definition",
+    ];
+    let root = repo().join("terraform");
+    let mut found: Vec<String> = terraform_dirs(&root)
+        .into_iter()
+        .filter(|d| d.join("tests").is_dir())
+        .map(|d| d.strip_prefix(&root).unwrap().display().to_string())
+        .collect();
+    found.sort();
+    assert_eq!(found, driven);
 }
 
 /// The ephemeral example end to end (AWS mocked): found -> Secrets Manager by reference, not found -> proxy.
