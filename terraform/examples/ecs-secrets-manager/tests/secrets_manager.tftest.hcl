@@ -1,9 +1,17 @@
 # The Secrets Manager example with the vault read replaced by fixed results (override_data) and AWS mocked.
 
 mock_provider "aws" {
+  # Mocked computed values are known at plan time: no apply (and no destroy) needed.
+  override_during = plan
+
   mock_resource "aws_iam_role" {
     defaults = {
       arn = "arn:aws:iam::123456789012:role/runlayer-relay-exec"
+    }
+  }
+  mock_resource "aws_secretsmanager_secret" {
+    defaults = {
+      arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:runlayer/sentry-relay-credentials-AbCdEf"
     }
   }
   mock_resource "aws_secretsmanager_secret_version" {
@@ -14,7 +22,7 @@ mock_provider "aws" {
 }
 
 run "found_goes_through_secrets_manager" {
-  command = apply
+  command = plan
 
   override_data {
     target = module.relay_credentials.data.external.relay
@@ -50,7 +58,7 @@ run "found_goes_through_secrets_manager" {
 }
 
 run "not_found_writes_no_secret" {
-  command = apply
+  command = plan
 
   override_data {
     target = module.relay_credentials.data.external.relay
