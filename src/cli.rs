@@ -22,12 +22,18 @@ strings on stdin and prints one JSON object of strings on stdout.
   }
 
   $ echo '{\"api_key\": \"sk_test_...\"}' | vault-fetch-relay
-  {\"public_key\":\"...\",\"reason\":\"\",\"relay_id\":\"...\",\"secret_key\":\"...\",\"sentry_dsn\":\"...\",
-   \"status\":\"found\",\"updated_at\":\"...\",\"version_id\":\"...\"}
+  {\"public_key\":\"...\",\"secret_key\":\"...\",\"relay_id\":\"...\",\"sentry_dsn\":\"...\",\"status\":\"found\",
+   \"version_id\":\"...\",\"updated_at\":\"...\",\"version_number\":\"...\",\"reason\":\"\"}
+
+The same query and result work under hashicorp/local's ephemeral \"local_command\" (stdin = jsonencode(query),
+jsondecode(stdout)), which keeps the credentials out of plan and state.
 
 Query keys (all optional strings): api_key (else WORKOS_API_KEY), secret_name (else
 WORKOS_VAULT_SECRET_NAME, default runlayer-sentry-credentials), api_base (else WORKOS_API_BASE, default
-https://api.workos.com), strict (\"true\"/\"false\"), timeout_seconds (default 30).
+https://api.workos.com), strict (\"true\"/\"false\"), timeout_seconds (default 30), outcome_only
+(\"true\": print only status, version_id, updated_at, version_number and reason, no credential values;
+safe in Terraform state). version_number is updated_at in microseconds since 1970: it grows with every
+vault version (for secret_string_wo_version).
 
 status is one of: found, not_found, no_api_key, invalid_secret, unauthorized, forbidden, unavailable.
 Every status but found returns the credential keys empty and exits 0 with one warning line on

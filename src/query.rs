@@ -6,9 +6,18 @@ use crate::settings::{non_empty, parse_bool, SettingsError, SettingsInput};
 /// Terraform queries are tiny; anything this large is not one.
 pub(crate) const MAX_QUERY_BYTES: usize = 1024 * 1024;
 
+/// What the query asks for: settings for the fetch, and how to render the result.
+#[derive(Debug, Default)]
+pub struct Query {
+    pub settings: SettingsInput,
+    /// `outcome_only = "true"`: print status, version and reason but no credential
+    /// values, for a `data "external"` read whose result is safe in Terraform state.
+    pub outcome_only: bool,
+}
+
 /// Parse the query into settings inputs. Errors name the key, never the value (the
 /// value may be the API key).
-pub fn parse_query(input: &[u8]) -> Result<SettingsInput, SettingsError> {
+pub fn parse_query(input: &[u8]) -> Result<Query, SettingsError> {
     let err = |m: String| SettingsError(m);
     if input.len() > MAX_QUERY_BYTES {
         return Err(err(format!(
@@ -32,7 +41,8 @@ pub fn parse_query(input: &[u8]) -> Result<SettingsInput, SettingsError> {
             kind(&doc)
         ))
     })?;
-    let mut out = SettingsInput::default();
+    let mut query = Query::default();
+    let out = &mut query.settings;
     for (key, value) in obj {
         let text = value.as_str().ok_or_else(|| {
             err(format!("query key {key:?} must be a string, got {} (Terraform's query is a map of strings)", kind(value)))
@@ -49,10 +59,16 @@ pub fn parse_query(input: &[u8]) -> Result<SettingsInput, SettingsError> {
                     .transpose()?
             }
             "timeout_seconds" => out.timeout_seconds = given,
+            "outcome_only" => {
+                query.outcome_only = given
+                    .map(|t| parse_bool("query key \"outcome_only\"", &t))
+                    .transpose()?
+                    .unwrap_or(false)
+            }
             other => log::debug!("ignoring unknown query key {other:?}"),
         }
     }
-    Ok(out)
+    Ok(query)
 }
 
 fn kind(v: &serde_json::Value) -> &'static str {
@@ -72,7 +88,9 @@ mod tests {
 
     #[test]
     fn recognised_keys_fill_inputs() {
-        let q = parse_query(br#"{"api_key":"sk_test_1","secret_name":"a/b c","api_base":"http://127.0.0.1:1","strict":"true","timeout_seconds":"3","other":"x"}"#).unwrap();
+        let parsed = parse_query(br#"{"api_key":"sk_test_1","secret_name":"a/b c","api_base":"http://127.0.0.1:1","strict":"true","timeout_seconds":"3","outcome_only":"true","other":"x"}"#).unwrap();
+        assert!(parsed.outcome_only);
+        let q = parsed.settings;
         assert_eq!(q.api_key.unwrap().expose(), "sk_test_1");
         assert_eq!(q.secret_name.as_deref(), Some("a/b c"));
         assert_eq!(q.api_base.as_deref(), Some("http://127.0.0.1:1"));
@@ -82,13 +100,18 @@ mod tests {
 
     #[test]
     fn empty_values_fall_back() {
-        let q = parse_query(br#"{"api_key":"","strict":""}"#).unwrap();
+        let parsed = parse_query(br#"{"api_key":"","strict":"","outcome_only":""}"#).unwrap();
+        assert!(
+            !parsed.outcome_only,
+            "an empty outcome_only is the full result"
+        );
+        let q = parsed.settings;
         assert!(q.api_key.is_none());
         assert_eq!(
             q.strict, None,
             "an empty strict leaves the environment's choice"
         );
-        assert!(parse_query(b"{}").unwrap().api_key.is_none());
+        assert!(parse_query(b"{}").unwrap().settings.api_key.is_none());
     }
 
     #[test]
@@ -107,6 +130,10 @@ mod tests {
                 "got an object",
             ),
             (b"{\"strict\": \"sk_live_canary\"}", "\"strict\""),
+            (
+                b"{\"outcome_only\": \"sk_live_canary\"}",
+                "\"outcome_only\"",
+            ),
         ] {
             let e = parse_query(input).unwrap_err().0;
             assert!(e.contains(want), "{e}");

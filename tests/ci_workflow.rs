@@ -352,3 +352,46 @@ fn one_toolchain_in_rust_toolchain_toml_cargo_toml_and_the_dockerfile() {
         }
     }
 }
+
+/// The workflow mirrors pinned providers, hashicorp/local new enough for ephemeral "local_command" (2.7.0),
+/// and the step that runs the tests makes a missing provider a failure instead of a skip.
+#[test]
+fn the_test_job_pins_and_requires_the_terraform_providers() {
+    let wf = workflow("ci.yml");
+    let steps = steps(&wf, "test");
+    let mirror = steps
+        .iter()
+        .filter_map(|s| s["run"].as_str())
+        .find(|r| r.contains("terraform providers mirror"))
+        .expect("a step mirrors the terraform providers");
+    let pinned = |name: &str| -> Vec<u32> {
+        let line = mirror
+            .lines()
+            .find(|l| l.contains(&format!("\"hashicorp/{name}\"")))
+            .unwrap_or_else(|| panic!("hashicorp/{name} is not mirrored"));
+        let version = line
+            .split("version = \"")
+            .nth(1)
+            .and_then(|v| v.split('"').next())
+            .unwrap_or_else(|| panic!("hashicorp/{name} has no version: {line}"));
+        version
+            .split('.')
+            .map(|p| {
+                p.parse()
+                    .unwrap_or_else(|_| panic!("hashicorp/{name} is not pinned exactly: {version}"))
+            })
+            .collect()
+    };
+    assert!(
+        pinned("local") >= vec![2, 7, 0],
+        "hashicorp/local must be >= 2.7.0"
+    );
+    assert_eq!(pinned("aws")[0], 5);
+    assert_eq!(pinned("external")[0], 2);
+    let tests = steps
+        .iter()
+        .find(|s| s["run"].as_str() == Some("bash scripts/test"))
+        .expect("a step runs bash scripts/test");
+    assert_eq!(tests["env"]["VFR_REQUIRE_TF_PROVIDERS"].as_str(), Some("1"));
+    assert_eq!(tests["env"]["VFR_REQUIRE_TERRAFORM"].as_str(), Some("1"));
+}

@@ -211,7 +211,7 @@ proptest! {
         let input = Value::Object(obj.clone()).to_string();
         let q = parse_query(input.as_bytes());
         prop_assert!(q.is_ok(), "{input}: {:?}", q.err());
-        let q = q.unwrap();
+        let q = q.unwrap().settings;
         let given = |k: &str| obj.get(k).and_then(Value::as_str).filter(|v| !v.is_empty());
         prop_assert_eq!(q.api_key.as_ref().map(|k| k.expose()), given("api_key"));
         prop_assert_eq!(q.secret_name.as_deref(), given("secret_name"));

@@ -6,17 +6,23 @@
 //!   under a temp dir so no `.terraform` directory is left in the repository.
 //! - Directories that need `hashicorp/external` when it is absent are reported as skipped, then validated once
 //!   more against a stub of `modules/relay-credentials` (same variables and outputs, no data source).
-//! - An offline `terraform plan` of `modules/relay-task-definition` checks the proxy/managed environment.
+//! - `terraform test` in every directory with a `tests/` folder of `.tftest.hcl` files (mocked AWS provider;
+//!   the ephemeral example also runs the real hashicorp/external and hashicorp/local against the dev server).
+//! - The state proof: after `terraform apply`, a root using `ephemeral "local_command"` keeps no credential in
+//!   its state or `terraform show -json`, while the same read through `data "external"` does.
 //!
 //! A missing `terraform` binary skips everything, unless `VFR_REQUIRE_TERRAFORM=1` (set by the GitHub
-//! workflow, which installs terraform; no package registry reachable here provides it).
+//! workflow, which installs terraform; no package registry reachable here provides it). A provider missing
+//! from the plugin dir skips what needs it, unless `VFR_REQUIRE_TF_PROVIDERS=1` (set by the workflow, which
+//! mirrors hashicorp/aws, hashicorp/external and hashicorp/local).
 
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::support::{repo, run_tool, tool_available, Run};
+use crate::support::{repo, run_tool, tool_available, DevServer, Run, CANARY_KEY};
+use serde_json::Value;
 
 fn plugin_dir() -> PathBuf {
     std::env::var_os("TF_PLUGIN_DIR")
@@ -24,8 +30,13 @@ fn plugin_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("/opt/tf-plugins"))
 }
 
-/// Runs terraform in `dir` with an empty CLI config and no prompts, bounded by crate::support::CHILD_TIMEOUT.
+/// Runs terraform in `dir` with an empty CLI config and no prompts, bounded by support::CHILD_TIMEOUT.
 fn terraform(args: &[&str], dir: &Path, scratch: &Path) -> Run {
+    terraform_env(args, dir, scratch, &[])
+}
+
+/// Same, with extra environment (WORKOS_*, TF_VAR_*). Nothing of the machine's WORKOS_* leaks in.
+fn terraform_env(args: &[&str], dir: &Path, scratch: &Path, env: &[(&str, &str)]) -> Run {
     let cli_config = scratch.join("empty.tfrc");
     fs::write(&cli_config, "").expect("write empty CLI config");
     let mut cmd = Command::new("terraform");
@@ -35,7 +46,15 @@ fn terraform(args: &[&str], dir: &Path, scratch: &Path) -> Run {
         .env("TF_IN_AUTOMATION", "1")
         .env("TF_INPUT", "0")
         .env("CHECKPOINT_DISABLE", "1")
-        .env_remove("TF_LOG");
+        .env_remove("TF_LOG")
+        .env_remove("TF_LOG_PROVIDER");
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("WORKOS_") || k.to_string_lossy().starts_with("TF_VAR_")
+        {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.envs(env.iter().copied());
     run_tool(cmd)
 }
 
@@ -205,6 +224,11 @@ fn terraform_dirs_validate() {
     let mut validated = 0;
     for dir in terraform_dirs(&tree.join("terraform")) {
         let rel = dir.strip_prefix(&tree).unwrap().display().to_string();
+        // Terraform refuses ephemeral outputs in a root module: this one is validated by its callers
+        // (examples/ecs-ephemeral and the roots below).
+        if rel.ends_with("modules/relay-credentials-ephemeral") {
+            continue;
+        }
         let providers = required_providers(&dir);
         let missing: Vec<&String> = providers
             .iter()
@@ -292,73 +316,35 @@ fn strip_external_requirement(dir: &Path) {
     }
 }
 
-/// Offline plan of the aws-only task-definition module: proxy without credentials, managed with them.
-#[test]
-fn task_definition_plan_sets_mode_and_omits_empty_credentials() {
-    if !terraform_available() {
-        return;
-    }
+/// True when every hashicorp provider `what` needs is in the plugin dir; otherwise records a skip (or
+/// panics under VFR_REQUIRE_TF_PROVIDERS=1, as in the GitHub workflow).
+fn providers_present(providers: &[&str], what: &str) -> bool {
     let plugins = plugin_dir();
-    if !provider_present(&plugins, "aws") {
-        crate::support::note_skip(&format!(
-            "task-definition plan: provider hashicorp/aws not available in {}",
-            plugins.display()
-        ));
-        return;
+    let missing: Vec<&&str> = providers
+        .iter()
+        .filter(|p| !provider_present(&plugins, p))
+        .collect();
+    if missing.is_empty() {
+        return true;
     }
-    let scratch = tempfile::tempdir().unwrap();
-    let root = scratch.path().join("root");
-    copy_tree(
-        &repo().join("terraform/modules/relay-task-definition"),
-        &root.join("module"),
+    let why = format!(
+        "{what}: provider(s) {} not available in {} (TF_PLUGIN_DIR)",
+        missing
+            .iter()
+            .map(|p| format!("hashicorp/{p}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        plugins.display()
     );
-    fs::write(
-        root.join("main.tf"),
-        r#"
-provider "aws" {
-  region                      = "us-east-1"
-  access_key                  = "offline"
-  secret_key                  = "offline"
-  skip_credentials_validation = true
-  skip_requesting_account_id  = true
-  skip_metadata_api_check     = true
+    if std::env::var("VFR_REQUIRE_TF_PROVIDERS").as_deref() == Ok("1") {
+        panic!("{why} and VFR_REQUIRE_TF_PROVIDERS=1");
+    }
+    crate::support::note_skip(&why);
+    false
 }
 
-module "proxy" {
-  source        = "./module"
-  family        = "proxy"
-  backend_image = "backend"
-}
-
-module "managed" {
-  source            = "./module"
-  family            = "managed"
-  backend_image     = "backend"
-  relay_credentials = { id = "id-1", public_key = "pk-1", secret_key = "sk-1" }
-}
-
-module "secrets_manager" {
-  source                       = "./module"
-  family                       = "secrets-manager"
-  backend_image                = "backend"
-  execution_role_arn           = "arn:aws:iam::123456789012:role/exec"
-  relay_credentials_secret_arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:relay"
-}
-
-module "exec" {
-  source             = "./module"
-  family             = "exec"
-  backend_image      = "backend"
-  execution_role_arn = "arn:aws:iam::123456789012:role/exec"
-  relay_exec = {
-    api_key_secret_arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:workos"
-    install_image      = "vault-fetch-relay:test"
-  }
-}
-"#,
-    )
-    .expect("write root");
-    let plugin_arg = format!("-plugin-dir={}", plugins.display());
+fn init(dir: &Path, scratch: &Path) {
+    let plugin_arg = format!("-plugin-dir={}", plugin_dir().display());
     let init = terraform(
         &[
             "init",
@@ -367,175 +353,377 @@ module "exec" {
             "-no-color",
             &plugin_arg,
         ],
-        &root,
-        scratch.path(),
+        dir,
+        scratch,
     );
     assert!(init.success(), "terraform init failed:\n{}", init.text());
-    let plan = terraform(
+}
+
+/// `terraform test` in `terraform/<rel>` (a copy of the tree, so module paths resolve and nothing is left in
+/// the repository), initialised once from the plugin dir.
+fn run_terraform_tests(rel: &str, env: &[(&str, &str)]) {
+    let scratch = tempfile::tempdir().unwrap();
+    copy_tree(&repo().join("terraform"), &scratch.path().join("terraform"));
+    let dir = scratch.path().join("terraform").join(rel);
+    init(&dir, scratch.path());
+    let test = terraform_env(&["test", "-no-color"], &dir, scratch.path(), env);
+    let summary = test
+        .stdout
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("Success!") || l.starts_with("Failure!"))
+        .unwrap_or("(no summary)")
+        .to_string();
+    println!("ran: terraform test in terraform/{rel}: {summary}");
+    assert!(
+        test.success(),
+        "terraform test in terraform/{rel} failed:\n{}",
+        test.text()
+    );
+    assert!(
+        summary.starts_with("Success!") && !summary.contains(" 0 passed"),
+        "{summary}"
+    );
+}
+
+/// `terraform test` in `terraform/<rel>` when terraform and `providers` are here (else a recorded skip).
+fn terraform_tests_with(rel: &str, providers: &[&str]) {
+    if terraform_available() && providers_present(providers, &format!("terraform test of {rel}")) {
+        run_terraform_tests(rel, &[]);
+    }
+}
+
+#[test]
+fn relay_task_definition_terraform_tests() {
+    terraform_tests_with("modules/relay-task-definition", &["aws"]);
+}
+
+#[test]
+fn relay_credentials_terraform_tests() {
+    terraform_tests_with("modules/relay-credentials", &["external"]);
+}
+
+#[test]
+fn ecs_terraform_tests() {
+    terraform_tests_with("examples/ecs", &["aws", "external"]);
+}
+
+#[test]
+fn ecs_secrets_manager_terraform_tests() {
+    terraform_tests_with("examples/ecs-secrets-manager", &["aws", "external"]);
+}
+
+#[test]
+fn ecs_init_container_terraform_tests() {
+    terraform_tests_with("examples/ecs-init-container", &["aws"]);
+}
+
+/// Every directory with terraform tests has a driver here (a new tests/ folder must not go unrun).
+#[test]
+fn every_terraform_test_folder_is_driven() {
+    let driven = [
+        "examples/ecs",
+        "examples/ecs-ephemeral",
+        "examples/ecs-init-container",
+        "examples/ecs-secrets-manager",
+        "modules/relay-credentials",
+        "modules/relay-task-definition",
+    ];
+    let root = repo().join("terraform");
+    let mut found: Vec<String> = terraform_dirs(&root)
+        .into_iter()
+        .filter(|d| d.join("tests").is_dir())
+        .map(|d| d.strip_prefix(&root).unwrap().display().to_string())
+        .collect();
+    found.sort();
+    assert_eq!(found, driven);
+}
+
+/// The ephemeral example end to end (AWS mocked): found -> Secrets Manager by reference, not found -> proxy.
+#[test]
+fn ecs_ephemeral_terraform_tests() {
+    if !terraform_available()
+        || !providers_present(
+            &["aws", "external", "local"],
+            "terraform test of examples/ecs-ephemeral",
+        )
+    {
+        return;
+    }
+    let server = crate::support::server();
+    let creds = crate::support::seed(&server, crate::support::NAME);
+    let forbidden = serde_json::json!([
+        creds.relay_id.as_str(),
+        creds.public_key.as_str(),
+        creds.secret_key.expose()
+    ])
+    .to_string();
+    run_terraform_tests(
+        "examples/ecs-ephemeral",
         &[
-            "plan",
-            "-input=false",
-            "-no-color",
-            "-lock=false",
-            "-refresh=false",
-            "-out=plan.bin",
+            ("WORKOS_API_KEY", CANARY_KEY),
+            ("TF_VAR_workos_api_base", &server.base_url()),
+            ("TF_VAR_vault_fetch_relay_program", crate::support::bin()),
+            ("TF_VAR_credential_values", &forbidden),
         ],
+    );
+}
+
+/// How often `needle` occurs in `haystack`.
+fn hits(haystack: &str, needle: &str) -> usize {
+    haystack.matches(needle).count()
+}
+
+/// A root module in a fresh directory, initialised, applied against `server` with the canary API key in
+/// Terraform's environment. Returns the apply run, the state file and `terraform show -json`.
+fn apply_root(main_tf: &str, server: &DevServer) -> (Run, String, String) {
+    let scratch = tempfile::tempdir().unwrap();
+    let root = scratch.path().join("root");
+    copy_tree(&repo().join("terraform/modules"), &root.join("modules"));
+    fs::write(root.join("main.tf"), main_tf).expect("write main.tf");
+    init(&root, scratch.path());
+    let base = server.base_url();
+    let env = [
+        ("WORKOS_API_KEY", CANARY_KEY),
+        ("TF_VAR_api_base", base.as_str()),
+        ("TF_VAR_program", crate::support::bin()),
+    ];
+    let apply = terraform_env(
+        &["apply", "-auto-approve", "-input=false", "-no-color"],
         &root,
         scratch.path(),
+        &env,
     );
-    assert!(plan.success(), "terraform plan failed:\n{}", plan.text());
-    let show = terraform(&["show", "-json", "plan.bin"], &root, scratch.path());
-    assert!(show.success(), "terraform show failed:\n{}", show.text());
-    println!("ran: offline terraform plan of modules/relay-task-definition (proxy, managed, secrets manager)");
+    let state = fs::read_to_string(root.join("terraform.tfstate")).unwrap_or_default();
+    let show = terraform_env(&["show", "-json", "-no-color"], &root, scratch.path(), &env);
+    (apply, state, show.stdout)
+}
 
-    // container_definitions is a JSON string inside the plan JSON: compare without escapes and spaces.
-    let plain: String = show
+const ROOT_VARIABLES: &str = r#"
+variable "program" { type = string }
+variable "api_base" { type = string }
+"#;
+
+/// Passes only when the consumer received all three credential values with their real lengths.
+fn length_check(expr: &str, creds: &crate::support::RelayCredentials) -> String {
+    format!(
+        r#"
+check "consumer_got_credentials" {{
+  assert {{
+    condition     = {expr}.status == "found" && length({expr}.relay_id) == {} && length({expr}.public_key) == {} && length({expr}.secret_key) == {}
+    error_message = "the consumer did not get the credentials"
+  }}
+}}
+"#,
+        creds.relay_id.as_str().len(),
+        creds.public_key.as_str().len(),
+        creds.secret_key.expose().len()
+    )
+}
+
+fn check_status(doc: &str, name: &str) -> Option<String> {
+    let v: Value = serde_json::from_str(doc).ok()?;
+    v["check_results"]
+        .as_array()?
+        .iter()
+        .find(|c| c["config_addr"] == format!("check.{name}"))
+        .and_then(|c| c["status"].as_str().map(str::to_string))
+}
+
+/// The proof of issue 15: the ephemeral read leaves nothing in the state; `data "external"` leaves everything.
+#[test]
+fn ephemeral_read_keeps_credentials_out_of_state() {
+    if !terraform_available() || !providers_present(&["local"], "the ephemeral state proof") {
+        return;
+    }
+    let server = crate::support::server();
+    let creds = crate::support::seed(&server, crate::support::NAME);
+    let secrets = [
+        ("secret key", creds.secret_key.expose()),
+        ("public key", creds.public_key.as_str()),
+        ("relay id", creds.relay_id.as_str()),
+        ("API key", CANARY_KEY),
+    ];
+
+    let ephemeral = format!(
+        r#"
+terraform {{
+  required_providers {{
+    local = {{ source = "hashicorp/local", version = ">= 2.7.0, < 3.0" }}
+  }}
+}}
+{ROOT_VARIABLES}
+ephemeral "local_command" "relay" {{
+  command = var.program
+  stdin   = jsonencode({{ api_base = var.api_base }})
+}}
+
+locals {{
+  relay = jsondecode(ephemeral.local_command.relay.stdout)
+}}
+{}"#,
+        length_check("local.relay", &creds)
+    );
+    let (apply, state, show) = apply_root(&ephemeral, &server);
+    assert!(apply.success(), "terraform apply failed:\n{}", apply.text());
+    assert_eq!(
+        check_status(&state, "consumer_got_credentials").as_deref(),
+        Some("pass"),
+        "the ephemeral consumer must have had the credentials:\n{}",
+        apply.text()
+    );
+    assert!(
+        state.contains("check_results") && show.contains("\"format_version\""),
+        "{show}"
+    );
+    for (what, value) in secrets {
+        assert_eq!(hits(&state, value), 0, "{what} in the state file:\n{state}");
+        assert_eq!(
+            hits(&show, value),
+            0,
+            "{what} in terraform show -json:\n{show}"
+        );
+        assert_eq!(
+            hits(&apply.text(), value),
+            0,
+            "{what} in terraform's output"
+        );
+    }
+    println!("ephemeral \"local_command\": check passed (lengths {}/{}/{}); secret key, public key, relay id, API key: 0 hits in state ({} bytes) and show -json ({} bytes)",
+        creds.relay_id.as_str().len(), creds.public_key.as_str().len(), creds.secret_key.expose().len(), state.len(), show.len());
+
+    if !providers_present(
+        &["external"],
+        "the data \"external\" half of the state proof",
+    ) {
+        return;
+    }
+    let external = format!(
+        r#"
+terraform {{
+  required_providers {{
+    external = {{ source = "hashicorp/external", version = ">= 2.3, < 3.0" }}
+  }}
+}}
+{ROOT_VARIABLES}
+data "external" "relay" {{
+  program = [var.program]
+  query   = {{ api_base = var.api_base }}
+}}
+{}"#,
+        length_check("data.external.relay.result", &creds)
+    );
+    let (apply, state, show) = apply_root(&external, &server);
+    assert!(apply.success(), "terraform apply failed:\n{}", apply.text());
+    for (what, value) in &secrets[..3] {
+        assert!(
+            hits(&state, value) > 0,
+            "{what} should be in the data \"external\" state"
+        );
+        assert!(
+            hits(&show, value) > 0,
+            "{what} should be in show -json with data \"external\""
+        );
+    }
+    println!(
+        "data \"external\": secret key {} hit(s) in state, {} in show -json",
+        hits(&state, secrets[0].1),
+        hits(&show, secrets[0].1)
+    );
+}
+
+fn ephemeral_module_root(extra: &str) -> String {
+    format!(
+        r#"
+{ROOT_VARIABLES}
+module "relay" {{
+  source   = "./modules/relay-credentials-ephemeral"
+  program  = var.program
+  api_base = var.api_base
+  {extra}
+}}
+
+output "status" {{
+  value = module.relay.status
+}}
+
+output "reason" {{
+  value = module.relay.reason
+}}
+"#
+    )
+}
+
+/// Bad input through the ephemeral module: strict with the secret missing fails with our one line; the
+/// outcome read with a key the vault refuses says unauthorized, never not_found.
+#[test]
+fn ephemeral_module_reports_bad_input() {
+    if !terraform_available()
+        || !providers_present(
+            &["external", "local"],
+            "the ephemeral module's bad-input runs",
+        )
+    {
+        return;
+    }
+    let server = crate::support::server();
+    let (apply, state, _) = apply_root(
+        &ephemeral_module_root(
+            r#"secret_name = "no-such-secret"
+  strict      = true"#,
+        ),
+        &server,
+    );
+    assert!(
+        !apply.success(),
+        "strict with a missing secret must fail:\n{}",
+        apply.text()
+    );
+    // Terraform wraps the program's stderr: compare with whitespace collapsed.
+    let text = apply
         .text()
-        .chars()
-        .filter(|c| *c != '\\' && !c.is_whitespace())
-        .collect();
-    let definitions = |family: &str| -> String {
-        let marker = format!("\"family\":\"{family}\"");
-        let resource = plain
-            .split("\"address\":\"module.")
-            .find(|chunk| chunk.contains(&marker) && chunk.contains("container_definitions"))
-            .unwrap_or_else(|| panic!("no planned task definition for {family}"));
-        let start = resource.find("\"container_definitions\":").unwrap();
-        resource[start..].to_string()
-    };
-    let env = |name: &str, value: &str| format!("{{\"name\":\"{name}\",\"value\":\"{value}\"}}");
-
-    let proxy = definitions("proxy");
-    assert!(proxy.contains(&env("RELAY_MODE", "proxy")), "{proxy}");
-    for var in ["RELAY_ID", "RELAY_PUBLIC_KEY", "RELAY_SECRET_KEY"] {
-        assert!(
-            !proxy.contains(var),
-            "proxy mode must not set {var}: {proxy}"
-        );
-    }
-
-    let managed = definitions("managed");
-    assert!(managed.contains(&env("RELAY_MODE", "managed")), "{managed}");
-    assert!(managed.contains(&env("RELAY_ID", "id-1")), "{managed}");
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let line = "error: not_found: secret \"no-such-secret\" does not exist in WorkOS Vault";
+    assert!(text.contains(line), "{text}");
+    // Both reads fail: the outcome read and the ephemeral one (hashicorp/local shows all of stderr).
+    assert!(text.contains("External Program Execution Failed"), "{text}");
     assert!(
-        managed.contains(&env("RELAY_PUBLIC_KEY", "pk-1")),
-        "{managed}"
+        text.contains("Command Execution Failed")
+            && text.contains(&format!("Command Error: vault-fetch-relay: {line}")),
+        "{text}"
+    );
+    assert!(!state.contains("\"found\""), "{state}");
+
+    // The dev server knows only CANARY_KEY: another key is refused with 401.
+    let scratch = tempfile::tempdir().unwrap();
+    let root = scratch.path().join("root");
+    copy_tree(&repo().join("terraform/modules"), &root.join("modules"));
+    fs::write(root.join("main.tf"), ephemeral_module_root("")).unwrap();
+    init(&root, scratch.path());
+    let base = server.base_url();
+    let apply = terraform_env(
+        &["apply", "-auto-approve", "-input=false", "-no-color"],
+        &root,
+        scratch.path(),
+        &[
+            ("WORKOS_API_KEY", "sk_test_wrong_key_0123456789"),
+            ("TF_VAR_api_base", &base),
+            ("TF_VAR_program", crate::support::bin()),
+        ],
     );
     assert!(
-        managed.contains(&env("RELAY_SECRET_KEY", "sk-1")),
-        "{managed}"
+        apply.success(),
+        "a refused key degrades (not strict):\n{}",
+        apply.text()
     );
-
-    let sm = definitions("secrets-manager");
-    assert!(sm.contains(&env("RELAY_MODE", "managed")), "{sm}");
+    let output = terraform(&["output", "-raw", "status"], &root, scratch.path());
+    assert_eq!(output.stdout, "unauthorized", "{}", apply.text());
     assert!(
-        sm.contains("{\"name\":\"RELAY_PUBLIC_KEY\",\"valueFrom\":\"arn:aws:secretsmanager:us-east-1:123456789012:secret:relay:public_key::\"}"),
-        "{sm}"
+        apply.text().contains("status unauthorized"),
+        "{}",
+        apply.text()
     );
-    assert!(!sm.contains("\"value\":\"sk-1\""), "{sm}");
-
-    // exec: relay runs under the copied binary, gets the API key from Secrets Manager, and no
-    // RELAY_MODE or credentials from the task definition (exec sets them).
-    let exec = definitions("exec");
-    for needle in [
-        "\"entryPoint\":[\"/vfr/vault-fetch-relay\",\"exec\",\"--\",\"/bin/relay\"]",
-        "\"command\":[\"install\",\"/vfr\"]",
-        "{\"name\":\"WORKOS_API_KEY\",\"valueFrom\":\"arn:aws:secretsmanager:us-east-1:123456789012:secret:workos\"}",
-        "{\"condition\":\"SUCCESS\",\"containerName\":\"install-vault-fetch-relay\"}",
-    ] {
-        assert!(exec.contains(needle), "missing {needle}: {exec}");
-    }
-    assert!(exec.contains(&env("VAULT_FETCH_INTERVAL", "5m")), "{exec}");
-    for var in ["RELAY_MODE", "RELAY_ID", "RELAY_SECRET_KEY"] {
-        assert!(!exec.contains(var), "exec sets {var} itself: {exec}");
-    }
-}
-
-/// Text of the `KIND "NAME" {` block (up to the first line that is a lone `}`).
-fn block<'a>(text: &'a str, header: &str) -> &'a str {
-    let start = text
-        .find(header)
-        .unwrap_or_else(|| panic!("missing block {header}"));
-    let end = text[start..].find("\n}").map_or(text.len(), |e| start + e);
-    &text[start..end]
-}
-
-#[test]
-fn relay_credentials_module_interface() {
-    let module = repo().join("terraform/modules/relay-credentials");
-    let variables = fs::read_to_string(module.join("variables.tf")).unwrap();
-    let main = fs::read_to_string(module.join("main.tf")).unwrap();
-    let outputs = fs::read_to_string(module.join("outputs.tf")).unwrap();
-    let versions = fs::read_to_string(module.join("versions.tf")).unwrap();
-
-    let key = block(&variables, "variable \"workos_api_key\"");
-    assert!(
-        key.lines()
-            .any(|l| l.split_whitespace().collect::<String>() == "sensitive=true"),
-        "workos_api_key must be sensitive:\n{key}"
-    );
-    for (name, default) in [
-        ("secret_name", "\"runlayer-sentry-credentials\""),
-        ("api_base", "\"https://api.workos.com\""),
-        ("strict", "false"),
-        ("timeout_seconds", "30"),
-        ("program", "\"vault-fetch-relay\""),
-    ] {
-        let b = block(&variables, &format!("variable \"{name}\""));
-        assert!(
-            b.lines()
-                .any(|l| l.split_whitespace().collect::<String>() == format!("default={default}")),
-            "{name} should default to {default}:\n{b}"
-        );
-    }
-
-    for name in ["credentials", "found", "status", "version_id", "reason"] {
-        block(&outputs, &format!("output \"{name}\""));
-    }
-    let credentials = block(&outputs, "output \"credentials\"");
-    assert!(credentials.contains("sensitive   = true"), "{credentials}");
-    for field in ["public_key", "secret_key", "relay_id", "sentry_dsn"] {
-        assert!(credentials.contains(field), "credentials lacks {field}");
-    }
-
-    let data = block(&main, "data \"external\" \"relay\"");
-    assert!(data.contains("program = [var.program]"), "{data}");
-    assert!(data.contains("tostring(var.strict)"), "{data}");
-    assert!(data.contains("tostring(var.timeout_seconds)"), "{data}");
-    let check = block(&main, "check \"");
-    assert!(
-        check.contains("assert {") && check.contains("\"found\""),
-        "{check}"
-    );
-    assert!(
-        !check.contains("data \""),
-        "the check must not scope its own data source"
-    );
-
-    assert!(versions.contains("\"hashicorp/external\""));
-    assert!(versions.contains("\"~> 2.3\""));
-    assert!(versions.contains("\">= 1.5\""));
-}
-
-#[test]
-fn ecs_examples_never_pass_empty_relay_credentials() {
-    for example in ["ecs", "ecs-secrets-manager"] {
-        let text = read_tf(&repo().join("terraform/examples").join(example));
-        assert!(
-            text.contains("source = \"../../modules/relay-credentials\""),
-            "{example} must use the module"
-        );
-        // Credentials reach the task definition only behind the `found` switch.
-        assert!(text.contains("module.relay_credentials.found"), "{example}");
-    }
-    let sm = read_tf(&repo().join("terraform/modules/relay-secret"));
-    assert!(
-        sm.contains("secret_string_wo "),
-        "relay-secret must use secret_string_wo"
-    );
-    assert!(sm.contains("secret_string_wo_version"));
-    assert!(
-        !sm.contains("secret_string ="),
-        "relay-secret must not store the value in state"
-    );
+    assert!(!apply.text().contains("not_found"), "{}", apply.text());
 }

@@ -22,7 +22,7 @@ fn assert_degrades(query: serde_json::Value, env: &[(&str, &str)], status: &str)
     let soft = terraform(&query, env);
     assert_eq!(soft.code, Some(0), "{soft:?}");
     let m = soft.terraform_map();
-    assert_eq!(m.len(), 8, "{m:?}");
+    assert_eq!(m.len(), 9, "{m:?}");
     for k in CRED_KEYS {
         assert_eq!(m[k], "", "{k} must be empty for {status}");
     }
@@ -537,4 +537,62 @@ fn a_caller_that_never_closes_stdin_cannot_hold_the_run() {
     let mut err = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
     assert!(err.contains("stdin was not closed"), "{err}");
+}
+
+/// `outcome_only`: the same read and the same "found" (valid credentials), printed without a credential
+/// value; a refused key is `unauthorized` there too, never `not_found`.
+#[test]
+fn outcome_only_reports_the_read_without_credentials() {
+    let s = server();
+    let c = seed(&s, NAME);
+    let full = terraform(&q(&s, json!({})), &[]).terraform_map();
+    let run = terraform(&q(&s, json!({"outcome_only": "true"})), &[]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let m = run.terraform_map();
+    assert_eq!(
+        m.keys().map(String::as_str).collect::<Vec<_>>(),
+        [
+            "reason",
+            "status",
+            "updated_at",
+            "version_id",
+            "version_number"
+        ]
+    );
+    assert_eq!(m["status"], "found");
+    for k in ["version_id", "updated_at", "version_number"] {
+        assert_eq!(m[k], full[k], "{k} is the same in both reads");
+    }
+    let micros: u64 = m["version_number"].parse().expect("a number");
+    assert!(micros > 1_700_000_000_000_000, "{micros}");
+    for secret in [
+        c.secret_key.expose(),
+        c.public_key.as_str(),
+        c.relay_id.as_str(),
+    ] {
+        assert!(!run.stdout.contains(secret), "{}", run.stdout);
+    }
+    assert_no_leak(&run.stdout, Some(&c));
+
+    // A new vault version has a larger version_number.
+    std::thread::sleep(Duration::from_millis(2));
+    seed(&s, NAME);
+    let next = terraform(&q(&s, json!({"outcome_only": "true"})), &[]).terraform_map();
+    assert!(next["version_number"].parse::<u64>().unwrap() > micros);
+    assert_ne!(next["version_id"], m["version_id"]);
+
+    let mut wrong = q(&s, json!({"outcome_only": "true"}));
+    wrong["api_key"] = json!("sk_test_wrongkey");
+    let refused = terraform(&wrong, &[]).terraform_map();
+    assert_eq!(refused["status"], "unauthorized");
+    assert!(!refused["reason"].is_empty());
+
+    // An invalid secret is not "found" in the outcome either.
+    s.set_value(
+        NAME,
+        r#"{"id":"not-a-uuid","public_key":"x","secret_key":"y"}"#,
+    )
+    .unwrap();
+    let invalid = terraform(&q(&s, json!({"outcome_only": "true"})), &[]).terraform_map();
+    assert_eq!(invalid["status"], "invalid_secret");
 }

@@ -1,4 +1,5 @@
-//! Terraform external data source: query on stdin, JSON map of strings on stdout.
+//! Terraform mode: query on stdin, JSON map of strings on stdout. The same protocol
+//! serves `data "external"` and `ephemeral "local_command"` (hashicorp/local).
 
 use std::io::{IsTerminal, Read};
 use std::sync::mpsc;
@@ -29,15 +30,18 @@ pub(crate) fn run(common: &CommonArgs) -> anyhow::Result<Exit> {
     let input = read_stdin_within(limit)?;
     // The query overrides flags and environment, as the original script's did.
     let query = parse_query(&input)?;
-    let settings = Settings::resolve(base_input(common)?.overlay(query))?;
+    let settings = Settings::resolve(base_input(common)?.overlay(query.settings))?;
     let report = fetch(&settings)?;
     let exit = conclude(&report, settings.strict);
     if exit == Exit::Success {
+        let result = TerraformResult {
+            outcome_only: query.outcome_only,
+        };
         // Strict on purpose, unlike the other modes: exit 0 is the protocol's only
         // signal that stdout holds the complete object, so a write that failed (a
         // closed pipe included) must exit 1, or a reader that got a truncated object
         // would take it as a successful result.
-        crate::console::out(&TerraformResult.render(&report))?;
+        crate::console::out(&result.render(&report))?;
     }
     Ok(exit)
 }

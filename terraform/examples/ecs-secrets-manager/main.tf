@@ -6,6 +6,15 @@ module "relay_credentials" {
   secret_name    = var.vault_secret_name
   program        = var.vault_fetch_relay_program
   strict         = var.strict
+  check_found    = false # the check below says it, next to what it means for this deployment
+}
+
+# Plan-time warning, never an error (strict = true makes a missing secret fail the plan instead).
+check "relay_credentials_found" {
+  assert {
+    condition     = module.relay_credentials.found
+    error_message = "Sentry Relay credentials were not loaded from WorkOS Vault secret \"${var.vault_secret_name}\": status ${module.relay_credentials.status}: ${module.relay_credentials.reason}. No Secrets Manager secret is written and relay runs in proxy mode."
+  }
 }
 
 locals {
@@ -15,9 +24,9 @@ locals {
   sentry_dsn = var.sentry_dsn != null && var.sentry_dsn != "" ? var.sentry_dsn : local.vault.sentry_dsn
 
   # secret_string_wo is write-only: Terraform cannot see when it changes, so the (non-secret)
-  # secret_string_wo_version must grow with every new vault version. updated_at is RFC 3339, possibly
-  # with fractional seconds, which formatdate accepts: "2025-03-04T05:06:07.123Z" -> 20250304050607.
-  derived_version = try(parseint(formatdate("YYYYMMDDhhmmss", module.relay_credentials.updated_at), 10), null)
+  # secret_string_wo_version must grow with every new vault version: version_number is the vault's
+  # updated_at in microseconds (WorkOS version ids are random, not ordered).
+  derived_version = module.relay_credentials.version_number
   secret_version  = var.secret_version != null ? var.secret_version : local.derived_version
 }
 
@@ -28,7 +37,7 @@ module "relay_secret" {
   name       = var.secret_name
   kms_key_id = var.secret_kms_key_arn
   credentials = {
-    id         = local.vault.relay_id
+    relay_id   = local.vault.relay_id
     public_key = local.vault.public_key
     secret_key = local.vault.secret_key
   }
@@ -42,19 +51,12 @@ check "secret_version_derived" {
   }
 }
 
-data "aws_iam_policy_document" "ecs_tasks_assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["ecs-tasks.amazonaws.com"]
-    }
-  }
-}
-
 resource "aws_iam_role" "execution" {
-  name_prefix        = "${var.family}-exec-"
-  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
+  name_prefix = "${var.family}-exec-"
+  assume_role_policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "ecs-tasks.amazonaws.com" } }]
+  })
 }
 
 resource "aws_iam_role_policy_attachment" "execution" {

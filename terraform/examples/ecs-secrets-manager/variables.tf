@@ -91,7 +91,7 @@ variable "secret_kms_key_arn" {
 }
 
 variable "secret_version" {
-  description = "Override for secret_string_wo_version. Null: derived from the vault's updated_at (YYYYMMDDhhmmss)."
+  description = "Override for secret_string_wo_version. Null: the vault's version_number (updated_at in microseconds since 1970)."
   type        = number
   default     = null
 }

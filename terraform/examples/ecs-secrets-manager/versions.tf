@@ -9,7 +9,7 @@ terraform {
     }
     external = {
       source  = "hashicorp/external"
-      version = "~> 2.3"
+      version = ">= 2.3, < 3.0"
     }
   }
 }

@@ -6,6 +6,15 @@ module "relay_credentials" {
   secret_name    = var.vault_secret_name
   program        = var.vault_fetch_relay_program
   strict         = var.strict
+  check_found    = false # the check below says it, next to what it means for this deployment
+}
+
+# Plan-time warning, never an error (strict = true makes a missing secret fail the plan instead).
+check "relay_credentials_found" {
+  assert {
+    condition     = module.relay_credentials.found
+    error_message = "Sentry Relay credentials were not loaded from WorkOS Vault secret \"${var.vault_secret_name}\": status ${module.relay_credentials.status}: ${module.relay_credentials.reason}. Relay runs in proxy mode."
+  }
 }
 
 locals {
@@ -29,7 +38,7 @@ module "task_definition" {
   # Found: RELAY_MODE=managed plus RELAY_ID / RELAY_PUBLIC_KEY / RELAY_SECRET_KEY.
   # Not found: RELAY_MODE=proxy and no credential variables at all (relay exits on empty ones).
   relay_credentials = module.relay_credentials.found ? {
-    id         = local.vault.relay_id
+    relay_id   = local.vault.relay_id
     public_key = local.vault.public_key
     secret_key = local.vault.secret_key
   } : null

@@ -33,3 +33,8 @@ output "updated_at" {
   description = "RFC 3339 time the vault secret was last updated (may be empty)."
   value       = lookup(local.result, "updated_at", "")
 }
+
+output "version_number" {
+  description = "updated_at in microseconds since 1970: grows with every vault version, for secret_string_wo_version. Null when unknown (or with the original script, which printed no such key)."
+  value       = lookup(local.result, "version_number", "") == "" ? null : tonumber(local.result.version_number)
+}

@@ -44,3 +44,10 @@ variable "program" {
   default     = "vault-fetch-relay"
   nullable    = false
 }
+
+variable "check_found" {
+  description = "Warn at plan time (a failed check block, not an error) when credentials were not found. Set false when the calling root has its own check on the found output."
+  type        = bool
+  default     = true
+  nullable    = false
+}

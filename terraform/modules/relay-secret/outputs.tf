@@ -6,5 +6,15 @@ output "arn" {
 
 output "read_policy_json" {
   description = "IAM policy allowing secretsmanager:GetSecretValue on this secret (and kms:Decrypt on its key)."
-  value       = data.aws_iam_policy_document.read.json
+  value       = jsonencode(local.read_policy)
+}
+
+output "secret_version" {
+  description = "The secret_string_wo_version written (grows with every vault version)."
+  value       = aws_secretsmanager_secret_version.this.secret_string_wo_version
+}
+
+output "secret_arn" {
+  description = "ARN of the secret itself (the one resource read_policy_json grants)."
+  value       = aws_secretsmanager_secret.this.arn
 }

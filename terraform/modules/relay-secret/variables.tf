@@ -7,7 +7,7 @@ variable "name" {
 variable "credentials" {
   description = "Relay credentials, written with the write-only secret_string_wo so they stay out of this module's state."
   type = object({
-    id         = string
+    relay_id   = string
     public_key = string
     secret_key = string
   })

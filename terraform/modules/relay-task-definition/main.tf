@@ -1,15 +1,16 @@
 locals {
   # Relay refuses to start with empty RELAY_ID / RELAY_PUBLIC_KEY / RELAY_SECRET_KEY ("invalid config value"),
   # and in managed mode without credentials ("relay has no credentials"). So: managed with all three,
-  # proxy with none.
+  # proxy with none. With the init container, config.yml (written at task start) decides: no RELAY_MODE here,
+  # since the variable would override the file and force managed mode without credentials.
   use_secret  = var.relay_credentials_secret_arn != null
   use_env     = !local.use_secret && nonsensitive(var.relay_credentials != null)
-  relay_mode  = local.use_secret || local.use_env ? "managed" : "proxy"
+  relay_mode  = local.use_init ? "init-container" : local.use_secret || local.use_env ? "managed" : "proxy"
   credentials = local.use_env ? var.relay_credentials : null
 
   relay_environment = concat(
+    local.use_init ? [] : [{ name = "RELAY_MODE", value = local.relay_mode }],
     [
-      { name = "RELAY_MODE", value = local.relay_mode },
       { name = "RELAY_UPSTREAM_URL", value = var.relay_upstream_url },
       { name = "RELAY_HOST", value = "0.0.0.0" },
       { name = "RELAY_PORT", value = tostring(var.relay_port) },
@@ -17,7 +18,7 @@ locals {
       { name = "RELAY_LOG_FORMAT", value = var.relay_log_format },
     ],
     local.use_env ? [
-      { name = "RELAY_ID", value = local.credentials.id },
+      { name = "RELAY_ID", value = local.credentials.relay_id },
       { name = "RELAY_PUBLIC_KEY", value = local.credentials.public_key },
       { name = "RELAY_SECRET_KEY", value = local.credentials.secret_key },
     ] : [],
@@ -25,7 +26,7 @@ locals {
 
   # ECS JSON-key syntax: <secret arn>:<json key>:<version stage>:<version id>
   relay_secrets = local.use_secret ? [
-    { name = "RELAY_ID", valueFrom = "${var.relay_credentials_secret_arn}:id::" },
+    { name = "RELAY_ID", valueFrom = "${var.relay_credentials_secret_arn}:relay_id::" },
     { name = "RELAY_PUBLIC_KEY", valueFrom = "${var.relay_credentials_secret_arn}:public_key::" },
     { name = "RELAY_SECRET_KEY", valueFrom = "${var.relay_credentials_secret_arn}:secret_key::" },
   ] : []
@@ -39,16 +40,21 @@ locals {
     }
   }
 
-  relay_container = {
-    name             = "sentry-relay"
-    image            = var.relay_image
-    essential        = true
-    command          = ["run"]
-    environment      = local.relay_environment
-    secrets          = local.relay_secrets
-    portMappings     = [{ containerPort = var.relay_port, protocol = "tcp" }]
-    logConfiguration = local.log_configuration
-  }
+  relay_container = merge(
+    {
+      name             = "sentry-relay"
+      image            = var.relay_image
+      essential        = true
+      command          = ["run"]
+      environment      = local.relay_environment
+      secrets          = local.relay_secrets
+      portMappings     = [{ containerPort = var.relay_port, protocol = "tcp" }]
+      logConfiguration = local.log_configuration
+    },
+    # Init container: start once fetch-credentials exited 0, as its user (the files are 0600), from its directory.
+    # (A list of zero or one objects, expanded: a conditional would need both sides of one type.)
+    [for relay in [local.relay_with_init] : relay if local.use_init]...
+  )
 
   backend_container = {
     name             = var.backend_name
@@ -72,12 +78,14 @@ resource "aws_ecs_task_definition" "this" {
 
   container_definitions = jsonencode(concat(
     local.exec_install_containers,
+    local.use_init ? [local.fetch_container] : [],
     [merge(local.relay_container, local.exec_relay_overrides...), local.backend_container],
   ))
 
-  # exec.tf: the task volume the install container fills with the vault-fetch-relay binary.
+  # Task storage shared by two containers, gone with the task: init_container.tf's credential files, or
+  # exec.tf's copy of the vault-fetch-relay binary.
   dynamic "volume" {
-    for_each = local.exec_install ? ["vault-fetch-relay"] : []
+    for_each = concat(local.use_init ? [local.init_volume] : [], local.exec_install ? ["vault-fetch-relay"] : [])
     content {
       name = volume.value
     }
@@ -87,8 +95,16 @@ resource "aws_ecs_task_definition" "this" {
 
   lifecycle {
     precondition {
-      condition     = (!local.use_secret && var.log_group_name == null) || var.execution_role_arn != null
-      error_message = "execution_role_arn is required when relay_credentials_secret_arn or log_group_name is set."
+      condition     = (!local.use_secret && !local.use_init && var.log_group_name == null) || var.execution_role_arn != null
+      error_message = "execution_role_arn is required when relay_credentials_secret_arn, init_container or log_group_name is set."
+    }
+    precondition {
+      condition     = !local.use_init || (!local.use_secret && !local.use_env)
+      error_message = "init_container fetches the credentials at task start: leave relay_credentials and relay_credentials_secret_arn null."
+    }
+    precondition {
+      condition     = !(local.use_init && local.use_exec)
+      error_message = "init_container and relay_exec are two ways of fetching the credentials: set one."
     }
     precondition {
       condition     = !local.use_exec || (!local.use_secret && !local.use_env && var.execution_role_arn != null)

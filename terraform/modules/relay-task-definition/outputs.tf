@@ -14,6 +14,12 @@ output "revision" {
 }
 
 output "relay_mode" {
-  description = "managed when credentials are passed to relay, proxy otherwise."
+  description = "managed when credentials are passed to relay, proxy otherwise; init-container when config.yml written at task start decides (managed if the vault had credentials, proxy if not)."
   value       = local.relay_mode
+}
+
+output "container_definitions" {
+  description = "The container definitions JSON registered (sensitive: with relay_credentials it holds them in clear text)."
+  value       = aws_ecs_task_definition.this.container_definitions
+  sensitive   = true
 }

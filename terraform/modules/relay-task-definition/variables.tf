@@ -61,7 +61,7 @@ variable "relay_log_format" {
 variable "relay_credentials" {
   description = "Relay credentials passed as RELAY_ID / RELAY_PUBLIC_KEY / RELAY_SECRET_KEY environment variables (they are visible in the task definition). Null: relay runs in proxy mode with no credential variables."
   type = object({
-    id         = string
+    relay_id   = string
     public_key = string
     secret_key = string
   })
@@ -70,7 +70,7 @@ variable "relay_credentials" {
 }
 
 variable "relay_credentials_secret_arn" {
-  description = "Secrets Manager secret holding JSON {id, public_key, secret_key}; injected with the ECS secrets JSON-key syntax. Takes precedence over relay_credentials."
+  description = "Secrets Manager secret holding JSON {relay_id, public_key, secret_key} (what modules/relay-secret writes); injected with the ECS secrets JSON-key syntax \"<arn>:<key>::\". Takes precedence over relay_credentials."
   type        = string
   default     = null
 }
