@@ -22,7 +22,7 @@ variable "init_container" {
 }
 
 variable "run_as_user" {
-  description = "uid:gid both fetch-credentials and relay run as with init_container: init writes the files with mode 0600, so relay must be the same user. 65532 is the vault-fetch-relay image's user."
+  description = "uid:gid relay runs as together with the container that fills its task volume: fetch-credentials with init_container (init writes the files with mode 0600, so relay must be the same user), install-vault-fetch-relay with relay_exec.install_image. 65532 is the vault-fetch-relay image's user."
   type        = string
   default     = "65532:65532"
   nullable    = false
@@ -32,11 +32,6 @@ locals {
   use_init         = var.init_container != null
   init_volume      = "relay-config"
   init_config_path = "/relay"
-
-  # A Secrets Manager valueFrom may carry ":json-key:stage:version"; IAM wants the secret's own ARN (7 fields).
-  api_key_arn      = local.use_init ? var.init_container.workos_api_key_arn : ""
-  api_key_is_ssm   = startswith(element(concat(split(":", local.api_key_arn), ["", "", ""]), 2), "ssm")
-  api_key_resource = local.api_key_is_ssm ? local.api_key_arn : join(":", slice(split(":", local.api_key_arn), 0, min(7, length(split(":", local.api_key_arn)))))
 
   init_mount = {
     sourceVolume  = local.init_volume
@@ -62,34 +57,16 @@ locals {
     logConfiguration       = local.log_configuration
   } : null
 
-  relay_with_init = {
+  # Relay starts once fetch-credentials exited 0, as its user (the files are 0600), from its directory.
+  relay_with_init = local.use_init ? {
     command     = ["run", "--config", local.init_config_path]
     user        = var.run_as_user
     mountPoints = [merge(local.init_mount, { readOnly = true })]
     dependsOn   = [{ containerName = "fetch-credentials", condition = "SUCCESS" }]
-  }
-
-  # What the execution role needs for the init container: read exactly the API key, nothing else.
-  init_policy = local.use_init ? {
-    Version = "2012-10-17"
-    Statement = concat(
-      [{
-        Sid      = "ReadWorkosApiKey"
-        Effect   = "Allow"
-        Action   = local.api_key_is_ssm ? ["ssm:GetParameters"] : ["secretsmanager:GetSecretValue"]
-        Resource = [local.api_key_resource]
-      }],
-      var.init_container.kms_key_arn == null ? [] : [{
-        Sid      = "DecryptWorkosApiKey"
-        Effect   = "Allow"
-        Action   = ["kms:Decrypt"]
-        Resource = [var.init_container.kms_key_arn]
-      }],
-    )
   } : null
 }
 
 output "init_container_policy_json" {
   description = "IAM policy for the execution role with init_container: read the WorkOS API key (and decrypt it with kms_key_arn) and nothing else. Null without init_container."
-  value       = local.use_init ? jsonencode(local.init_policy) : null
+  value       = local.use_init ? jsonencode(local.api_key_policy) : null
 }

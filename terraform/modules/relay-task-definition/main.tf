@@ -2,14 +2,15 @@ locals {
   # Relay refuses to start with empty RELAY_ID / RELAY_PUBLIC_KEY / RELAY_SECRET_KEY ("invalid config value"),
   # and in managed mode without credentials ("relay has no credentials"). So: managed with all three,
   # proxy with none. With the init container, config.yml (written at task start) decides: no RELAY_MODE here,
-  # since the variable would override the file and force managed mode without credentials.
+  # since the variable would override the file and force managed mode without credentials. With exec, exec
+  # sets RELAY_MODE (and the credentials) for relay at every start.
   use_secret  = var.relay_credentials_secret_arn != null
   use_env     = !local.use_secret && nonsensitive(var.relay_credentials != null)
-  relay_mode  = local.use_init ? "init-container" : local.use_secret || local.use_env ? "managed" : "proxy"
+  relay_mode  = local.use_init ? "init-container" : local.use_exec ? "exec" : local.use_secret || local.use_env ? "managed" : "proxy"
   credentials = local.use_env ? var.relay_credentials : null
 
   relay_environment = concat(
-    local.use_init ? [] : [{ name = "RELAY_MODE", value = local.relay_mode }],
+    local.use_init || local.use_exec ? [] : [{ name = "RELAY_MODE", value = local.relay_mode }],
     [
       { name = "RELAY_UPSTREAM_URL", value = var.relay_upstream_url },
       { name = "RELAY_HOST", value = "0.0.0.0" },
@@ -51,9 +52,9 @@ locals {
       portMappings     = [{ containerPort = var.relay_port, protocol = "tcp" }]
       logConfiguration = local.log_configuration
     },
-    # Init container: start once fetch-credentials exited 0, as its user (the files are 0600), from its directory.
-    # (A list of zero or one objects, expanded: a conditional would need both sides of one type.)
-    [for relay in [local.relay_with_init] : relay if local.use_init]...
+    # What init_container.tf or exec.tf change in relay's container (at most one is set). A list of the
+    # non-null ones, expanded: a conditional would need both sides of one type.
+    [for overrides in [local.relay_with_init, local.relay_with_exec] : overrides if overrides != null]...
   )
 
   backend_container = {
@@ -77,15 +78,14 @@ resource "aws_ecs_task_definition" "this" {
   task_role_arn            = var.task_role_arn
 
   container_definitions = jsonencode(concat(
-    local.exec_install_containers,
-    local.use_init ? [local.fetch_container] : [],
-    [merge(local.relay_container, local.exec_relay_overrides...), local.backend_container],
+    [for c in [local.fetch_container, local.install_container] : c if c != null],
+    [local.relay_container, local.backend_container],
   ))
 
   # Task storage shared by two containers, gone with the task: init_container.tf's credential files, or
   # exec.tf's copy of the vault-fetch-relay binary.
   dynamic "volume" {
-    for_each = concat(local.use_init ? [local.init_volume] : [], local.exec_install ? ["vault-fetch-relay"] : [])
+    for_each = concat(local.use_init ? [local.init_volume] : [], local.exec_install ? [local.exec_volume] : [])
     content {
       name = volume.value
     }
@@ -95,8 +95,8 @@ resource "aws_ecs_task_definition" "this" {
 
   lifecycle {
     precondition {
-      condition     = (!local.use_secret && !local.use_init && var.log_group_name == null) || var.execution_role_arn != null
-      error_message = "execution_role_arn is required when relay_credentials_secret_arn, init_container or log_group_name is set."
+      condition     = (!local.use_secret && !local.use_api_key && var.log_group_name == null) || var.execution_role_arn != null
+      error_message = "execution_role_arn is required when relay_credentials_secret_arn, init_container, relay_exec or log_group_name is set (ECS reads the secrets and writes the logs with it)."
     }
     precondition {
       condition     = !local.use_init || (!local.use_secret && !local.use_env)
@@ -107,8 +107,8 @@ resource "aws_ecs_task_definition" "this" {
       error_message = "init_container and relay_exec are two ways of fetching the credentials: set one."
     }
     precondition {
-      condition     = !local.use_exec || (!local.use_secret && !local.use_env && var.execution_role_arn != null)
-      error_message = "relay_exec fetches the credentials itself: leave relay_credentials and relay_credentials_secret_arn unset, and set execution_role_arn (it reads relay_exec.api_key_secret_arn)."
+      condition     = !local.use_exec || (!local.use_secret && !local.use_env)
+      error_message = "relay_exec fetches the credentials in the task: leave relay_credentials and relay_credentials_secret_arn null."
     }
   }
 }
