@@ -1,10 +1,26 @@
 //! stdout and stderr without panics: `print!` and `eprintln!` abort the process (we
 //! build with panic = "abort") when a stream is closed or full. Output is an error to
 //! report; a diagnostic line is best effort.
+//!
+//! Also the one place that knows how loud to be (-q / -v) and whether to colour
+//! (a terminal, NO_COLOR, CLICOLOR, CLICOLOR_FORCE).
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicI8, Ordering};
 
 use anyhow::Context;
+
+/// -1 quiet, 0 normal, 1+ verbose.
+static VERBOSITY: AtomicI8 = AtomicI8::new(0);
+
+pub fn set_verbosity(verbose: u8, quiet: bool) {
+    let v = if quiet { -1 } else { verbose.min(100) as i8 };
+    VERBOSITY.store(v, Ordering::Relaxed);
+}
+
+pub fn verbosity() -> i8 {
+    VERBOSITY.load(Ordering::Relaxed)
+}
 
 /// Write the program's result to stdout.
 pub fn out(text: &str) -> anyhow::Result<()> {
@@ -15,7 +31,119 @@ pub fn out(text: &str) -> anyhow::Result<()> {
         .context("cannot write to stdout (closed or full)")
 }
 
-/// One diagnostic line on stderr; a stderr that cannot be written is ignored.
+/// One diagnostic line on stderr, whatever the verbosity (the dev server's log).
 pub fn say(line: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
+/// An error line: always shown.
+pub fn error(line: &str) {
+    say(&paint_level(line, "error", RED));
+}
+
+/// A warning line (a degraded run): silenced by -q.
+pub fn warn(line: &str) {
+    if verbosity() >= 0 {
+        say(&paint_level(line, "warning", YELLOW));
+    }
+}
+
+/// What a run did ("wrote ..."): silenced by -q.
+pub fn info(line: &str) {
+    if verbosity() >= 0 {
+        say(line);
+    }
+}
+
+/// Progress while waiting (retries): on a terminal, or with -v; never with -q.
+pub fn progress(line: &str) {
+    let v = verbosity();
+    if v > 0 || (v == 0 && std::io::stderr().is_terminal()) {
+        say(line);
+    }
+}
+
+pub const RED: &str = "\x1b[1;31m";
+pub const YELLOW: &str = "\x1b[1;33m";
+pub const GREEN: &str = "\x1b[1;32m";
+const RESET: &str = "\x1b[0m";
+
+/// The colour decision for a stream, by the NO_COLOR / CLICOLOR conventions:
+/// NO_COLOR (non-empty) never; CLICOLOR_FORCE (non-empty, not 0) always; CLICOLOR=0
+/// never; otherwise only on a terminal.
+pub fn colour_decision(is_terminal: bool, var: impl Fn(&str) -> Option<String>) -> bool {
+    let set = |name: &str| var(name).filter(|v| !v.is_empty());
+    if set("NO_COLOR").is_some() {
+        return false;
+    }
+    if set("CLICOLOR_FORCE").is_some_and(|v| v != "0") {
+        return true;
+    }
+    if set("CLICOLOR").as_deref() == Some("0") {
+        return false;
+    }
+    is_terminal
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+pub fn stdout_colour() -> bool {
+    colour_decision(std::io::stdout().is_terminal(), env)
+}
+
+fn stderr_colour() -> bool {
+    colour_decision(std::io::stderr().is_terminal(), env)
+}
+
+/// `text` in `colour` when `on`.
+pub fn paint(text: &str, colour: &str, on: bool) -> String {
+    if on {
+        format!("{colour}{text}{RESET}")
+    } else {
+        text.to_string()
+    }
+}
+
+/// Colour the `level:` word of "vault-fetch-relay: level: ..." on a colour stderr.
+fn paint_level(line: &str, level: &str, colour: &str) -> String {
+    let marker = format!(": {level}: ");
+    match line.find(&marker) {
+        Some(at) if stderr_colour() => format!(
+            "{}: {}: {}",
+            &line[..at],
+            paint(level, colour, true),
+            &line[at + marker.len()..]
+        ),
+        _ => line.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colour_follows_the_conventions() {
+        let with = |pairs: &'static [(&'static str, &'static str)]| {
+            move |n: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == n)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        assert!(colour_decision(true, with(&[])));
+        assert!(!colour_decision(false, with(&[])));
+        assert!(!colour_decision(true, with(&[("NO_COLOR", "1")])));
+        assert!(colour_decision(true, with(&[("NO_COLOR", "")])));
+        assert!(!colour_decision(true, with(&[("CLICOLOR", "0")])));
+        assert!(colour_decision(false, with(&[("CLICOLOR_FORCE", "1")])));
+        assert!(!colour_decision(false, with(&[("CLICOLOR_FORCE", "0")])));
+        assert!(!colour_decision(
+            false,
+            with(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")])
+        ));
+    }
 }

@@ -1,7 +1,16 @@
 //! The Terraform `external` query on stdin: one JSON object whose values are strings.
 
 use crate::secret::Secret;
-use crate::settings::{parse_bool, SettingsError, SettingsInput};
+use crate::settings::{parse_bool, FrontEnd, KeySource, SettingsError, SettingsInput};
+
+/// Every key the query may hold; anything else is refused.
+pub const QUERY_KEYS: [&str; 5] = [
+    "api_key",
+    "secret_name",
+    "api_base",
+    "strict",
+    "timeout_seconds",
+];
 
 /// Terraform queries are tiny; anything this large is not one.
 pub const MAX_QUERY_BYTES: usize = 1024 * 1024;
@@ -32,7 +41,10 @@ pub fn parse_query(input: &[u8]) -> Result<SettingsInput, SettingsError> {
             kind(&doc)
         ))
     })?;
-    let mut out = SettingsInput::default();
+    let mut out = SettingsInput {
+        front_end: FrontEnd::Terraform,
+        ..SettingsInput::default()
+    };
     for (key, value) in obj {
         let text = value.as_str().ok_or_else(|| {
             err(format!("query key {key:?} must be a string, got {} (Terraform's query is a map of strings)", kind(value)))
@@ -40,7 +52,10 @@ pub fn parse_query(input: &[u8]) -> Result<SettingsInput, SettingsError> {
         // An empty value means "not given" so the environment fallback applies.
         let given = (!text.is_empty()).then(|| text.to_string());
         match key.as_str() {
-            "api_key" => out.api_key = given.map(Secret::new),
+            "api_key" => {
+                out.key_source = given.as_ref().map(|_| KeySource::Query);
+                out.api_key = given.map(Secret::new);
+            }
             "secret_name" => out.secret_name = given,
             "api_base" => out.api_base = given,
             "strict" => {
@@ -49,7 +64,15 @@ pub fn parse_query(input: &[u8]) -> Result<SettingsInput, SettingsError> {
                     .transpose()?
             }
             "timeout_seconds" => out.timeout_seconds = given,
-            other => log::debug!("ignoring unknown query key {other:?}"),
+            // A typo would silently fetch the default secret: refuse it. The key is
+            // named (shortened, escaped), never its value.
+            other => {
+                let shown: String = other.chars().take(40).collect();
+                return Err(err(format!(
+                    "unknown query key {shown:?}; valid keys are {}",
+                    QUERY_KEYS.join(", ")
+                )));
+            }
         }
     }
     Ok(out)
@@ -72,12 +95,25 @@ mod tests {
 
     #[test]
     fn recognised_keys_fill_inputs() {
-        let q = parse_query(br#"{"api_key":"sk_test_1","secret_name":"a/b c","api_base":"http://127.0.0.1:1","strict":"true","timeout_seconds":"3","other":"x"}"#).unwrap();
+        let q = parse_query(br#"{"api_key":"sk_test_1","secret_name":"a/b c","api_base":"http://127.0.0.1:1","strict":"true","timeout_seconds":"3"}"#).unwrap();
         assert_eq!(q.api_key.unwrap().expose(), "sk_test_1");
         assert_eq!(q.secret_name.as_deref(), Some("a/b c"));
         assert_eq!(q.api_base.as_deref(), Some("http://127.0.0.1:1"));
         assert_eq!(q.strict, Some(true));
         assert_eq!(q.timeout_seconds.as_deref(), Some("3"));
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_naming_the_valid_ones() {
+        let e = parse_query(br#"{"api_key":"sk_live_canary","secret_nmae":"x"}"#)
+            .unwrap_err()
+            .0;
+        assert!(e.contains("\"secret_nmae\""), "{e}");
+        assert!(
+            e.contains("api_key, secret_name, api_base, strict, timeout_seconds"),
+            "{e}"
+        );
+        assert!(!e.contains("canary"), "{e}");
     }
 
     #[test]

@@ -1,17 +1,14 @@
 //! `dev-server`: flags to the dev server's foreground runner.
 
-use crate::cli::{CommonArgs, DevServerArgs};
+use crate::cli::{or_alias, DevServerArgs};
 use crate::devserver::{self, RunOptions};
 use crate::settings::DEFAULT_SECRET_NAME;
 
-pub fn run(common: &CommonArgs, args: &DevServerArgs) -> anyhow::Result<u8> {
+pub fn run(args: &DevServerArgs) -> anyhow::Result<u8> {
     devserver::run(RunOptions {
         listen: std::net::SocketAddr::new(args.listen, args.port),
         seed: args.seed,
-        seed_name: common
-            .secret_name
-            .clone()
-            .filter(|n| !n.is_empty())
+        seed_name: or_alias(args.secret_name.clone(), "WORKOS_VAULT_SECRET_NAME")
             .unwrap_or_else(|| DEFAULT_SECRET_NAME.into()),
         from_file: args.from_file.clone(),
         tls_cert: args.tls_cert.clone(),

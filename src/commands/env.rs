@@ -1,22 +1,27 @@
 //! RELAY_* environment assignments.
 
 use super::output::Destination;
-use super::{conclude, settings};
-use crate::cli::{CommonArgs, EnvArgs, EnvFormatArg};
-use crate::fetch::fetch;
-use crate::render::{EnvFile, EnvFormat, Render};
+use super::{conclude, exit_code, fetch_with_feedback, settings};
+use crate::cli::{EnvArgs, EnvFormatArg};
+use crate::render::{relay_mode, EnvFile, EnvFormat, Render};
 
-pub fn run(common: &CommonArgs, args: &EnvArgs) -> anyhow::Result<u8> {
+pub fn run(args: &EnvArgs) -> anyhow::Result<u8> {
     let format = match args.format {
         EnvFormatArg::Dotenv => EnvFormat::Dotenv,
         EnvFormatArg::Shell => EnvFormat::Shell,
     };
-    let settings = settings(common)?;
-    let report = fetch(&settings)?;
-    let code = conclude(&report, settings.strict);
-    if code == 0 {
-        let dest = Destination::from_arg(args.output.as_deref(), Destination::Stdout);
-        dest.write(&EnvFile { format }.render(&report))?;
+    let settings = settings(&args.fetch)?;
+    let dest = Destination::from_arg(args.output.as_deref(), Destination::Stdout);
+    dest.check()?;
+    let report = fetch_with_feedback(&settings)?;
+    if exit_code(&report, settings.strict) == 0 {
+        if let Some(path) = dest.write(&EnvFile { format }.render(&report))? {
+            crate::console::info(&format!(
+                "vault-fetch-relay: wrote {} (RELAY_MODE={})",
+                path.display(),
+                relay_mode(&report)
+            ));
+        }
     }
-    Ok(code)
+    Ok(conclude(&report, settings.strict))
 }

@@ -1,45 +1,48 @@
 //! Kubernetes init container: relay's config directory, ready for `relay run --config`.
 
-use anyhow::{bail, Context};
+use std::path::PathBuf;
 
-use super::{conclude_with, settings};
-use crate::cli::{CommonArgs, InitArgs, DEFAULT_CREDENTIALS_DIR};
-use crate::fetch::fetch;
+use anyhow::Context;
+
+use super::{conclude, conclude_with, exit_code, fetch_with_feedback, settings};
+use crate::cli::{or_alias, path_or_alias, InitArgs, DEFAULT_CREDENTIALS_DIR};
 use crate::files;
 use crate::render::{RelayDir, CONFIG_FILE, CREDENTIALS_FILE};
 
 /// Largest config template we read: relay configs are a few lines.
 const MAX_TEMPLATE_BYTES: u64 = 64 * 1024;
 
-pub fn run(common: &CommonArgs, args: &InitArgs) -> anyhow::Result<u8> {
-    let settings = settings(common)?;
-    if settings.api_key.is_none() {
-        // A missing key means the chart's wiring is broken, not that telemetry is off.
-        bail!("WORKOS_API_KEY is not set: the init container needs the WorkOS API key (e.g. a secretKeyRef to backend-secret/AUTH_API_KEY)");
-    }
-    let config_template = match args
-        .config_template
-        .as_ref()
-        .filter(|p| !p.as_os_str().is_empty())
+pub fn run(args: &InitArgs) -> anyhow::Result<u8> {
+    let settings = settings(&args.fetch)?;
+    let config_template = match path_or_alias(args.config_template.clone(), "RELAY_CONFIG_TEMPLATE")
     {
-        Some(path) => Some(read_template(path)?),
+        Some(path) => Some(read_template(&path)?),
         None => None,
     };
+    let upstream = or_alias(args.upstream.clone(), "RELAY_UPSTREAM_URL")
+        .unwrap_or_else(|| crate::render::DEFAULT_UPSTREAM.to_string());
     let plan_maker = RelayDir {
         config_template,
-        upstream: crate::render::parse_upstream(&args.upstream)?,
+        upstream: crate::render::parse_upstream(&upstream)?,
     };
-    let report = fetch(&settings)?;
-    let files_plan = plan_maker.plan(&report)?;
-
-    // CREDENTIALS_DIR= (empty) means the default, like every other empty variable.
-    let dir = match args.dir.as_os_str().is_empty() {
-        true => std::path::Path::new(DEFAULT_CREDENTIALS_DIR),
-        false => args.dir.as_path(),
-    };
-    files::ensure_private_dir(dir)?;
+    // An empty variable means the default, like every other empty variable.
+    let dir = path_or_alias(args.dir.clone(), "CREDENTIALS_DIR")
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_CREDENTIALS_DIR));
+    let dir = dir.as_path();
     let credentials_path = dir.join(CREDENTIALS_FILE);
     let config_path = dir.join(CONFIG_FILE);
+    // The destination is checked before any request is sent.
+    files::check_dir_destination(dir)?;
+    files::check_destination(&config_path)?;
+
+    let report = fetch_with_feedback(&settings)?;
+    if exit_code(&report, settings.strict) != 0 {
+        // A failing run writes nothing (README: one rule per question).
+        return Ok(conclude(&report, settings.strict));
+    }
+    let files_plan = plan_maker.plan(&report)?;
+
+    files::ensure_private_dir(dir)?;
     // Refuse a bad destination before writing anything, so a failure leaves no new
     // credentials next to an old config; then clear what a killed earlier run left.
     // (A stale credentials.json is only removed, never written through, when there
@@ -64,7 +67,7 @@ pub fn run(common: &CommonArgs, args: &InitArgs) -> anyhow::Result<u8> {
     // One line per run: what was fetched (id masked) and where it went.
     match report.credentials() {
         Some(c) => {
-            crate::console::say(&format!(
+            crate::console::info(&format!(
                 "vault-fetch-relay: wrote {} and {} for relay {} (mode managed)",
                 credentials_path.display(),
                 config_path.display(),

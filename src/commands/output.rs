@@ -27,7 +27,20 @@ impl Destination {
         }
     }
 
-    /// Write `contents`; returns the file written, if any.
+    /// Refuse a destination that cannot be written, before any request is sent.
+    /// Creates nothing: a run that fails later leaves no trace.
+    pub fn check(&self) -> anyhow::Result<()> {
+        match self {
+            Destination::File(path) => {
+                files::check_destination(path)?;
+                files::check_creatable_parent(path)
+            }
+            Destination::Stdout | Destination::NewTempFile { .. } => Ok(()),
+        }
+    }
+
+    /// Write `contents`; returns the file written, if any. Missing parent directories
+    /// of a file are created 0700.
     pub fn write(&self, contents: &str) -> anyhow::Result<Option<PathBuf>> {
         match self {
             Destination::Stdout => {
@@ -35,6 +48,9 @@ impl Destination {
                 Ok(None)
             }
             Destination::File(path) => {
+                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    files::ensure_private_dir(parent)?;
+                }
                 files::write_atomic(path, contents.as_bytes())?;
                 Ok(Some(path.clone()))
             }

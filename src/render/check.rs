@@ -4,7 +4,14 @@ use super::Render;
 use crate::fetch::{Report, Status};
 use crate::keys::fingerprint;
 
-pub struct CheckReport;
+/// The text report; `colour` paints the status (a terminal, by console's rules).
+#[derive(Default)]
+pub struct CheckReport {
+    pub colour: bool,
+}
+
+/// The same facts as one JSON object with stable field names, for CI and monitoring.
+pub struct CheckJson;
 
 /// Exit codes of `check`, documented in `--help` and README.
 pub fn check_exit_code(status: Status) -> i32 {
@@ -14,6 +21,43 @@ pub fn check_exit_code(status: Status) -> i32 {
         Status::Unauthorized | Status::Forbidden | Status::NoApiKey => 3,
         Status::Unavailable => 4,
         Status::InvalidSecret => 5,
+        Status::WrongApiBase => 1,
+    }
+}
+
+/// "valid", "invalid" or "not_checked".
+fn key_pair(report: &Report) -> &'static str {
+    match &report.outcome {
+        crate::fetch::Outcome::Found(_) => "valid",
+        crate::fetch::Outcome::Missing(m) if m.key_pair_mismatch => "invalid",
+        crate::fetch::Outcome::Missing(_) => "not_checked",
+    }
+}
+
+impl Render for CheckJson {
+    fn render(&self, report: &Report) -> String {
+        let found = report.found();
+        let request_id = match &report.outcome {
+            crate::fetch::Outcome::Found(f) => f.request_id.clone(),
+            crate::fetch::Outcome::Missing(m) => m.request_id.clone(),
+        };
+        let doc = serde_json::json!({
+            "api_base": report.api_base,
+            "secret_name": report.secret_name,
+            "status": report.status().as_str(),
+            "reason": found.is_none().then(|| report.reason()),
+            "relay_id": found.map(|f| f.credentials.masked_id()),
+            "public_key_fingerprint": found.map(|f| fingerprint(&f.credentials.public_key)),
+            "key_pair": key_pair(report),
+            "sentry_dsn_present": found.map(|f| f.credentials.sentry_dsn.is_some()),
+            "version_id": found.and_then(|f| f.version_id.clone()),
+            "updated_at": found.and_then(|f| f.updated_at.clone()),
+            "request_id": request_id,
+            "latency_ms": report.elapsed.as_millis() as u64,
+            "attempts": report.attempts,
+            "exit_code": check_exit_code(report.status()),
+        });
+        format!("{doc}\n")
     }
 }
 
@@ -22,7 +66,14 @@ impl Render for CheckReport {
         let mut rows: Vec<(&str, String)> = vec![
             ("api base", report.api_base.clone()),
             ("secret name", report.secret_name.clone()),
-            ("status", report.status().to_string()),
+            ("status", {
+                let colour = match report.status() {
+                    Status::Found => crate::console::GREEN,
+                    Status::Unavailable => crate::console::YELLOW,
+                    _ => crate::console::RED,
+                };
+                crate::console::paint(report.status().as_str(), colour, self.colour)
+            }),
         ];
         match report.found() {
             Some(f) => {
@@ -72,7 +123,10 @@ impl Render for CheckReport {
         ));
         let mut out = String::new();
         for (k, v) in rows {
-            out.push_str(&format!("{:<12} {}\n", format!("{k}:"), one_line(&v)));
+            // The status cell may hold colour codes we put there; everything else is
+            // escaped to one line.
+            let v = if k == "status" { v } else { one_line(&v) };
+            out.push_str(&format!("{:<12} {v}\n", format!("{k}:")));
         }
         out
     }
@@ -102,7 +156,7 @@ mod tests {
     fn report_shows_facts_and_no_secret() {
         let r = fixtures::found();
         let c = r.credentials().unwrap().clone();
-        let out = CheckReport.render(&r);
+        let out = CheckReport::default().render(&r);
         assert!(out.contains("status:      found"), "{out}");
         assert!(out.contains("key pair:    valid"));
         assert!(!out.contains(c.secret_key.expose()));
@@ -111,12 +165,48 @@ mod tests {
     }
 
     #[test]
+    fn json_has_the_documented_fields_and_no_secret() {
+        let r = fixtures::found();
+        let c = r.credentials().unwrap().clone();
+        let out = CheckJson.render(&r);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+        keys.sort();
+        assert_eq!(
+            keys,
+            [
+                "api_base",
+                "attempts",
+                "exit_code",
+                "key_pair",
+                "latency_ms",
+                "public_key_fingerprint",
+                "reason",
+                "relay_id",
+                "request_id",
+                "secret_name",
+                "sentry_dsn_present",
+                "status",
+                "updated_at",
+                "version_id"
+            ]
+        );
+        assert_eq!(v["status"], "found");
+        assert_eq!(v["key_pair"], "valid");
+        assert_eq!(v["exit_code"], 0);
+        assert!(!out.contains(c.secret_key.expose()) && !out.contains(&c.relay_id));
+        let m = CheckJson.render(&fixtures::missing(Status::NotFound));
+        let v: serde_json::Value = serde_json::from_str(&m).unwrap();
+        assert_eq!((v["exit_code"].as_i64(), v["relay_id"].is_null()), (Some(2), true));
+    }
+
+    #[test]
     fn server_text_cannot_add_rows() {
         let mut r = fixtures::found();
         if let crate::fetch::Outcome::Found(f) = &mut r.outcome {
             f.version_id = Some("v1\nRELAY_MODE=proxy\u{202e}".into());
         }
-        let out = CheckReport.render(&r);
+        let out = CheckReport::default().render(&r);
         assert!(!out.contains("\nRELAY_MODE"), "{out}");
         assert!(out.contains("v1\\u{a}RELAY_MODE=proxy\\u{202e}"), "{out}");
     }
@@ -128,7 +218,8 @@ mod tests {
         assert_eq!(check_exit_code(Status::Unauthorized), 3);
         assert_eq!(check_exit_code(Status::Unavailable), 4);
         assert_eq!(check_exit_code(Status::InvalidSecret), 5);
-        let out = CheckReport.render(&fixtures::missing(Status::NotFound));
+        assert_eq!(check_exit_code(Status::WrongApiBase), 1);
+        let out = CheckReport::default().render(&fixtures::missing(Status::NotFound));
         assert!(
             out.contains("reason:      the secret does not exist"),
             "{out}"

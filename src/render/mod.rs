@@ -8,7 +8,7 @@ mod relay_dir;
 mod terraform;
 pub mod yaml;
 
-pub use check::{check_exit_code, CheckReport};
+pub use check::{check_exit_code, CheckJson, CheckReport};
 pub use env::{EnvFile, EnvFormat};
 pub use helm::HelmValues;
 pub use relay_dir::{

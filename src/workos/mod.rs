@@ -32,6 +32,9 @@ pub enum VaultErrorKind {
     NotFound,
     Unauthorized,
     Forbidden,
+    /// The server at the api base answered, but not as WorkOS Vault does (a 404
+    /// without Vault's error body, a redirect): a configuration error.
+    WrongApiBase,
     /// Network, TLS, timeouts, throttling or server errors after retries, or an answer
     /// that is not WorkOS Vault's.
     Unavailable,
