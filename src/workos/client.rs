@@ -198,16 +198,16 @@ impl VaultClient {
             404 => Step::Done(Err(fail(
                 Kind::WrongApiBase,
                 format!(
-                    "HTTP 404 whose body is not WorkOS Vault's ({}); the server at the api base is not WorkOS Vault",
+                    "HTTP 404 that is not WorkOS Vault's object-not-found answer ({}), so the api base does not lead to WorkOS Vault",
                     self.excerpt(&body)
                 ),
             ))),
             401 => Step::Done(Err(fail(Kind::Unauthorized, format!("HTTP 401: {}", self.error_text(&body))))),
             403 => Step::Done(Err(fail(Kind::Forbidden, format!("HTTP 403: {}", self.error_text(&body))))),
             300..=399 if location_host.is_some() => Step::Done(Err(fail(
-                Kind::WrongApiBase,
+                Kind::Unavailable,
                 format!(
-                    "HTTP {status} redirect to {} was not followed (the API key must only go to the api base)",
+                    "HTTP {status} redirect to {} was not followed (the API key must only go to the api base); check the api base",
                     self.scrub(location_host.as_deref().unwrap_or_default())
                 ),
             ))),

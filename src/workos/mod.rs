@@ -32,8 +32,8 @@ pub enum VaultErrorKind {
     NotFound,
     Unauthorized,
     Forbidden,
-    /// The server at the api base answered, but not as WorkOS Vault does (a 404
-    /// without Vault's error body, a redirect): a configuration error.
+    /// The server at the api base answered "not found", but not as WorkOS Vault does
+    /// (a 404 without Vault's `error` body): a configuration error, not a missing secret.
     WrongApiBase,
     /// Network, TLS, timeouts, throttling or server errors after retries, or an answer
     /// that is not WorkOS Vault's.
