@@ -39,6 +39,40 @@ wrong_api_base. Every status but found returns the credential keys empty and exi
 warning line on stderr, so a deploy goes on without telemetry; with strict it exits 1 and Terraform
 shows the line. wrong_api_base (the server at the api base is not WorkOS Vault) always exits 1.";
 
+/// Every variable that changes what a run fetches or writes. The demo clears them all
+/// (its tour shows the defaults); a test keeps `--help` and README listing each.
+pub const SETTING_VARS: [&str; 16] = [
+    "WORKOS_API_KEY",
+    "VAULT_FETCH_API_KEY_FILE",
+    "WORKOS_API_KEY_FILE",
+    "VAULT_FETCH_API_BASE",
+    "WORKOS_API_BASE",
+    "VAULT_FETCH_SECRET_NAME",
+    "WORKOS_VAULT_SECRET_NAME",
+    "VAULT_FETCH_TIMEOUT_SECONDS",
+    "VAULT_FETCH_STRICT",
+    "VAULT_FETCH_CREDENTIALS_DIR",
+    "CREDENTIALS_DIR",
+    "VAULT_FETCH_CONFIG_TEMPLATE",
+    "RELAY_CONFIG_TEMPLATE",
+    "VAULT_FETCH_UPSTREAM_URL",
+    "RELAY_UPSTREAM_URL",
+    "SSL_CERT_FILE",
+];
+
+/// The other variables read: proxies, colour, logging, the dev server's key.
+pub const OTHER_VARS: [&str; 9] = [
+    "HTTPS_PROXY",
+    "HTTP_PROXY",
+    "ALL_PROXY",
+    "NO_PROXY",
+    "NO_COLOR",
+    "CLICOLOR",
+    "CLICOLOR_FORCE",
+    "RUST_LOG",
+    "VAULT_DEV_API_KEY",
+];
+
 /// The environment, the API key precedence, network behaviour: shown under every
 /// `--help` that fetches.
 pub const ENVIRONMENT_HELP: &str = "\
@@ -59,6 +93,7 @@ Environment (a flag wins over its variable; VAULT_FETCH_* wins over the older al
   HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY   proxy settings (http:// proxies)
   NO_COLOR, CLICOLOR, CLICOLOR_FORCE             colour on a terminal
   RUST_LOG=debug                diagnostics on stderr (secrets are masked); wins over -v/-q
+  VAULT_DEV_API_KEY             dev-server: the API key it accepts (default: a generated one)
 
 Network: connect timeout 5 s, whole run 30 s; up to 3 retries on connection errors, timeouts,
 408, 429 and 5xx with exponential backoff and jitter; Retry-After honoured within the deadline;
@@ -296,9 +331,11 @@ pub fn or_alias(primary: Option<String>, alias: &str) -> Option<String> {
 
 /// `or_alias` for paths.
 pub fn path_or_alias(primary: Option<PathBuf>, alias: &str) -> Option<PathBuf> {
-    primary
-        .filter(|p| !p.as_os_str().is_empty())
-        .or_else(|| std::env::var_os(alias).filter(|v| !v.is_empty()).map(PathBuf::from))
+    primary.filter(|p| !p.as_os_str().is_empty()).or_else(|| {
+        std::env::var_os(alias)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    })
 }
 
 /// Parse argv. Fetch options given before a subcommand are refused (they would apply
@@ -353,7 +390,11 @@ pub fn one_line_error(e: &clap::Error) -> String {
         }
     }
     if message.is_empty() {
-        message = text.lines().next().unwrap_or("invalid arguments").to_string();
+        message = text
+            .lines()
+            .next()
+            .unwrap_or("invalid arguments")
+            .to_string();
     }
     let mut out = format!("vault-fetch-relay: error: {message}");
     for t in tips {

@@ -258,7 +258,15 @@ fn missing_from_error(e: crate::workos::VaultError, settings: &Settings) -> Miss
         ),
         VaultErrorKind::Unavailable => (
             Status::Unavailable,
-            format!("WorkOS Vault is unavailable: {}; try again later or check network, proxy and CA settings", e.detail),
+            format!(
+                "WorkOS Vault is unavailable: {}; try again later or check network, proxy and CA settings{}",
+                e.detail,
+                if e.deadline_reached {
+                    format!(", or raise {}", fe.name(Knob::Timeout))
+                } else {
+                    String::new()
+                }
+            ),
         ),
         VaultErrorKind::WrongApiBase => (
             Status::WrongApiBase,

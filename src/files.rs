@@ -167,9 +167,7 @@ pub fn check_creatable_parent(path: &Path) -> anyhow::Result<()> {
                 Some(p) if !p.as_os_str().is_empty() => dir = p,
                 _ => return Ok(()),
             },
-            Err(e) => {
-                return Err(e).with_context(|| format!("cannot inspect {}", dir.display()))
-            }
+            Err(e) => return Err(e).with_context(|| format!("cannot inspect {}", dir.display())),
         }
     }
 }

@@ -73,9 +73,7 @@ impl FrontEnd {
             }
             (FrontEnd::Cli, Knob::ApiBase) => "--api-base / VAULT_FETCH_API_BASE",
             (FrontEnd::Cli, Knob::SecretName) => "--secret-name / VAULT_FETCH_SECRET_NAME",
-            (FrontEnd::Cli, Knob::Timeout) => {
-                "--timeout-seconds / VAULT_FETCH_TIMEOUT_SECONDS"
-            }
+            (FrontEnd::Cli, Knob::Timeout) => "--timeout-seconds / VAULT_FETCH_TIMEOUT_SECONDS",
             (FrontEnd::Cli, Knob::ApiKey) => {
                 "set WORKOS_API_KEY or pass --api-key-file FILE (or VAULT_FETCH_API_KEY_FILE)"
             }
@@ -173,8 +171,9 @@ impl Settings {
         }
         let deadline = match input.timeout_seconds.as_deref() {
             None | Some("") => DEFAULT_DEADLINE,
-            Some(text) => parse_timeout(text)
-                .map_err(|e| err(format!("{e} ({})", fe.name(Knob::Timeout))))?,
+            Some(text) => {
+                parse_timeout(text).map_err(|e| err(format!("{e} ({})", fe.name(Knob::Timeout))))?
+            }
         };
         Ok(Settings {
             api_base,

@@ -584,7 +584,8 @@ fn run_one(case: &Case, mode: Mode, strict: bool) -> Outcome {
         // A failing run writes nothing: the directory is as the earlier run left it.
         Mode::Init if failed => {
             check(
-                relay_dir.join("credentials.json").exists() && !relay_dir.join("config.yml").exists(),
+                relay_dir.join("credentials.json").exists()
+                    && !relay_dir.join("config.yml").exists(),
                 "a failing init run changed its directory".into(),
             );
         }

@@ -349,7 +349,11 @@ fn help_and_version_work() {
     assert!(run.stdout.contains("data \"external\""), "{}", run.stdout);
     assert!(run.stdout.contains("Environment"));
     let run = run_with(cmd(&["check", "--help"]), "", Duration::from_secs(10));
-    assert!(run.stdout.contains("Exit codes:\n  0  found and valid"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("Exit codes:\n  0  found and valid"),
+        "{}",
+        run.stdout
+    );
     let run = run_with(cmd(&["--version"]), "", Duration::from_secs(10));
     assert_eq!(
         run.stdout.trim(),

@@ -197,7 +197,10 @@ mod tests {
         assert!(!out.contains(c.secret_key.expose()) && !out.contains(&c.relay_id));
         let m = CheckJson.render(&fixtures::missing(Status::NotFound));
         let v: serde_json::Value = serde_json::from_str(&m).unwrap();
-        assert_eq!((v["exit_code"].as_i64(), v["relay_id"].is_null()), (Some(2), true));
+        assert_eq!(
+            (v["exit_code"].as_i64(), v["relay_id"].is_null()),
+            (Some(2), true)
+        );
     }
 
     #[test]

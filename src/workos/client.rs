@@ -111,6 +111,7 @@ impl VaultClient {
         );
         // The one place every text from the network passes before leaving the client.
         let result = result.map_err(|e| VaultError {
+            deadline_reached: e.deadline_reached,
             kind: e.kind,
             detail: self.scrub(&e.detail),
             request_id: e.request_id.map(|id| self.scrub(&id)),
@@ -129,7 +130,10 @@ impl VaultClient {
     fn attempt(&self, name: &str, url: &str, deadline: Instant) -> Step<VaultObject> {
         let remaining = deadline.saturating_duration_since(Instant::now());
         if remaining.is_zero() {
-            return Step::Done(Err(VaultError::unavailable("run deadline reached")));
+            return Step::Done(Err(VaultError {
+                deadline_reached: true,
+                ..VaultError::unavailable("run deadline reached")
+            }));
         }
         let started = Instant::now();
         let result = self

@@ -25,6 +25,8 @@ pub struct VaultError {
     pub detail: String,
     /// WorkOS's X-Request-ID, what WorkOS support asks for.
     pub request_id: Option<String>,
+    /// The run's deadline ended the retries (a longer deadline might have helped).
+    pub deadline_reached: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +52,7 @@ impl VaultError {
             kind,
             detail: detail.into(),
             request_id,
+            deadline_reached: false,
         }
     }
 

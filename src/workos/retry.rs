@@ -130,7 +130,9 @@ pub fn run<T>(
                 ),
                 None => format!("run deadline reached after {made} attempt(s)"),
             };
-            return (Err(annotate(error, &note)), made);
+            let mut error = annotate(error, &note);
+            error.deadline_reached = true;
+            return (Err(error), made);
         }
         log::debug!("attempt {made} failed; retrying in {} ms", wait.as_millis());
         observe(RetryEvent::Retry {
