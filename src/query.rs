@@ -67,9 +67,18 @@ pub fn parse_query(input: &[u8]) -> Result<SettingsInput, SettingsError> {
             // A typo would silently fetch the default secret: refuse it. The key is
             // named (shortened, escaped), never its value.
             other => {
-                let shown: String = other.chars().take(40).collect();
+                // Named only when it looks like a key name: a secret pasted into the
+                // key position must not reach the message.
+                let looks_like_a_name = other.len() <= 32
+                    && other
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+                let shown = match looks_like_a_name {
+                    true => format!("{other:?}"),
+                    false => "(not shown: not a key name)".to_string(),
+                };
                 return Err(err(format!(
-                    "unknown query key {shown:?}; valid keys are {}",
+                    "unknown query key {shown}; valid keys are {}",
                     QUERY_KEYS.join(", ")
                 )));
             }
@@ -114,6 +123,10 @@ mod tests {
             "{e}"
         );
         assert!(!e.contains("canary"), "{e}");
+        let e = parse_query(br#"{"sk_live_CANARY0123456789abcdefghijklmnop":""}"#)
+            .unwrap_err()
+            .0;
+        assert!(e.contains("not shown") && !e.contains("CANARY"), "{e}");
     }
 
     #[test]

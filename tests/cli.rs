@@ -168,7 +168,10 @@ fn the_api_key_source_follows_the_documented_order_and_messages_name_it() {
     };
     let bad_env = ("WORKOS_API_KEY", "sk_test_wrong".to_string());
     // The flag's file wins over WORKOS_API_KEY.
-    assert_eq!(check(Some(&good), &[bad_env.clone()]).0, "found");
+    assert_eq!(
+        check(Some(&good), std::slice::from_ref(&bad_env)).0,
+        "found"
+    );
     // The flag wins over both file variables; the 401 names the flag.
     let (status, reason) = check(
         Some(&bad),
@@ -202,7 +205,7 @@ fn the_api_key_source_follows_the_documented_order_and_messages_name_it() {
     assert_eq!(status, "unauthorized");
     assert!(reason.contains("WORKOS_API_KEY_FILE"), "{reason}");
     // WORKOS_API_KEY alone: named as such.
-    let (status, reason) = check(None, &[bad_env.clone()]);
+    let (status, reason) = check(None, std::slice::from_ref(&bad_env));
     assert_eq!(status, "unauthorized");
     assert!(
         reason.contains("check that WORKOS_API_KEY holds"),
@@ -649,4 +652,50 @@ fn readme_and_examples_name_paths_that_exist() {
             "plain helm: {line}"
         );
     }
+}
+
+/// On a terminal (a pty from util-linux `script`), retries are announced without -v
+/// and the status is coloured; NO_COLOR turns the colour off.
+#[test]
+fn a_terminal_gets_retry_lines_and_colour() {
+    let script = Path::new("/usr/bin/script");
+    if !script.exists() {
+        note_skip("the terminal test needs util-linux `script` for a pty");
+        return;
+    }
+    let s = server();
+    seed(&s, NAME);
+    let on_tty = |extra_env: &[(&str, &str)]| {
+        s.push_faults(vec![Fault::status(503, r#"{"message":"busy"}"#); 1]);
+        let mut c = Command::new(script);
+        c.args([
+            "-qec",
+            &format!("{} check --secret-name missing", bin()),
+            "/dev/null",
+        ])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("WORKOS_API_KEY", CANARY_KEY)
+        .env("WORKOS_API_BASE", s.base_url());
+        for (k, v) in extra_env {
+            c.env(k, v);
+        }
+        run(c)
+    };
+    let r = on_tty(&[]);
+    assert_eq!(r.code, Some(2), "{r:?}");
+    assert!(
+        r.stdout
+            .contains("attempt 1/4 failed: HTTP 503: busy; retry 2/4 in "),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("\x1b[1;31mnot_found\x1b[0m"),
+        "{}",
+        r.stdout
+    );
+    let r = on_tty(&[("NO_COLOR", "1")]);
+    assert!(!r.stdout.contains('\x1b'), "{}", r.stdout);
+    assert!(r.stdout.contains("retry 2/4"));
 }
