@@ -128,6 +128,7 @@ fn path_or_unset(s: &str) -> Result<PathBuf, std::convert::Infallible> {
     long_about = LONG_ABOUT,
     after_help = ENVIRONMENT_HELP,
     subcommand_help_heading = "Commands",
+    override_usage = "vault-fetch-relay [FETCH OPTIONS] < query.json      (Terraform mode)\n       vault-fetch-relay <COMMAND> [OPTIONS] [FETCH OPTIONS]",
 )]
 pub struct Cli {
     #[command(flatten)]

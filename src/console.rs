@@ -68,21 +68,23 @@ pub const YELLOW: &str = "\x1b[1;33m";
 pub const GREEN: &str = "\x1b[1;32m";
 const RESET: &str = "\x1b[0m";
 
-/// The colour decision for a stream, by the NO_COLOR / CLICOLOR conventions:
-/// NO_COLOR (non-empty) never; CLICOLOR_FORCE (non-empty, not 0) always; CLICOLOR=0
-/// never; otherwise only on a terminal.
+/// The colour decision for a stream, in the order anstream (clap's and cargo's
+/// terminal layer) uses: CLICOLOR_FORCE (non-empty, not 0) always; otherwise only on a
+/// terminal, and not with NO_COLOR (non-empty), CLICOLOR=0 or TERM=dumb (or no TERM,
+/// unless CLICOLOR asks for colour).
 pub fn colour_decision(is_terminal: bool, var: impl Fn(&str) -> Option<String>) -> bool {
     let set = |name: &str| var(name).filter(|v| !v.is_empty());
-    if set("NO_COLOR").is_some() {
-        return false;
-    }
     if set("CLICOLOR_FORCE").is_some_and(|v| v != "0") {
         return true;
     }
-    if set("CLICOLOR").as_deref() == Some("0") {
+    let clicolor = set("CLICOLOR");
+    if !is_terminal || set("NO_COLOR").is_some() || clicolor.as_deref() == Some("0") {
         return false;
     }
-    is_terminal
+    match set("TERM") {
+        Some(term) => term != "dumb",
+        None => clicolor.is_some(),
+    }
 }
 
 fn env(name: &str) -> Option<String> {
@@ -134,14 +136,27 @@ mod tests {
                     .map(|(_, v)| v.to_string())
             }
         };
-        assert!(colour_decision(true, with(&[])));
-        assert!(!colour_decision(false, with(&[])));
-        assert!(!colour_decision(true, with(&[("NO_COLOR", "1")])));
-        assert!(colour_decision(true, with(&[("NO_COLOR", "")])));
-        assert!(!colour_decision(true, with(&[("CLICOLOR", "0")])));
+        let term = &[("TERM", "xterm-256color")];
+        assert!(colour_decision(true, with(term)));
+        assert!(!colour_decision(false, with(term)));
+        assert!(!colour_decision(true, with(&[])), "no TERM");
+        assert!(colour_decision(true, with(&[("CLICOLOR", "1")])));
+        assert!(!colour_decision(true, with(&[("TERM", "dumb")])));
+        assert!(!colour_decision(
+            true,
+            with(&[("TERM", "xterm"), ("NO_COLOR", "1")])
+        ));
+        assert!(colour_decision(
+            true,
+            with(&[("TERM", "xterm"), ("NO_COLOR", "")])
+        ));
+        assert!(!colour_decision(
+            true,
+            with(&[("TERM", "xterm"), ("CLICOLOR", "0")])
+        ));
         assert!(colour_decision(false, with(&[("CLICOLOR_FORCE", "1")])));
         assert!(!colour_decision(false, with(&[("CLICOLOR_FORCE", "0")])));
-        assert!(!colour_decision(
+        assert!(colour_decision(
             false,
             with(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")])
         ));

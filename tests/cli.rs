@@ -612,7 +612,9 @@ fn colour_follows_no_color_and_clicolor_force() {
     };
     assert!(!with(&[]).contains('\x1b'), "no colour into a pipe");
     assert!(with(&[("CLICOLOR_FORCE", "1")]).contains("\x1b[1;31mnot_found\x1b[0m"));
-    assert!(!with(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]).contains('\x1b'));
+    // As in anstream (clap's and cargo's terminal layer), CLICOLOR_FORCE wins over NO_COLOR.
+    assert!(with(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]).contains('\x1b'));
+    assert!(!with(&[("CLICOLOR_FORCE", "0")]).contains('\x1b'));
     let mut c = at(&s, &["env", "--strict"]);
     c.env("CLICOLOR_FORCE", "1");
     assert!(run(c)
@@ -675,6 +677,7 @@ fn a_terminal_gets_retry_lines_and_colour() {
         ])
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("TERM", "xterm")
         .env("WORKOS_API_KEY", CANARY_KEY)
         .env("WORKOS_API_BASE", s.base_url());
         for (k, v) in extra_env {
@@ -695,7 +698,9 @@ fn a_terminal_gets_retry_lines_and_colour() {
         "{}",
         r.stdout
     );
-    let r = on_tty(&[("NO_COLOR", "1")]);
-    assert!(!r.stdout.contains('\x1b'), "{}", r.stdout);
-    assert!(r.stdout.contains("retry 2/4"));
+    for off in [("NO_COLOR", "1"), ("TERM", "dumb"), ("CLICOLOR", "0")] {
+        let r = on_tty(&[off]);
+        assert!(!r.stdout.contains('\x1b'), "{off:?}: {}", r.stdout);
+        assert!(r.stdout.contains("retry 2/4"));
+    }
 }

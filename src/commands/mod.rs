@@ -104,29 +104,21 @@ fn settings(fetch: &FetchArgs) -> anyhow::Result<Settings> {
 }
 
 /// Fetch with progress on stderr: one line per retry (on a terminal or with -v), one
-/// per attempt with -v. The words come from the client's reasons; no HTTP here.
+/// per attempt with -v. The words are the retry module's; no HTTP here.
 fn fetch_with_feedback(settings: &Settings) -> anyhow::Result<Report> {
     let base = settings.api_base.as_str().trim_end_matches('/').to_string();
     let deadline = settings.deadline;
     let observer: Observer = Arc::new(move |event| match event {
-        RetryEvent::Attempt { number, of } => {
-            if crate::console::verbosity() > 0 {
-                crate::console::progress(&format!(
-                    "vault-fetch-relay: attempt {number}/{of} to {base} (run deadline {:.0} s)",
-                    deadline.as_secs_f64()
-                ));
-            }
+        RetryEvent::Attempt { .. } if crate::console::verbosity() > 0 => {
+            crate::console::progress(&format!(
+                "vault-fetch-relay: {event} to {base} (run deadline {:.0} s)",
+                deadline.as_secs_f64()
+            ))
         }
-        RetryEvent::Retry {
-            failed,
-            of,
-            reason,
-            wait,
-        } => crate::console::progress(&format!(
-            "vault-fetch-relay: attempt {failed}/{of} failed: {reason}; retry {}/{of} in {:.1} s",
-            failed + 1,
-            wait.as_secs_f64()
-        )),
+        RetryEvent::Attempt { .. } => {}
+        RetryEvent::Retry { .. } => {
+            crate::console::progress(&format!("vault-fetch-relay: {event}"))
+        }
     });
     crate::fetch::fetch_observed(settings, observer)
 }

@@ -61,6 +61,26 @@ pub enum RetryEvent<'a> {
     },
 }
 
+/// One line for a person watching: "attempt 1/4 failed: HTTP 503: busy; retry 2/4 in 0.4 s".
+impl std::fmt::Display for RetryEvent<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RetryEvent::Attempt { number, of } => write!(f, "attempt {number}/{of}"),
+            RetryEvent::Retry {
+                failed,
+                of,
+                reason,
+                wait,
+            } => write!(
+                f,
+                "attempt {failed}/{of} failed: {reason}; retry {}/{of} in {:.1} s",
+                failed + 1,
+                wait.as_secs_f64()
+            ),
+        }
+    }
+}
+
 /// What one attempt produced.
 pub enum Step<T> {
     Done(Result<T, VaultError>),
