@@ -12,6 +12,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
+use vault_fetch_relay::credentials::RelayCredentials;
 use vault_fetch_relay::devserver::{DevServer, DevServerConfig, Fault, TlsIdentity};
 
 const KEY: &str = "sk_test_benchFaultsKey0123456789abcdef";
@@ -28,7 +29,7 @@ fn main() -> anyhow::Result<()> {
         key_pem: std::fs::read_to_string(key)?,
     });
     let server = DevServer::start(config)?;
-    let (value, _relay_id) = vault_fetch_relay::devserver::seed_credentials_value()?;
+    let value = RelayCredentials::generate(None)?.to_vault_value();
     server.create("runlayer-sentry-credentials", &value)?;
 
     let mut ok = true;

@@ -16,7 +16,7 @@ left() { echo $((budget - (SECONDS - start))); }
 echo "== property tests: PROPTEST_CASES=$cases"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-if ! PROPTEST_CASES=$cases cargo test --locked --test properties -- --nocapture >"$log" 2>&1; then
+if ! PROPTEST_CASES=$cases cargo test --locked --test tests -- properties:: --nocapture >"$log" 2>&1; then
   cat "$log"
   echo "property tests failed" >&2
   exit 1

@@ -10,6 +10,8 @@ use std::path::PathBuf;
 
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
+use crate::settings::non_empty;
+
 const ABOUT: &str =
     "Fetch Sentry Relay credentials from WorkOS Vault for Terraform, Helm and Kubernetes.";
 
@@ -75,7 +77,7 @@ pub const OTHER_VARS: [&str; 9] = [
 
 /// The environment, the API key precedence, network behaviour: shown under every
 /// `--help` that fetches.
-pub const ENVIRONMENT_HELP: &str = "\
+pub(crate) const ENVIRONMENT_HELP: &str = "\
 API key, first found wins: the Terraform query's api_key (default mode only), --api-key-file,
 VAULT_FETCH_API_KEY_FILE, WORKOS_API_KEY_FILE, WORKOS_API_KEY. Messages name the source used.
 
@@ -101,7 +103,7 @@ redirects are never followed. Each retry is announced on stderr on a terminal or
 
 Every mode exits 1 with one line on stderr on a usage or configuration error.";
 
-pub const CHECK_EXIT_CODES: &str = "\
+pub(crate) const CHECK_EXIT_CODES: &str = "\
 Exit codes:
   0  found and valid
   1  usage or configuration error, or wrong_api_base (the api base is not WorkOS Vault)
@@ -130,7 +132,7 @@ fn path_or_unset(s: &str) -> Result<PathBuf, std::convert::Infallible> {
     subcommand_help_heading = "Commands",
     override_usage = "vault-fetch-relay [FETCH OPTIONS] < query.json      (Terraform mode)\n       vault-fetch-relay <COMMAND> [OPTIONS] [FETCH OPTIONS]",
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
     /// The default (Terraform) mode's fetch options, when no subcommand is given.
@@ -143,7 +145,7 @@ pub struct Cli {
 /// Options every subcommand takes.
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Global options")]
-pub struct GlobalArgs {
+pub(crate) struct GlobalArgs {
     /// More diagnostics on stderr: each retry and wait, -vv the request flow
     #[arg(short, long, global = true, action = ArgAction::Count, conflicts_with = "quiet")]
     pub verbose: u8,
@@ -156,7 +158,7 @@ pub struct GlobalArgs {
 /// each fetching subcommand.
 #[derive(Debug, Args, Default, Clone)]
 #[command(next_help_heading = "Fetch options")]
-pub struct FetchArgs {
+pub(crate) struct FetchArgs {
     /// WorkOS API base URL [default: https://api.workos.com] (alias WORKOS_API_BASE)
     #[arg(long, env = "VAULT_FETCH_API_BASE", value_name = "URL")]
     pub api_base: Option<String>,
@@ -179,7 +181,7 @@ pub struct FetchArgs {
 
 /// The ids of `FetchArgs`, to refuse them before a subcommand (where they would be
 /// silently ignored).
-pub const FETCH_ARG_IDS: [&str; 6] = [
+pub(crate) const FETCH_ARG_IDS: [&str; 6] = [
     "api_base",
     "secret_name",
     "timeout_seconds",
@@ -189,7 +191,7 @@ pub const FETCH_ARG_IDS: [&str; 6] = [
 ];
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Terraform external data source (the default): JSON query on stdin, JSON map on stdout
     #[command(after_help = ENVIRONMENT_HELP)]
     Terraform(TerraformArgs),
@@ -217,28 +219,45 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
-pub struct TerraformArgs {
+pub(crate) struct TerraformArgs {
     #[command(flatten)]
     pub fetch: FetchArgs,
 }
 
 #[derive(Debug, Args)]
-pub struct HelmValuesArgs {
+pub(crate) struct HelmValuesArgs {
     /// Output file (created 0600 with missing parent directories); `-` for stdout; default: a new temporary file whose path is printed
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Dotted path for the credential keys (id, publicKey, secretKey)
-    #[arg(long, default_value = "relay.credentials", value_name = "PATH")]
-    pub values_path: String,
+    /// Keys to write: default (relay.credentials.*, relay.config.mode, backend.secrets.SENTRY_DSN)
+    /// or anysource (exactly what Runlayer's anysource chart reads: relay.enabled, relay.secrets.*,
+    /// relay.vault.enabled, relay.config.mode, backend.secrets.SENTRY_DSN)
+    #[arg(long, value_enum, value_name = "LAYOUT")]
+    pub layout: Option<HelmLayoutArg>,
+    /// Default layout only: dotted path for the credential keys (id, publicKey, secretKey)
+    /// [default: relay.credentials]
+    #[arg(long, value_name = "PATH")]
+    pub values_path: Option<String>,
+    /// Your own layout instead, one key per flag: PATH=FIELD, e.g. relay.secrets.id=relay_id.
+    /// Fields: relay_id, public_key, secret_key, sentry_dsn (strings, written only when found),
+    /// relay_mode ("managed"/"proxy"), found (true/false)
+    #[arg(long, value_name = "PATH=FIELD")]
+    pub set_path: Vec<String>,
     /// Defined once, shared by every fetching subcommand; listed after the local options.
     #[command(flatten)]
     pub fetch: FetchArgs,
 }
 
-pub const DEFAULT_CREDENTIALS_DIR: &str = "/.relay";
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum HelmLayoutArg {
+    Default,
+    Anysource,
+}
+
+pub(crate) const DEFAULT_CREDENTIALS_DIR: &str = "/.relay";
 
 #[derive(Debug, Args)]
-pub struct InitArgs {
+pub(crate) struct InitArgs {
     /// Relay's config directory, an emptyDir shared with the relay container [default: /.relay] (alias CREDENTIALS_DIR)
     #[arg(long, env = "VAULT_FETCH_CREDENTIALS_DIR", value_name = "DIR", value_parser = path_or_unset)]
     pub dir: Option<PathBuf>,
@@ -254,13 +273,13 @@ pub struct InitArgs {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum EnvFormatArg {
+pub(crate) enum EnvFormatArg {
     Dotenv,
     Shell,
 }
 
 #[derive(Debug, Args)]
-pub struct EnvArgs {
+pub(crate) struct EnvArgs {
     /// dotenv (KEY=value) or shell (export KEY='value')
     #[arg(long, value_enum, default_value = "dotenv")]
     pub format: EnvFormatArg,
@@ -273,7 +292,7 @@ pub struct EnvArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum CheckFormat {
+pub(crate) enum CheckFormat {
     /// Aligned `key: value` rows for people
     Text,
     /// One JSON object with stable field names, for CI and monitoring
@@ -281,7 +300,7 @@ pub enum CheckFormat {
 }
 
 #[derive(Debug, Args)]
-pub struct CheckArgs {
+pub(crate) struct CheckArgs {
     /// Report format
     #[arg(long, value_enum, default_value = "text")]
     pub format: CheckFormat,
@@ -291,7 +310,7 @@ pub struct CheckArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct DevServerArgs {
+pub(crate) struct DevServerArgs {
     /// Port to listen on (0 = pick a free one)
     #[arg(long, default_value_t = 0)]
     pub port: u16,
@@ -316,7 +335,7 @@ pub struct DevServerArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct CompletionsArgs {
+pub(crate) struct CompletionsArgs {
     /// The shell to complete for
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
@@ -324,24 +343,18 @@ pub struct CompletionsArgs {
 
 /// A value from `primary` (already merged by clap from flag and its variable), else
 /// from the older variable `alias`; empty means unset either way.
-pub fn or_alias(primary: Option<String>, alias: &str) -> Option<String> {
-    primary
-        .filter(|v| !v.is_empty())
-        .or_else(|| std::env::var(alias).ok().filter(|v| !v.is_empty()))
+pub(crate) fn or_alias(primary: Option<String>, alias: &str) -> Option<String> {
+    non_empty(primary).or_else(|| non_empty(std::env::var(alias).ok()))
 }
 
 /// `or_alias` for paths.
-pub fn path_or_alias(primary: Option<PathBuf>, alias: &str) -> Option<PathBuf> {
-    primary.filter(|p| !p.as_os_str().is_empty()).or_else(|| {
-        std::env::var_os(alias)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    })
+pub(crate) fn path_or_alias(primary: Option<PathBuf>, alias: &str) -> Option<PathBuf> {
+    non_empty(primary).or_else(|| non_empty(std::env::var_os(alias).map(PathBuf::from)))
 }
 
 /// Parse argv. Fetch options given before a subcommand are refused (they would apply
 /// to nothing); a flag's variable set in the environment is fine anywhere.
-pub fn parse() -> Result<Cli, clap::Error> {
+pub(crate) fn parse() -> Result<Cli, clap::Error> {
     use clap::{CommandFactory, FromArgMatches};
     let matches = Cli::command().try_get_matches()?;
     if let Some((sub, _)) = matches.subcommand() {
@@ -361,7 +374,7 @@ pub fn parse() -> Result<Cli, clap::Error> {
 /// clap's error as one line: its message, its tip ("a similar argument exists"), and
 /// which `--help` to read. clap's own rendering spans five lines with a usage line
 /// that lists whatever the environment happened to set.
-pub fn one_line_error(e: &clap::Error) -> String {
+pub(crate) fn one_line_error(e: &clap::Error) -> String {
     let text = e.render().to_string();
     let mut message = String::new();
     let mut tips = Vec::new();

@@ -5,75 +5,96 @@
 //! Also the one place that knows how loud to be (-q / -v) and whether to colour
 //! (a terminal, NO_COLOR, CLICOLOR, CLICOLOR_FORCE).
 
-use std::io::{IsTerminal, Write};
+use std::io::{ErrorKind, IsTerminal, Write};
 use std::sync::atomic::{AtomicI8, Ordering};
 
 use anyhow::Context;
 
+use crate::settings::non_empty;
+
 /// -1 quiet, 0 normal, 1+ verbose.
 static VERBOSITY: AtomicI8 = AtomicI8::new(0);
 
-pub fn set_verbosity(verbose: u8, quiet: bool) {
+pub(crate) fn set_verbosity(verbose: u8, quiet: bool) {
     let v = if quiet { -1 } else { verbose.min(100) as i8 };
     VERBOSITY.store(v, Ordering::Relaxed);
 }
 
-pub fn verbosity() -> i8 {
+pub(crate) fn verbosity() -> i8 {
     VERBOSITY.load(Ordering::Relaxed)
 }
 
-/// Write the program's result to stdout.
-pub fn out(text: &str) -> anyhow::Result<()> {
+/// Write the program's result to stdout; any failure, a closed pipe included, is an
+/// error (the Terraform protocol needs that: see commands/terraform.rs).
+pub(crate) fn out(text: &str) -> anyhow::Result<()> {
+    write_stdout(text).context("cannot write to stdout (closed or full)")
+}
+
+/// Write to stdout for a reader that may stop early (`env | head -1`, a pager): a
+/// closed stdout (broken pipe) ends the output quietly and the run's exit code
+/// stands, as ripgrep and POSIX tools do. Any other failure (a full disk behind a
+/// redirect) is still an error.
+pub(crate) fn out_unless_closed(text: &str) -> anyhow::Result<()> {
+    match write_stdout(text) {
+        Err(e) if e.kind() == ErrorKind::BrokenPipe => {
+            log::debug!("stdout was closed by its reader; output cut short");
+            Ok(())
+        }
+        written => written.context("cannot write to stdout (full?)"),
+    }
+}
+
+fn write_stdout(text: &str) -> std::io::Result<()> {
     let mut stdout = std::io::stdout().lock();
     stdout
         .write_all(text.as_bytes())
         .and_then(|_| stdout.flush())
-        .context("cannot write to stdout (closed or full)")
 }
 
-/// One diagnostic line on stderr, whatever the verbosity (the dev server's log).
-pub fn say(line: &str) {
+/// One diagnostic line on stderr, whatever the verbosity (the dev server's log); a
+/// stderr that cannot be written is ignored.
+pub(crate) fn say(line: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
 /// An error line: always shown.
-pub fn error(line: &str) {
+pub(crate) fn error(line: &str) {
     say(&paint_level(line, "error", RED));
 }
 
 /// A warning line (a degraded run): silenced by -q.
-pub fn warn(line: &str) {
+pub(crate) fn warn(line: &str) {
     if verbosity() >= 0 {
         say(&paint_level(line, "warning", YELLOW));
     }
 }
 
 /// What a run did ("wrote ..."): silenced by -q.
-pub fn info(line: &str) {
+pub(crate) fn info(line: &str) {
     if verbosity() >= 0 {
         say(line);
     }
 }
 
 /// Progress while waiting (retries): on a terminal, or with -v; never with -q.
-pub fn progress(line: &str) {
+pub(crate) fn progress(line: &str) {
     let v = verbosity();
     if v > 0 || (v == 0 && std::io::stderr().is_terminal()) {
         say(line);
     }
 }
 
-pub const RED: &str = "\x1b[1;31m";
-pub const YELLOW: &str = "\x1b[1;33m";
-pub const GREEN: &str = "\x1b[1;32m";
+pub(crate) const RED: &str = "\x1b[1;31m";
+pub(crate) const YELLOW: &str = "\x1b[1;33m";
+pub(crate) const GREEN: &str = "\x1b[1;32m";
 const RESET: &str = "\x1b[0m";
 
 /// The colour decision for a stream, in the order anstream (clap's and cargo's
 /// terminal layer) uses: CLICOLOR_FORCE (non-empty, not 0) always; otherwise only on a
 /// terminal, and not with NO_COLOR (non-empty), CLICOLOR=0 or TERM=dumb (or no TERM,
 /// unless CLICOLOR asks for colour).
-pub fn colour_decision(is_terminal: bool, var: impl Fn(&str) -> Option<String>) -> bool {
-    let set = |name: &str| var(name).filter(|v| !v.is_empty());
+pub(crate) fn colour_decision(is_terminal: bool, var: impl Fn(&str) -> Option<String>) -> bool {
+    let set = |name: &str| non_empty(var(name));
     if set("CLICOLOR_FORCE").is_some_and(|v| v != "0") {
         return true;
     }
@@ -91,7 +112,7 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
-pub fn stdout_colour() -> bool {
+pub(crate) fn stdout_colour() -> bool {
     colour_decision(std::io::stdout().is_terminal(), env)
 }
 
@@ -100,7 +121,7 @@ fn stderr_colour() -> bool {
 }
 
 /// `text` in `colour` when `on`.
-pub fn paint(text: &str, colour: &str, on: bool) -> String {
+pub(crate) fn paint(text: &str, colour: &str, on: bool) -> String {
     if on {
         format!("{colour}{text}{RESET}")
     } else {

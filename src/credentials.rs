@@ -15,24 +15,25 @@ pub struct RelayCredentials {
 
 /// Why the stored value is not usable. Messages name fields, never values.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InvalidSecret {
-    pub message: String,
+pub enum InvalidSecret {
+    /// Not relay credentials: not JSON, a field missing or empty, a bad encoding.
+    Malformed(String),
     /// Both keys are well-formed but do not belong together (operators ask this first).
-    pub key_pair_mismatch: bool,
+    KeyPairMismatch,
 }
 
 impl InvalidSecret {
     fn new(message: impl Into<String>) -> Self {
-        InvalidSecret {
-            message: message.into(),
-            key_pair_mismatch: false,
-        }
+        InvalidSecret::Malformed(message.into())
     }
 }
 
 impl std::fmt::Display for InvalidSecret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
+        match self {
+            InvalidSecret::Malformed(message) => f.write_str(message),
+            InvalidSecret::KeyPairMismatch => KeyError::PairMismatch.fmt(f),
+        }
     }
 }
 
@@ -40,9 +41,9 @@ impl std::error::Error for InvalidSecret {}
 
 impl From<KeyError> for InvalidSecret {
     fn from(e: KeyError) -> Self {
-        InvalidSecret {
-            message: e.to_string(),
-            key_pair_mismatch: e == KeyError::PairMismatch,
+        match e {
+            KeyError::PairMismatch => InvalidSecret::KeyPairMismatch,
+            e => InvalidSecret::Malformed(e.to_string()),
         }
     }
 }
@@ -104,7 +105,7 @@ pub fn parse_vault_value(value: &Secret) -> Result<RelayCredentials, InvalidSecr
 
 impl RelayCredentials {
     /// The relay id shortened to 8 characters for log lines.
-    pub fn masked_id(&self) -> String {
+    pub(crate) fn masked_id(&self) -> String {
         self.relay_id.chars().take(8).collect::<String>() + "…"
     }
 
@@ -197,7 +198,7 @@ mod tests {
             ),
         ];
         for (input, want) in cases {
-            let e = parse(&input).unwrap_err().message;
+            let e = parse(&input).unwrap_err().to_string();
             assert!(e.contains(want), "{input:?}: {e}");
             assert!(!e.contains(c.secret_key.expose()), "{e}");
         }

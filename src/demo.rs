@@ -12,6 +12,7 @@ use anyhow::{bail, ensure, Context};
 
 use crate::credentials::RelayCredentials;
 use crate::devserver::{generate_api_key, DevServer, DevServerConfig, DEFAULT_SECRET_NAME};
+use crate::exit::Exit;
 
 /// Best-effort output: a reader that went away (`demo | head`) is not an error.
 macro_rules! say {
@@ -20,7 +21,7 @@ macro_rules! say {
     };
 }
 
-pub fn run() -> anyhow::Result<u8> {
+pub(crate) fn run() -> anyhow::Result<Exit> {
     let server = DevServer::start(DevServerConfig::loopback(generate_api_key()))?;
     let creds = RelayCredentials::generate(Some("https://public@o1.ingest.sentry.io/1".into()))?;
     server.create(DEFAULT_SECRET_NAME, &creds.to_vault_value())?;
@@ -123,7 +124,7 @@ pub fn run() -> anyhow::Result<u8> {
         server.request_count()
     );
     server.shutdown();
-    Ok(0)
+    Ok(Exit::Success)
 }
 
 struct Demo<'a> {

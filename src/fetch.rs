@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
-use crate::credentials::{parse_vault_value, RelayCredentials};
-use crate::settings::{Knob, Settings, DEFAULT_API_BASE};
+use crate::credentials::{parse_vault_value, InvalidSecret, RelayCredentials};
+use crate::settings::{non_empty, Knob, Settings, DEFAULT_API_BASE};
 use crate::workos::retry::RetryEvent;
 use crate::workos::{VaultClient, VaultErrorKind, VaultObject};
 
@@ -26,7 +26,8 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 8] = [
+    #[cfg(test)]
+    pub(crate) const ALL: [Status; 8] = [
         Status::Found,
         Status::NotFound,
         Status::NoApiKey,
@@ -37,7 +38,7 @@ impl Status {
         Status::WrongApiBase,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Status::Found => "found",
             Status::NotFound => "not_found",
@@ -52,7 +53,7 @@ impl Status {
 
     /// A status that means the configuration is wrong: the run fails whatever
     /// `strict` says, so a pipeline stops instead of degrading for good.
-    pub fn is_configuration_error(self) -> bool {
+    pub(crate) fn is_configuration_error(self) -> bool {
         matches!(self, Status::WrongApiBase)
     }
 }
@@ -78,18 +79,22 @@ pub struct Missing {
     pub status: Status,
     pub reason: String,
     pub request_id: Option<String>,
-    /// The stored keys are well-formed but the public key does not derive from the
-    /// secret key: `check` reports the pair as invalid rather than unchecked.
-    pub key_pair_mismatch: bool,
+    /// Why the stored value was rejected, for status `invalid_secret`: `check` reports
+    /// a key pair that does not belong together as invalid rather than unchecked.
+    pub invalid: Option<InvalidSecret>,
 }
 
 impl Missing {
-    pub fn new(status: Status, reason: impl Into<String>, request_id: Option<String>) -> Self {
+    pub(crate) fn new(
+        status: Status,
+        reason: impl Into<String>,
+        request_id: Option<String>,
+    ) -> Self {
         Missing {
             status,
             reason: reason.into(),
             request_id,
-            key_pair_mismatch: false,
+            invalid: None,
         }
     }
 }
@@ -111,26 +116,26 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn status(&self) -> Status {
+    pub(crate) fn status(&self) -> Status {
         match &self.outcome {
             Outcome::Found(_) => Status::Found,
             Outcome::Missing(m) => m.status,
         }
     }
 
-    pub fn found(&self) -> Option<&Found> {
+    pub(crate) fn found(&self) -> Option<&Found> {
         match &self.outcome {
             Outcome::Found(f) => Some(f),
             Outcome::Missing(_) => None,
         }
     }
 
-    pub fn credentials(&self) -> Option<&RelayCredentials> {
+    pub(crate) fn credentials(&self) -> Option<&RelayCredentials> {
         self.found().map(|f| &f.credentials)
     }
 
     /// One line for stderr or a file header: status, what happened, what to do.
-    pub fn reason(&self) -> String {
+    pub(crate) fn reason(&self) -> String {
         match &self.outcome {
             Outcome::Found(f) => format!(
                 "found relay credentials {} in secret {:?}",
@@ -146,16 +151,16 @@ impl Report {
 }
 
 /// Hears of each attempt and retry wait while a fetch runs (front ends render it).
-pub type Observer = Arc<dyn Fn(RetryEvent<'_>) + Send + Sync>;
+pub(crate) type Observer = Arc<dyn Fn(RetryEvent<'_>) + Send + Sync>;
 
 /// Fetch and validate the credentials. `Err` only for configuration errors (e.g. an
 /// unreadable CA bundle); every vault or network problem is a `Report` with a status.
-pub fn fetch(settings: &Settings) -> anyhow::Result<Report> {
+pub(crate) fn fetch(settings: &Settings) -> anyhow::Result<Report> {
     fetch_observed(settings, Arc::new(|_| {}))
 }
 
 /// `fetch`, telling `observer` of every attempt and wait.
-pub fn fetch_observed(settings: &Settings, observer: Observer) -> anyhow::Result<Report> {
+pub(crate) fn fetch_observed(settings: &Settings, observer: Observer) -> anyhow::Result<Report> {
     let started = Instant::now();
     let report = |outcome, attempts| Report {
         outcome,
@@ -280,20 +285,19 @@ fn classify_object(object: VaultObject, settings: &Settings) -> Outcome {
     match parse_vault_value(&object.value) {
         Ok(credentials) => Outcome::Found(Found {
             credentials,
-            version_id: object.version_id.filter(|v| !v.is_empty()),
+            version_id: non_empty(object.version_id),
             updated_at: object.updated_at,
             request_id: object.request_id,
         }),
-        Err(why) => Outcome::Missing(Missing {
-            key_pair_mismatch: why.key_pair_mismatch,
-            ..Missing::new(
-                Status::InvalidSecret,
-                format!(
-                    "secret {:?} does not hold valid relay credentials: {why}; store {{\"id\",\"public_key\",\"secret_key\"}} as made by `relay credentials generate`",
-                    settings.secret_name
-                ),
-                object.request_id,
-            )
-        }),
+        Err(why) => {
+            let reason = format!(
+                "secret {:?} does not hold valid relay credentials: {why}; store {{\"id\",\"public_key\",\"secret_key\"}} as made by `relay credentials generate`",
+                settings.secret_name
+            );
+            Outcome::Missing(Missing {
+                invalid: Some(why),
+                ..Missing::new(Status::InvalidSecret, reason, object.request_id)
+            })
+        }
     }
 }

@@ -10,7 +10,7 @@ use anyhow::{bail, Context};
 
 /// Refuse a destination that is a symlink or not a regular file: following a planted
 /// link would write a secret wherever it points.
-pub fn check_destination(path: &Path) -> anyhow::Result<()> {
+pub(crate) fn check_destination(path: &Path) -> anyhow::Result<()> {
     match fs::symlink_metadata(path) {
         Ok(meta) if meta.file_type().is_symlink() => bail!(
             "refusing to write {}: it is a symbolic link; remove it or choose another path",
@@ -28,7 +28,7 @@ pub fn check_destination(path: &Path) -> anyhow::Result<()> {
 
 /// Replace `path` with `contents` in one step: readers see the old file or the new
 /// one, never a part. The file ends with mode 0600.
-pub fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+pub(crate) fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
     check_destination(path)?;
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -55,7 +55,11 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
 
 /// Create a new file `dir/{prefix}{random}{suffix}` with mode 0600 that did not exist
 /// before (O_CREAT|O_EXCL never follows a symlink, so a planted link fails the open).
-pub fn create_private(dir: &Path, prefix: &str, suffix: &str) -> anyhow::Result<(PathBuf, File)> {
+pub(crate) fn create_private(
+    dir: &Path,
+    prefix: &str,
+    suffix: &str,
+) -> anyhow::Result<(PathBuf, File)> {
     for _ in 0..16 {
         let tag = crate::keys::hex(&crate::keys::random_bytes::<6>());
         let path = dir.join(format!("{prefix}{tag}{suffix}"));
@@ -83,7 +87,7 @@ pub fn create_private(dir: &Path, prefix: &str, suffix: &str) -> anyhow::Result<
 /// Read a small input file (API key, CA bundle, config template) whole, refusing what
 /// is not a regular file (a FIFO would block, /dev/zero never ends) or is larger than
 /// `max` bytes. `what` names the file in errors, e.g. "the CA bundle (SSL_CERT_FILE)".
-pub fn read_input(path: &Path, max: u64, what: &str) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn read_input(path: &Path, max: u64, what: &str) -> anyhow::Result<Vec<u8>> {
     use std::io::Read;
     let meta =
         fs::metadata(path).with_context(|| format!("cannot read {what} {}", path.display()))?;
@@ -105,7 +109,7 @@ pub fn read_input(path: &Path, max: u64, what: &str) -> anyhow::Result<Vec<u8>> 
 }
 
 /// Remove a stale file (or a planted symlink itself, never its target).
-pub fn remove_if_present(path: &Path) -> anyhow::Result<bool> {
+pub(crate) fn remove_if_present(path: &Path) -> anyhow::Result<bool> {
     match fs::symlink_metadata(path) {
         Ok(meta) if meta.is_dir() => bail!(
             "{} is a directory; remove it so a stale credentials file cannot linger",
@@ -125,7 +129,7 @@ const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(60);
 /// Remove temp files a killed writer of `path` left behind (`.NAME.tmp…`, made by
 /// `write_atomic`): only ones older than a minute, so a concurrent writer's live temp
 /// file is never pulled from under it.
-pub fn remove_stale_temps(path: &Path) -> anyhow::Result<usize> {
+pub(crate) fn remove_stale_temps(path: &Path) -> anyhow::Result<usize> {
     let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
         return Ok(0);
     };
@@ -189,7 +193,7 @@ pub fn check_dir_destination(dir: &Path) -> anyhow::Result<()> {
 }
 
 /// Create `dir` (and parents) with mode 0700 when missing; it must be a directory.
-pub fn ensure_private_dir(dir: &Path) -> anyhow::Result<()> {
+pub(crate) fn ensure_private_dir(dir: &Path) -> anyhow::Result<()> {
     if !dir.exists() {
         fs::DirBuilder::new()
             .recursive(true)

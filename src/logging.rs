@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-pub fn init() {
+pub(crate) fn init() {
     env_logger::Builder::new()
         .filter_level(match crate::console::verbosity() {
             i8::MIN..=-1 => log::LevelFilter::Error,

@@ -1,7 +1,7 @@
 //! The Terraform `external` query on stdin: one JSON object whose values are strings.
 
 use crate::secret::Secret;
-use crate::settings::{parse_bool, FrontEnd, KeySource, SettingsError, SettingsInput};
+use crate::settings::{non_empty, parse_bool, FrontEnd, KeySource, SettingsError, SettingsInput};
 
 /// Every key the query may hold; anything else is refused.
 pub const QUERY_KEYS: [&str; 5] = [
@@ -13,7 +13,7 @@ pub const QUERY_KEYS: [&str; 5] = [
 ];
 
 /// Terraform queries are tiny; anything this large is not one.
-pub const MAX_QUERY_BYTES: usize = 1024 * 1024;
+pub(crate) const MAX_QUERY_BYTES: usize = 1024 * 1024;
 
 /// Parse the query into settings inputs. Errors name the key, never the value (the
 /// value may be the API key).
@@ -50,7 +50,7 @@ pub fn parse_query(input: &[u8]) -> Result<SettingsInput, SettingsError> {
             err(format!("query key {key:?} must be a string, got {} (Terraform's query is a map of strings)", kind(value)))
         })?;
         // An empty value means "not given" so the environment fallback applies.
-        let given = (!text.is_empty()).then(|| text.to_string());
+        let given = non_empty(Some(text.to_string()));
         match key.as_str() {
             "api_key" => {
                 out.key_source = given.as_ref().map(|_| KeySource::Query);

@@ -4,7 +4,7 @@ use std::fmt;
 
 /// Holds a secret. `Debug` and `Display` print a mask, so a secret inside a struct
 /// that gets logged or put into an error cannot leak by accident.
-#[derive(Clone, PartialEq, Eq, Default)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
 
 impl Secret {
@@ -18,19 +18,19 @@ impl Secret {
         &self.0
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
     /// First four characters then a fixed mask: enough to tell two keys apart in a log
     /// (`sk_l****` vs `sk_t****`), never enough to use.
-    pub fn masked(&self) -> String {
+    pub(crate) fn masked(&self) -> String {
         mask(&self.0, 4)
     }
 }
 
 /// Keep the first `keep` characters of `value` and replace the rest with `****`.
-pub fn mask(value: &str, keep: usize) -> String {
+pub(crate) fn mask(value: &str, keep: usize) -> String {
     if value.is_empty() {
         return String::from("(empty)");
     }

@@ -2,21 +2,63 @@
 //! Terraform mode) the stdin query, and validated before any network traffic.
 
 use std::net::IpAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use url::Url;
 
 use crate::secret::Secret;
 
-pub const DEFAULT_API_BASE: &str = "https://api.workos.com";
+pub(crate) const DEFAULT_API_BASE: &str = "https://api.workos.com";
 pub const DEFAULT_SECRET_NAME: &str = "runlayer-sentry-credentials";
-pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(30);
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const DEFAULT_DEADLINE: Duration = Duration::from_secs(30);
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Longest run a user may ask for; a deploy step that waits longer is stuck, not patient.
-pub const MAX_DEADLINE: Duration = Duration::from_secs(600);
+pub(crate) const MAX_DEADLINE: Duration = Duration::from_secs(600);
 /// WorkOS limits object names to 200 characters.
-pub const MAX_SECRET_NAME_LEN: usize = 200;
+pub(crate) const MAX_SECRET_NAME_LEN: usize = 200;
+
+/// The one rule for every input we read (flag, environment variable, query key): an
+/// empty value means "not set", so `SSL_CERT_FILE=` in a manifest falls back to the
+/// default instead of failing.
+pub(crate) fn non_empty<T: Blank>(value: Option<T>) -> Option<T> {
+    value.filter(|v| !v.is_blank())
+}
+
+/// What [`non_empty`] treats as not set.
+pub(crate) trait Blank {
+    fn is_blank(&self) -> bool;
+}
+
+impl Blank for String {
+    fn is_blank(&self) -> bool {
+        self.is_empty()
+    }
+}
+
+impl Blank for Path {
+    fn is_blank(&self) -> bool {
+        self.as_os_str().is_empty()
+    }
+}
+
+impl Blank for PathBuf {
+    fn is_blank(&self) -> bool {
+        self.as_os_str().is_empty()
+    }
+}
+
+impl Blank for Secret {
+    fn is_blank(&self) -> bool {
+        self.is_empty()
+    }
+}
+
+impl<T: Blank + ?Sized> Blank for &T {
+    fn is_blank(&self) -> bool {
+        (**self).is_blank()
+    }
+}
 
 /// Where the API key came from (or was looked for and found empty). Messages name it,
 /// so a user fixes the source actually used.
@@ -54,7 +96,7 @@ pub enum FrontEnd {
 
 /// A setting a hint can point at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Knob {
+pub(crate) enum Knob {
     ApiBase,
     SecretName,
     Timeout,
@@ -63,7 +105,7 @@ pub enum Knob {
 
 impl FrontEnd {
     /// How the user changes `knob` in this front end.
-    pub fn name(self, knob: Knob) -> &'static str {
+    pub(crate) fn name(self, knob: Knob) -> &'static str {
         match (self, knob) {
             (FrontEnd::Terraform, Knob::ApiBase) => "the query key api_base",
             (FrontEnd::Terraform, Knob::SecretName) => "the query key secret_name",
@@ -98,7 +140,7 @@ pub struct SettingsInput {
 impl SettingsInput {
     /// Values set in `over` win; the rest keep what `self` had. The front end is
     /// `over`'s (the query makes a run a Terraform run).
-    pub fn overlay(self, over: SettingsInput) -> SettingsInput {
+    pub(crate) fn overlay(self, over: SettingsInput) -> SettingsInput {
         let (api_key, key_source) = match over.api_key {
             Some(k) => (Some(k), over.key_source.or(Some(KeySource::Query))),
             None => (self.api_key, self.key_source),
@@ -118,7 +160,7 @@ impl SettingsInput {
 
 /// Validated settings for one run.
 #[derive(Debug, Clone)]
-pub struct Settings {
+pub(crate) struct Settings {
     pub api_base: Url,
     pub secret_name: String,
     /// `None` is a valid state: the run reports `no_api_key` instead of failing.
@@ -149,7 +191,7 @@ fn err(msg: impl Into<String>) -> SettingsError {
 }
 
 impl Settings {
-    pub fn resolve(input: SettingsInput) -> Result<Settings, SettingsError> {
+    pub(crate) fn resolve(input: SettingsInput) -> Result<Settings, SettingsError> {
         let fe = input.front_end;
         let api_base = parse_api_base(input.api_base.as_deref().unwrap_or(DEFAULT_API_BASE))
             .map_err(|e| err(format!("{e} ({})", fe.name(Knob::ApiBase))))?;
@@ -189,7 +231,7 @@ impl Settings {
     }
 
     /// The source of the API key in use, for hints ("check that X holds a valid key").
-    pub fn key_source_name(&self) -> String {
+    pub(crate) fn key_source_name(&self) -> String {
         self.key_source
             .as_ref()
             .map_or_else(|| "WORKOS_API_KEY".to_string(), |s| s.to_string())
@@ -218,7 +260,7 @@ fn check_api_key(
 }
 
 /// Parse "true"/"false" (and the usual spellings) for flags that arrive as strings.
-pub fn parse_bool(name: &str, text: &str) -> Result<bool, SettingsError> {
+pub(crate) fn parse_bool(name: &str, text: &str) -> Result<bool, SettingsError> {
     match text.trim().to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" | "on" => Ok(true),
         "false" | "0" | "no" | "off" | "" => Ok(false),
@@ -244,7 +286,7 @@ pub(crate) fn parse_timeout(text: &str) -> Result<Duration, SettingsError> {
 
 /// Accept https anywhere, and plain http only for loopback hosts (local dev server and
 /// tests): the API key travels in a header, so it must not cross a network in clear.
-pub fn parse_api_base(text: &str) -> Result<Url, SettingsError> {
+pub(crate) fn parse_api_base(text: &str) -> Result<Url, SettingsError> {
     let trimmed = text.trim().trim_end_matches('/');
     let url = Url::parse(trimmed).map_err(|e| {
         err(format!(
@@ -278,7 +320,7 @@ pub fn parse_api_base(text: &str) -> Result<Url, SettingsError> {
     }
 }
 
-pub fn is_loopback_host(url: &Url) -> bool {
+pub(crate) fn is_loopback_host(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),

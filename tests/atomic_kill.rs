@@ -3,8 +3,6 @@
 //! under `umask 000`). Symlinks and other non-regular destinations are refused without
 //! touching what they point to, and `init` writes nothing outside its directory.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
@@ -12,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::*;
+use crate::support::*;
 use vault_fetch_relay::keys::random_bytes;
 
 fn mode_bits(p: &Path) -> u32 {

@@ -5,15 +5,13 @@
 //! man page and `check --format json`. Every run is the real binary against the dev
 //! server on loopback.
 
-mod support;
-
 use std::fs;
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use crate::support::*;
 use serde_json::{json, Value};
-use support::*;
 
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -104,7 +102,7 @@ fn usage_errors_are_one_line_exit_1_and_suggest_the_right_word() {
 
 #[test]
 fn help_lists_every_variable_read_exit_codes_and_grouped_options() {
-    use vault_fetch_relay::cli::{OTHER_VARS, SETTING_VARS};
+    use vault_fetch_relay::{OTHER_VARS, SETTING_VARS};
     let help = run(cmd(&["--help"]));
     assert_eq!(help.code, Some(0));
     let readme = readme();

@@ -2,14 +2,12 @@
 //! exports, serves the seeded secret to the other modes, logs one line per request
 //! without secrets, and stops cleanly on SIGTERM.
 
-mod support;
-
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::*;
 use serde_json::json;
-use support::*;
 
 #[test]
 fn dev_server_seeds_serves_logs_and_stops_on_sigterm() {

@@ -6,16 +6,13 @@ use std::net::{Shutdown, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use vault_fetch_relay::devserver::{
-    DevServer, DevServerConfig, Fault, TlsIdentity, DEFAULT_SECRET_NAME,
-};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::CertificateDer;
+use vault_fetch_relay::devserver::DEFAULT_SECRET_NAME;
 
-const KEY: &str = "sk_test_devserver_integration";
+use crate::support::*;
+
 const TIMEOUT: Duration = Duration::from_secs(5);
-
-fn server() -> DevServer {
-    DevServer::start(DevServerConfig::loopback(KEY)).expect("start dev server")
-}
 
 fn connect(s: &DevServer) -> TcpStream {
     let c = TcpStream::connect(s.addr()).expect("connect");
@@ -91,7 +88,7 @@ fn call(s: &DevServer, method: &str, path: &str, key: Option<&str>, body: &str) 
 }
 
 fn get(s: &DevServer, path: &str) -> Reply {
-    call(s, "GET", path, Some(KEY), "")
+    call(s, "GET", path, Some(CANARY_KEY), "")
 }
 
 #[test]
@@ -148,7 +145,7 @@ fn seeding_helpers_share_the_api_store() {
         &s,
         "POST",
         "/vault/v1/kv",
-        Some(KEY),
+        Some(CANARY_KEY),
         r#"{"name":"x","value":"1","key_context":{}}"#,
     );
     assert_eq!(r.status, 201, "{}", r.body);
@@ -174,7 +171,7 @@ fn request_log_records_what_arrived() {
     assert_eq!(log[0].status, Some(200));
     assert_eq!(
         log[0].header("Authorization"),
-        Some(format!("Bearer {KEY}").as_str())
+        Some(format!("Bearer {CANARY_KEY}").as_str())
     );
     assert_eq!(log[0].peer_host_header.as_deref(), Some("localhost"));
     assert!(log[0]
@@ -197,7 +194,7 @@ fn routes_methods_and_limits() {
         (404, Some("not_found"))
     );
     assert_eq!(
-        call(&s, "PATCH", "/vault/v1/kv/name/a", Some(KEY), "").status,
+        call(&s, "PATCH", "/vault/v1/kv/name/a", Some(CANARY_KEY), "").status,
         405
     );
 
@@ -270,7 +267,7 @@ fn fault_hang_holds_the_connection_and_shutdown_is_prompt() {
     let mut c = connect(&s);
     c.set_read_timeout(Some(Duration::from_millis(400)))
         .unwrap();
-    c.write_all(request_text("GET", "/vault/v1/kv/name/a", Some(KEY), "").as_bytes())
+    c.write_all(request_text("GET", "/vault/v1/kv/name/a", Some(CANARY_KEY), "").as_bytes())
         .unwrap();
     let (got, err) = read_all(&mut c);
     assert!(got.is_empty());
@@ -301,7 +298,7 @@ fn fault_close_without_response() {
     let s = server();
     s.push_fault(Fault::CloseWithoutResponse);
     let mut c = connect(&s);
-    c.write_all(request_text("GET", "/vault/v1/kv/name/a", Some(KEY), "").as_bytes())
+    c.write_all(request_text("GET", "/vault/v1/kv/name/a", Some(CANARY_KEY), "").as_bytes())
         .unwrap();
     let (got, err) = read_all(&mut c);
     assert!(got.is_empty());
@@ -322,7 +319,7 @@ fn fault_headers_then_stall() {
     let mut c = connect(&s);
     c.set_read_timeout(Some(Duration::from_millis(500)))
         .unwrap();
-    c.write_all(request_text("GET", "/vault/v1/kv/name/a", Some(KEY), "").as_bytes())
+    c.write_all(request_text("GET", "/vault/v1/kv/name/a", Some(CANARY_KEY), "").as_bytes())
         .unwrap();
     let (got, err) = read_all(&mut c);
     let r = parse_reply(&got);
@@ -347,7 +344,7 @@ fn fault_reset_mid_body() {
         content_length: 500,
     });
     let mut c = connect(&s);
-    c.write_all(request_text("GET", "/vault/v1/kv/name/a", Some(KEY), "").as_bytes())
+    c.write_all(request_text("GET", "/vault/v1/kv/name/a", Some(CANARY_KEY), "").as_bytes())
         .unwrap();
     let (got, err) = read_all(&mut c);
     // The reset may discard buffered bytes on the client side; whatever arrived is a prefix.
@@ -378,7 +375,7 @@ fn fault_raw_bytes_are_sent_verbatim() {
         b"<html>bad gateway</html>",
     ] {
         let mut c = connect(&s);
-        c.write_all(request_text("GET", "/vault/v1/kv/name/a", Some(KEY), "").as_bytes())
+        c.write_all(request_text("GET", "/vault/v1/kv/name/a", Some(CANARY_KEY), "").as_bytes())
             .unwrap();
         let (got, err) = read_all(&mut c);
         assert_eq!(err, None);
@@ -399,7 +396,7 @@ fn shutdown_with_idle_and_half_sent_connections_is_prompt() {
     s.push_fault(Fault::Delay(Duration::from_secs(60)));
     let mut delayed = connect(&s);
     delayed
-        .write_all(request_text("GET", "/x", Some(KEY), "").as_bytes())
+        .write_all(request_text("GET", "/x", Some(CANARY_KEY), "").as_bytes())
         .unwrap();
     std::thread::sleep(Duration::from_millis(100));
     let t = Instant::now();
@@ -414,37 +411,11 @@ fn shutdown_with_idle_and_half_sent_connections_is_prompt() {
 
 // ---- TLS ----
 
-struct Pki {
-    ca_der: Vec<u8>,
-    identity: TlsIdentity,
-}
-
-fn make_pki() -> Pki {
-    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, "devserver test CA");
-    let ca_key = KeyPair::generate().unwrap();
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-
-    let params = CertificateParams::new(vec!["localhost".to_string()]).unwrap();
-    let key = KeyPair::generate().unwrap();
-    let leaf = params.signed_by(&key, &ca, &ca_key).unwrap();
-    Pki {
-        ca_der: ca.der().to_vec(),
-        identity: TlsIdentity {
-            cert_chain_pem: leaf.pem(),
-            key_pem: key.serialize_pem(),
-        },
-    }
-}
-
-fn tls_client(ca_der: &[u8]) -> Arc<rustls::ClientConfig> {
+/// A client that trusts only the CA in `ca_pem`.
+fn tls_client(ca_pem: &str) -> Arc<rustls::ClientConfig> {
     let mut roots = rustls::RootCertStore::empty();
     roots
-        .add(rustls_pki_types::CertificateDer::from(ca_der.to_vec()))
+        .add(CertificateDer::from_pem_slice(ca_pem.as_bytes()).unwrap())
         .unwrap();
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     Arc::new(
@@ -458,10 +429,8 @@ fn tls_client(ca_der: &[u8]) -> Arc<rustls::ClientConfig> {
 
 #[test]
 fn tls_serves_requests_to_a_client_trusting_only_the_test_ca() {
-    let pki = make_pki();
-    let mut cfg = DevServerConfig::loopback(KEY);
-    cfg.tls = Some(pki.identity);
-    let s = DevServer::start(cfg).unwrap();
+    let ours = pki(false, &["localhost"]);
+    let s = tls_server(ours.identity);
     assert_eq!(
         s.base_url(),
         format!("https://localhost:{}", s.addr().port())
@@ -469,13 +438,13 @@ fn tls_serves_requests_to_a_client_trusting_only_the_test_ca() {
     s.create(DEFAULT_SECRET_NAME, "tls-value").unwrap();
 
     let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
-    let conn = rustls::ClientConnection::new(tls_client(&pki.ca_der), name).unwrap();
+    let conn = rustls::ClientConnection::new(tls_client(&ours.ca_pem), name).unwrap();
     let mut tls = rustls::StreamOwned::new(conn, connect(&s));
     tls.write_all(
         request_text(
             "GET",
             &format!("/vault/v1/kv/name/{DEFAULT_SECRET_NAME}"),
-            Some(KEY),
+            Some(CANARY_KEY),
             "",
         )
         .as_bytes(),
@@ -489,15 +458,15 @@ fn tls_serves_requests_to_a_client_trusting_only_the_test_ca() {
 
     // Plain HTTP against the TLS port: handshake fails, server keeps going.
     let mut c = connect(&s);
-    c.write_all(request_text("GET", "/", Some(KEY), "").as_bytes())
+    c.write_all(request_text("GET", "/", Some(CANARY_KEY), "").as_bytes())
         .unwrap();
     let _ = read_all(&mut c);
     assert_eq!(s.request_count(), 1);
 
     // A client that does not trust the CA fails the handshake.
-    let other = make_pki();
+    let other = pki(false, &["localhost"]);
     let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
-    let conn = rustls::ClientConnection::new(tls_client(&other.ca_der), name).unwrap();
+    let conn = rustls::ClientConnection::new(tls_client(&other.ca_pem), name).unwrap();
     let mut tls = rustls::StreamOwned::new(conn, connect(&s));
     assert!(
         tls.write_all(b"GET / HTTP/1.1\r\n\r\n")
@@ -510,10 +479,12 @@ fn tls_serves_requests_to_a_client_trusting_only_the_test_ca() {
 
 #[test]
 fn bad_tls_material_is_rejected_at_start() {
-    let mut cfg = DevServerConfig::loopback(KEY);
+    let mut cfg = DevServerConfig::loopback(CANARY_KEY);
     cfg.tls = Some(TlsIdentity {
         cert_chain_pem: "not a pem".into(),
-        key_pem: "-----BEGIN PRIVATE KEY-----\nsecret-ish\n-----END PRIVATE KEY-----\n".into(),
+        key_pem:
+            "-----BEGIN PRIVATE CANARY_KEY-----\nsecret-ish\n-----END PRIVATE CANARY_KEY-----\n"
+                .into(),
     });
     let err = DevServer::start(cfg).err().expect("start must fail");
     assert!(!format!("{err:#}").contains("secret-ish"));
@@ -525,7 +496,7 @@ fn expect_100_continue_gets_an_interim_response() {
     let mut c = connect(&s);
     let body = r#"{"name":"e","value":"1"}"#;
     let head = format!(
-        "POST /vault/v1/kv HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\nExpect: 100-continue\r\nContent-Length: {}\r\n\r\n",
+        "POST /vault/v1/kv HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {CANARY_KEY}\r\nExpect: 100-continue\r\nContent-Length: {}\r\n\r\n",
         body.len()
     );
     c.write_all(head.as_bytes()).unwrap();

@@ -1,15 +1,13 @@
 //! helm-values, init, env and check end to end against the dev server: found, not
 //! found, unauthorized, unavailable, strict and not, and their files.
 
-mod support;
-
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use support::*;
+use crate::support::*;
 use yaml_rust2::YamlLoader;
 
 const HOSTILE_DSN: &str = "https://k'ey\"$HOME`x`@o1.ingest.sentry.io/2?a=1&b=#no: yes\\n";
@@ -135,6 +133,118 @@ fn helm_values_without_credentials_selects_proxy_mode() {
     );
     assert_eq!(run.code, Some(1));
     assert!(!strict_out.exists(), "strict failures write nothing");
+}
+
+#[test]
+fn helm_values_anysource_layout_writes_the_chart_keys_privately() {
+    let s = server();
+    let c = seed_hostile(&s);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("values.yaml");
+    let args = [
+        "helm-values",
+        "--layout",
+        "anysource",
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    let run = mode(&s, &args, &[]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(mode_bits(&out), 0o600);
+    let v = yaml(&out);
+    assert_eq!(v["relay"]["enabled"].as_bool(), Some(true));
+    assert_eq!(v["relay"]["vault"]["enabled"].as_bool(), Some(false));
+    assert_eq!(v["relay"]["config"]["mode"].as_str(), Some("managed"));
+    assert_eq!(
+        v["relay"]["secrets"]["id"].as_str(),
+        Some(c.relay_id.as_str())
+    );
+    assert_eq!(
+        v["relay"]["secrets"]["secret_key"].as_str(),
+        Some(c.secret_key.expose())
+    );
+    assert_eq!(
+        v["backend"]["secrets"]["SENTRY_DSN"].as_str(),
+        Some(HOSTILE_DSN)
+    );
+    assert_no_leak(&run.stderr, Some(&c));
+
+    // Missing: relay.enabled false (the chart skips relay), no credential keys.
+    let run = mode(&s, &args, &[("WORKOS_VAULT_SECRET_NAME", "missing")]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(mode_bits(&out), 0o600);
+    let v = yaml(&out);
+    assert_eq!(v["relay"]["enabled"].as_bool(), Some(false));
+    assert!(v["relay"]["secrets"].is_badvalue() && v["relay"]["vault"].is_badvalue());
+    assert!(v["backend"].is_badvalue());
+}
+
+#[test]
+fn helm_values_bad_layouts_exit_1_with_one_line_before_any_request() {
+    let s = server();
+    seed(&s, NAME);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("values.yaml");
+    let out = out.to_str().unwrap();
+    for (args, names) in [
+        (
+            vec!["--layout", "anysource", "--values-path", "relay.creds"],
+            vec!["--values-path \"relay.creds\"", "--layout anysource"],
+        ),
+        (
+            vec!["--set-path", "relay.secrets.id=relay_key"],
+            vec!["--set-path \"relay.secrets.id=relay_key\"", "\"relay_key\""],
+        ),
+        (
+            vec![
+                "--set-path",
+                "relay.secrets=relay_id",
+                "--set-path",
+                "relay.secrets.id=relay_id",
+            ],
+            vec![
+                "\"relay.secrets=relay_id\"",
+                "\"relay.secrets.id=relay_id\"",
+                "collide",
+            ],
+        ),
+        (
+            vec!["--set-path", "a=found", "--layout", "anysource"],
+            vec!["--set-path \"a=found\"", "--layout anysource"],
+        ),
+        (
+            vec!["--values-path", "relay.config.mode"],
+            vec![
+                "--values-path \"relay.config.mode\"",
+                "collides with relay.config.mode",
+            ],
+        ),
+    ] {
+        let mut all = vec!["helm-values", "-o", out];
+        all.extend_from_slice(&args);
+        let run = mode(&s, &all, &[]);
+        assert_eq!(run.code, Some(1), "{args:?}: {run:?}");
+        assert_eq!(
+            run.stderr.trim_end().lines().count(),
+            1,
+            "{args:?}: {}",
+            run.stderr
+        );
+        for name in names {
+            assert!(
+                run.stderr.contains(name),
+                "{args:?}: {name} not in {}",
+                run.stderr
+            );
+        }
+        assert!(!Path::new(out).exists(), "{args:?} wrote a file");
+    }
+    assert_eq!(s.request_count(), 0, "a refused layout sent a request");
+    assert_eq!(
+        s.connection_count(),
+        0,
+        "a refused layout opened a connection"
+    );
 }
 
 #[test]

@@ -1,15 +1,13 @@
 //! Real `helm template` of the example chart with values we generated: every value
 //! must come out of the rendered Secrets byte for byte, YAML traps included.
 
-mod support;
-
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use crate::support::*;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use support::*;
 use vault_fetch_relay::fetch::{Found, Outcome, Report};
 use vault_fetch_relay::render::{HelmValues, Render};
 use vault_fetch_relay::secret::Secret;
@@ -97,7 +95,7 @@ fn hostile_values_survive_helm_byte_for_byte() {
         let values = dir.path().join(format!("values-{i}.yaml"));
         std::fs::write(
             &values,
-            HelmValues::default().render(&report_with(id, pk, sk, dsn)),
+            HelmValues::anysource().render(&report_with(id, pk, sk, dsn)),
         )
         .unwrap();
         let out = helm_template(&helm, &values);
@@ -105,13 +103,42 @@ fn hostile_values_survive_helm_byte_for_byte() {
         assert_eq!(relay["id"], id.as_bytes(), "id {id:?}");
         assert_eq!(relay["public_key"], pk.as_bytes(), "public_key {pk:?}");
         assert_eq!(relay["secret_key"], sk.as_bytes(), "secret_key {sk:?}");
-        let backend = secret_data(&out, "sentry-backend-dsn");
+        let backend = secret_data(&out, "backend-secret");
         assert_eq!(backend["SENTRY_DSN"], dsn.as_bytes(), "dsn {dsn:?}");
     }
 }
 
+/// Kinds and names of the rendered objects, e.g. ("Deployment", "sentry-relay").
+fn objects(manifests: &str) -> Vec<(String, String)> {
+    yaml_rust2::YamlLoader::load_from_str(manifests)
+        .unwrap()
+        .iter()
+        .filter_map(|d| {
+            Some((
+                d["kind"].as_str()?.to_string(),
+                d["metadata"]["name"].as_str()?.to_string(),
+            ))
+        })
+        .collect()
+}
+
+fn has(manifests: &str, kind: &str, name: &str) -> bool {
+    objects(manifests)
+        .iter()
+        .any(|(k, n)| k == kind && n == name)
+}
+
+/// `vault-fetch-relay ARGS` against `s`, reading the secret `secret_name`.
+fn run_against(s: &DevServer, secret_name: &str, args: &[&str]) -> Run {
+    let mut cmd = cmd(args);
+    cmd.env("WORKOS_API_KEY", CANARY_KEY)
+        .env("WORKOS_API_BASE", s.base_url())
+        .env("WORKOS_VAULT_SECRET_NAME", secret_name);
+    run_with(cmd, "", Duration::from_secs(30))
+}
+
 #[test]
-fn the_binary_values_file_drives_the_chart_in_both_modes() {
+fn the_anysource_layout_drives_the_chart_found_missing_and_strict() {
     let Some(helm) = helm() else { return };
     let s = server();
     let c = RelayCredentials::generate(Some(
@@ -121,32 +148,99 @@ fn the_binary_values_file_drives_the_chart_in_both_modes() {
     s.set_value(NAME, &c.to_vault_value()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let values = dir.path().join("values.yaml");
-    let run_mode = |secret_name: &str| {
-        let mut cmd = cmd(&["helm-values", "-o", values.to_str().unwrap()]);
-        cmd.env("WORKOS_API_KEY", CANARY_KEY)
-            .env("WORKOS_API_BASE", s.base_url())
-            .env("WORKOS_VAULT_SECRET_NAME", secret_name);
-        run_with(cmd, "", Duration::from_secs(30))
-    };
-    assert_eq!(run_mode(NAME).code, Some(0));
+    let v = values.to_str().unwrap();
+    let layout = ["helm-values", "--layout", "anysource", "-o", v];
+
+    // Found: inline Secret, relay in managed mode reading it, and the DSN for the backend.
+    assert_eq!(run_against(&s, NAME, &layout).code, Some(0));
     let out = helm_template(&helm, &values);
     let relay = secret_data(&out, "sentry-relay-secret");
     assert_eq!(relay["secret_key"], c.secret_key.expose().as_bytes());
+    assert_eq!(relay["public_key"], c.public_key.as_bytes());
     assert_eq!(relay["id"], c.relay_id.as_bytes());
     assert_eq!(
-        secret_data(&out, "sentry-backend-dsn")["SENTRY_DSN"],
+        secret_data(&out, "backend-secret")["SENTRY_DSN"],
         c.sentry_dsn.as_deref().unwrap().as_bytes()
     );
+    assert!(has(&out, "Deployment", "sentry-relay") && has(&out, "Service", "sentry-relay"));
     assert!(out.contains("value: \"managed\""), "{out}");
+    assert!(!out.contains("initContainers"), "{out}");
 
-    // Degraded: no credential keys, proxy mode; the chart renders relay without secrets.
-    assert_eq!(run_mode("missing").code, Some(0));
+    // Missing: relay.enabled false, so the chart renders no relay at all.
+    assert_eq!(run_against(&s, "missing", &layout).code, Some(0));
     let out = helm_template(&helm, &values);
-    let docs = yaml_rust2::YamlLoader::load_from_str(&out).unwrap();
     assert!(
-        docs.iter().all(|d| d["kind"].as_str() != Some("Secret")),
-        "no Secret may be rendered without credentials:\n{out}"
+        objects(&out).is_empty(),
+        "nothing may be rendered without credentials (no DSN either):\n{out}"
     );
-    assert!(out.contains("value: \"proxy\""), "{out}");
-    assert!(!out.contains("RELAY_SECRET_KEY"), "{out}");
+
+    // Strict and missing: exit 1, and the last file is left as it was (nothing half-written).
+    let before = std::fs::read(&values).unwrap();
+    let strict = ["helm-values", "--layout", "anysource", "--strict", "-o", v];
+    assert_eq!(run_against(&s, "missing", &strict).code, Some(1));
+    assert_eq!(std::fs::read(&values).unwrap(), before);
+}
+
+#[test]
+fn a_set_path_mapping_drives_the_chart_like_the_layout() {
+    let Some(helm) = helm() else { return };
+    let s = server();
+    let c = seed(&s, NAME);
+    let dir = tempfile::tempdir().unwrap();
+    let values = dir.path().join("values.yaml");
+    let mut args = vec!["helm-values", "-o", values.to_str().unwrap()];
+    for m in [
+        "relay.enabled=found",
+        "relay.config.mode=relay_mode",
+        "relay.secrets.id=relay_id",
+        "relay.secrets.public_key=public_key",
+        "relay.secrets.secret_key=secret_key",
+    ] {
+        args.extend(["--set-path", m]);
+    }
+    assert_eq!(run_against(&s, NAME, &args).code, Some(0));
+    let out = helm_template(&helm, &values);
+    assert_eq!(
+        secret_data(&out, "sentry-relay-secret")["secret_key"],
+        c.secret_key.expose().as_bytes()
+    );
+    assert!(out.contains("value: \"managed\""), "{out}");
+    assert_eq!(run_against(&s, "missing", &args).code, Some(0));
+    assert!(objects(&helm_template(&helm, &values)).is_empty());
+}
+
+#[test]
+fn the_init_container_path_leaves_the_mode_to_config_yml() {
+    let Some(helm) = helm() else { return };
+    let values = Path::new(CHART).join("ci/vault-values.yaml");
+    let out = helm_template(&helm, &values);
+    assert!(out.contains("args: [\"init\"]"), "{out}");
+    assert!(
+        out.contains("args: [\"run\", \"--config\", \"/.relay\"]"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("RELAY_MODE"),
+        "relay's mode must come from config.yml:\n{out}"
+    );
+
+    // What the init container writes into /.relay decides it: managed when found, proxy when not.
+    let s = server();
+    seed(&s, NAME);
+    for (secret, mode, credentials) in [(NAME, "managed", true), ("missing", "proxy", false)] {
+        let relay_dir = tempfile::tempdir().unwrap();
+        let run = run_against(
+            &s,
+            secret,
+            &["init", "--dir", relay_dir.path().to_str().unwrap()],
+        );
+        assert_eq!(run.code, Some(0), "{run:?}");
+        let config = std::fs::read_to_string(relay_dir.path().join("config.yml")).unwrap();
+        let config = &yaml_rust2::YamlLoader::load_from_str(&config).unwrap()[0];
+        assert_eq!(config["relay"]["mode"].as_str(), Some(mode), "{secret}");
+        assert_eq!(
+            relay_dir.path().join("credentials.json").exists(),
+            credentials
+        );
+    }
 }

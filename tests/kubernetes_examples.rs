@@ -3,16 +3,15 @@
 //! scripts/install-helm.sh installs), then `helm` in PATH; without it the chart tests print "skipped" unless
 //! VFR_REQUIRE_TOOLS=1.
 
-mod support;
-
 use std::fs;
 use std::path::PathBuf;
 use std::process::Command;
 
-use support::{helm, repo, run_tool};
+use crate::support::{helm, repo, run_tool};
 
 const CHART: &str = "examples/helm/relay";
 const CREDENTIALS_VALUES: &str = "examples/helm/relay/ci/credentials-values.yaml";
+const VAULT_VALUES: &str = "examples/helm/relay/ci/vault-values.yaml";
 
 /// `helm <args...>` in the repository; Ok(stdout) on success, Err(all output) on failure.
 fn helm_run(helm: &PathBuf, args: &[&str]) -> Result<String, String> {
@@ -48,22 +47,8 @@ fn document<'a>(rendered: &'a str, kind: &str, name: &str) -> Option<&'a str> {
 }
 
 fn base64(data: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in data.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, b)| n | (*b as u32) << (16 - 8 * i));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(data)
 }
 
 /// `key: "value"` from the test values file.
@@ -82,21 +67,14 @@ fn value_of(key: &str) -> String {
 }
 
 #[test]
-fn base64_matches_known_vectors() {
-    assert_eq!(base64(b""), "");
-    assert_eq!(base64(b"f"), "Zg==");
-    assert_eq!(base64(b"fo"), "Zm8=");
-    assert_eq!(base64(b"foo"), "Zm9v");
-    assert_eq!(base64(b"foobar"), "Zm9vYmFy");
-}
-
-#[test]
-fn chart_lints_with_default_credentials_and_vault_values() {
+fn chart_lints_strictly_in_every_shape() {
     let Some(helm) = helm() else { return };
     for extra in [
         vec![],
         vec!["-f", CREDENTIALS_VALUES],
-        vec!["--set", "relay.vault.enabled=true"],
+        vec!["-f", VAULT_VALUES],
+        vec!["-f", VAULT_VALUES, "--set", "relay.vault.strict=true"],
+        vec!["--set", "relay.enabled=false"],
     ] {
         let mut args = vec!["lint", "--strict", CHART];
         args.extend_from_slice(&extra);
@@ -115,8 +93,13 @@ fn chart_defaults_render_proxy_relay_without_credentials() {
         "{out}"
     );
     assert!(
-        document(&out, "Secret", "sentry-backend-dsn").is_none(),
+        document(&out, "Secret", "backend-secret").is_none(),
         "{out}"
+    );
+    let service = document(&out, "Service", "sentry-relay").expect("relay Service");
+    assert!(
+        service.contains("port: 3000\n      targetPort: http"),
+        "{service}"
     );
     let deployment = document(&out, "Deployment", "sentry-relay").expect("relay Deployment");
     assert!(
@@ -137,23 +120,44 @@ fn chart_defaults_render_proxy_relay_without_credentials() {
 }
 
 #[test]
+fn chart_fullname_names_the_deployment_service_and_secret() {
+    let Some(helm) = helm() else { return };
+    let out = template(
+        &helm,
+        &[
+            "-f",
+            CREDENTIALS_VALUES,
+            "--set",
+            "fullnameOverride=relay-eu",
+        ],
+    );
+    for kind in ["Deployment", "Service"] {
+        assert!(document(&out, kind, "relay-eu").is_some(), "{kind}:\n{out}");
+    }
+    assert!(
+        document(&out, "Secret", "relay-eu-secret").is_some(),
+        "{out}"
+    );
+    assert!(
+        out.contains("name: relay-eu-secret\n                  key: secret_key"),
+        "{out}"
+    );
+}
+
+#[test]
 fn chart_with_credentials_renders_secrets_and_managed_relay() {
     let Some(helm) = helm() else { return };
     let out = template(&helm, &["-f", CREDENTIALS_VALUES]);
 
     let secret = document(&out, "Secret", "sentry-relay-secret").expect("sentry-relay-secret");
-    for (data_key, value_key) in [
-        ("id", "id"),
-        ("public_key", "publicKey"),
-        ("secret_key", "secretKey"),
-    ] {
-        let line = format!("  {data_key}: {}", base64(value_of(value_key).as_bytes()));
+    for key in ["id", "public_key", "secret_key"] {
+        let line = format!("  {key}: {}", base64(value_of(key).as_bytes()));
         assert!(
             secret.lines().any(|l| l == line),
             "missing `{line}` in:\n{secret}"
         );
     }
-    let backend = document(&out, "Secret", "sentry-backend-dsn").expect("backend Secret");
+    let backend = document(&out, "Secret", "backend-secret").expect("backend Secret");
     let dsn = format!(
         "  SENTRY_DSN: {}",
         base64(value_of("SENTRY_DSN").as_bytes())
@@ -176,31 +180,82 @@ fn chart_with_credentials_renders_secrets_and_managed_relay() {
         );
     }
     // The secret key is only in the Secret, never inline in the Deployment.
-    assert!(!deployment.contains(&value_of("secretKey")));
+    assert!(!deployment.contains(&value_of("secret_key")));
+}
+
+#[test]
+fn chart_with_relay_disabled_renders_no_relay_at_all() {
+    let Some(helm) = helm() else { return };
+    // What `helm-values --layout anysource` writes when credentials are missing, over a DSN of the
+    // environment's own: the backend Secret stays, relay's objects go.
+    let out = template(
+        &helm,
+        &[
+            "--set",
+            "relay.enabled=false,relay.config.mode=proxy,backend.secrets.SENTRY_DSN=https://k@o0.ingest.sentry.io/0",
+        ],
+    );
+    assert!(
+        document(&out, "Secret", "backend-secret").is_some(),
+        "{out}"
+    );
+    for kind in ["Deployment", "Service"] {
+        assert!(
+            document(&out, kind, "sentry-relay").is_none(),
+            "{kind}:\n{out}"
+        );
+    }
+    assert!(
+        document(&out, "Secret", "sentry-relay-secret").is_none(),
+        "{out}"
+    );
 }
 
 #[test]
 fn chart_with_vault_uses_init_container_and_lets_the_file_decide_the_mode() {
     let Some(helm) = helm() else { return };
-    let out = template(&helm, &["--set", "relay.vault.enabled=true"]);
+    let out = template(
+        &helm,
+        &[
+            "-f",
+            VAULT_VALUES,
+            "--set",
+            "relay.vault.initContainer.resources.limits.memory=16Mi",
+        ],
+    );
     let deployment = document(&out, "Deployment", "sentry-relay").expect("relay Deployment");
     for needle in [
         "initContainers:",
+        "image: \"ghcr.io/example/vault-fetch-relay:0.1.0\"",
         "args: [\"init\"]",
         "- name: WORKOS_API_KEY\n              valueFrom:\n                secretKeyRef:\n                  name: backend-secret\n                  key: AUTH_API_KEY",
+        "- name: WORKOS_VAULT_SECRET_NAME\n              value: \"runlayer-sentry-credentials\"",
+        "- name: WORKOS_API_BASE\n              value: \"https://api.workos.com\"",
         "- name: CREDENTIALS_DIR\n              value: /.relay",
+        "resources:\n            limits:\n              memory: 16Mi",
         "args: [\"run\", \"--config\", \"/.relay\"]",
         "mountPath: /.relay\n              readOnly: true",
         "emptyDir:\n            medium: Memory\n            sizeLimit: 1Mi",
         "readOnlyRootFilesystem: true",
+        "livenessProbe:\n            httpGet:\n              path: /api/relay/healthcheck/live/",
+        "readinessProbe:\n            httpGet:\n              path: /api/relay/healthcheck/ready/",
     ] {
         assert!(deployment.contains(needle), "missing {needle:?} in:\n{deployment}");
     }
-    assert!(!deployment.contains("RELAY_MODE"), "{deployment}");
+    for absent in ["RELAY_MODE", "/bin/sh", "configMap", "RELAY_SECRET_KEY"] {
+        assert!(!deployment.contains(absent), "{absent} in:\n{deployment}");
+    }
+    assert!(document(&out, "ConfigMap", "relay-fetch-script").is_none());
+    // Inline secrets are ignored with the init container: no relay Secret to go stale.
+    let both = template(&helm, &["-f", CREDENTIALS_VALUES, "-f", VAULT_VALUES]);
+    assert!(
+        document(&both, "Secret", "sentry-relay-secret").is_none(),
+        "{both}"
+    );
 
     let strict = template(
         &helm,
-        &["--set", "relay.vault.enabled=true,relay.vault.strict=true"],
+        &["-f", VAULT_VALUES, "--set", "relay.vault.strict=true"],
     );
     assert!(
         strict.contains("args: [\"init\", \"--strict\"]"),
@@ -212,14 +267,22 @@ fn chart_with_vault_uses_init_container_and_lets_the_file_decide_the_mode() {
 fn chart_refuses_settings_relay_cannot_start_with() {
     let Some(helm) = helm() else { return };
     for (set, message) in [
-        ("relay.config.mode=managed", "relay.credentials are not set"),
+        ("relay.config.mode=managed", "relay.secrets are not set"),
         (
-            "relay.credentials.id=only-the-id",
-            "needs all of id, publicKey and secretKey",
+            "relay.secrets.id=only-the-id",
+            "needs all of id, public_key and secret_key",
         ),
-        ("relay.config.mode=static", "must be managed or proxy"),
+        (
+            "relay.config.mode=static",
+            "'/relay/config/mode': value must be one of 'managed', 'proxy'",
+        ),
+        (
+            "relay.secrets.publicKey=x",
+            "additional properties 'publicKey' not allowed",
+        ),
+        ("relay.enabled=yes", "/relay/enabled"),
     ] {
-        let err = helm_run(&helm, &["template", "relay", CHART, "--set", set])
+        let err = helm_run(&helm, &["template", "relay", CHART, "--set-string", set])
             .expect_err(&format!("--set {set} should fail"));
         assert!(err.contains(message), "--set {set}: {err}");
     }

@@ -6,16 +6,14 @@
 //! directories (cwd, HOME, TMPDIR), not in any child's argv. And the Authorization
 //! header goes to the API base host only: redirects to another server are not followed.
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::*;
 use serde_json::json;
-use support::*;
 use vault_fetch_relay::secret::Secret;
 
 /// The canaries of one run.
@@ -196,6 +194,20 @@ fn every_mode_keeps_its_canaries_where_they_belong() {
         ModeRun {
             name: "helm-values -o",
             args: &["helm-values", "-o", "@out/values.yaml"],
+            stdin: None,
+            stdout_secret: false,
+            secret_files: &["out/values.yaml"],
+            key_file: false,
+        },
+        ModeRun {
+            name: "helm-values --layout anysource -o",
+            args: &[
+                "helm-values",
+                "--layout",
+                "anysource",
+                "-o",
+                "@out/values.yaml",
+            ],
             stdin: None,
             stdout_secret: false,
             secret_files: &["out/values.yaml"],

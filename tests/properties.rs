@@ -3,8 +3,6 @@
 //! Case counts follow `PROPTEST_CASES` (default 256); `scripts/fuzz-smoke.sh` raises it.
 //! The shell, PyYAML and python-dotenv judges get every generated string in one call.
 
-mod support;
-
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -338,7 +336,7 @@ proptest! {
         }
         let e = parse_vault_value(&Secret::new(bad.to_vault_value()));
         prop_assert!(e.is_err(), "a mutated {} parsed as valid", if which { "secret_key" } else { "public_key" });
-        let msg = e.unwrap_err().message;
+        let msg = e.unwrap_err().to_string();
         prop_assert!(!msg.contains(c.secret_key.expose()), "{msg}");
     }
 
@@ -356,7 +354,7 @@ proptest! {
 
 #[test]
 fn yaml_quote_round_trips_through_pyyaml() {
-    let Some(py) = support::python_with("yaml") else {
+    let Some(py) = crate::support::python_with("yaml") else {
         return;
     };
     let mut values = sample(text(), batch_size());
@@ -438,7 +436,7 @@ fn shell_quoting_round_trips_through_sh() {
 
 #[test]
 fn dotenv_values_round_trip_through_python_dotenv() {
-    let Some(py) = support::python_with("dotenv") else {
+    let Some(py) = crate::support::python_with("dotenv") else {
         return;
     };
     let mut values: Vec<String> = sample(text(), batch_size())

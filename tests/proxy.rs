@@ -2,15 +2,13 @@
 //! DNS too: whatever host the client asks for, it tunnels to the dev server, so the
 //! API base can be a non-loopback name without any traffic leaving the machine.
 
-mod support;
-
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::support::*;
 use serde_json::json;
-use support::*;
 
 /// A minimal CONNECT proxy: records each request head, tunnels to `target`.
 struct ConnectProxy {

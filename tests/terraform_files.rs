@@ -11,14 +11,12 @@
 //! A missing `terraform` binary skips everything, unless `VFR_REQUIRE_TERRAFORM=1` (set by the GitHub
 //! workflow, which installs terraform; no package registry reachable here provides it).
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use support::{repo, run_tool, tool_available, Run};
+use crate::support::{repo, run_tool, tool_available, Run};
 
 fn plugin_dir() -> PathBuf {
     std::env::var_os("TF_PLUGIN_DIR")
@@ -26,7 +24,7 @@ fn plugin_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("/opt/tf-plugins"))
 }
 
-/// Runs terraform in `dir` with an empty CLI config and no prompts, bounded by support::CHILD_TIMEOUT.
+/// Runs terraform in `dir` with an empty CLI config and no prompts, bounded by crate::support::CHILD_TIMEOUT.
 fn terraform(args: &[&str], dir: &Path, scratch: &Path) -> Run {
     let cli_config = scratch.join("empty.tfrc");
     fs::write(&cli_config, "").expect("write empty CLI config");
@@ -223,7 +221,7 @@ fn terraform_dirs_validate() {
             continue;
         }
         for p in &missing {
-            support::note_skip(&format!(
+            crate::support::note_skip(&format!(
                 "terraform validate of {rel}: provider hashicorp/{p} not available in {}",
                 plugins.display()
             ));
@@ -302,7 +300,7 @@ fn task_definition_plan_sets_mode_and_omits_empty_credentials() {
     }
     let plugins = plugin_dir();
     if !provider_present(&plugins, "aws") {
-        support::note_skip(&format!(
+        crate::support::note_skip(&format!(
             "task-definition plan: provider hashicorp/aws not available in {}",
             plugins.display()
         ));

@@ -1,12 +1,10 @@
 //! The binary driven exactly as Terraform's `data "external"` drives it, against the
 //! WorkOS Vault dev server on loopback.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::*;
 use serde_json::json;
-use support::*;
 
 const CRED_KEYS: [&str; 4] = ["public_key", "secret_key", "relay_id", "sentry_dsn"];
 

@@ -6,14 +6,12 @@
 //! `VFR_PYTHON`, default `<repo>/.venv/bin/python`. Without it the test is skipped,
 //! unless `VFR_REQUIRE_TOOLS=1`, where it fails.
 
-mod support;
-
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use crate::support::{pki, python_with, repo, run_with};
 use serde_json::Value;
-use support::{pki, python_with, repo, run_with};
 use vault_fetch_relay::devserver::{
     generate_api_key, DevServer, DevServerConfig, DEFAULT_SECRET_NAME,
 };

@@ -2,9 +2,10 @@
 
 use super::{fetch_with_feedback, settings};
 use crate::cli::{CheckArgs, CheckFormat};
-use crate::render::{check_exit_code, CheckJson, CheckReport, Render};
+use crate::exit::Exit;
+use crate::render::{CheckJson, CheckReport, Render};
 
-pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
+pub(crate) fn run(args: &CheckArgs) -> anyhow::Result<Exit> {
     let report = fetch_with_feedback(&settings(&args.fetch)?)?;
     let text = match args.format {
         CheckFormat::Text => CheckReport {
@@ -13,6 +14,8 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
         .render(&report),
         CheckFormat::Json => CheckJson.render(&report),
     };
-    crate::console::out(&text)?;
-    Ok(check_exit_code(report.status()) as u8)
+    // `check | head -1` wants the first line: a reader that stops early does not turn
+    // the probe's answer into an error.
+    crate::console::out_unless_closed(&text)?;
+    Ok(Exit::for_check(report.status()))
 }

@@ -2,9 +2,10 @@
 
 use crate::cli::{or_alias, DevServerArgs};
 use crate::devserver::{self, RunOptions};
+use crate::exit::Exit;
 use crate::settings::DEFAULT_SECRET_NAME;
 
-pub fn run(args: &DevServerArgs) -> anyhow::Result<u8> {
+pub(crate) fn run(args: &DevServerArgs) -> anyhow::Result<Exit> {
     devserver::run(RunOptions {
         listen: std::net::SocketAddr::new(args.listen, args.port),
         seed: args.seed,
@@ -15,5 +16,5 @@ pub fn run(args: &DevServerArgs) -> anyhow::Result<u8> {
         tls_key: args.tls_key.clone(),
         api_key: None,
     })?;
-    Ok(0)
+    Ok(Exit::Success)
 }

@@ -1,12 +1,18 @@
 //! Helm values file for `helm upgrade -f`.
 
 use super::output::Destination;
-use super::{conclude, exit_code, fetch_with_feedback, settings};
-use crate::cli::HelmValuesArgs;
-use crate::render::{relay_mode, HelmValues, Render};
+use super::{conclude, exit_for, fetch_with_feedback, settings};
+use crate::cli::{HelmLayoutArg, HelmValuesArgs};
+use crate::exit::Exit;
+use crate::render::{relay_mode, HelmLayout, HelmValues, Render};
 
-pub fn run(args: &HelmValuesArgs) -> anyhow::Result<u8> {
-    let renderer = HelmValues::new(&args.values_path)?;
+pub(crate) fn run(args: &HelmValuesArgs) -> anyhow::Result<Exit> {
+    // Built before settings: a bad layout is refused before any request is sent.
+    let layout = args.layout.map(|l| match l {
+        HelmLayoutArg::Default => HelmLayout::Default,
+        HelmLayoutArg::Anysource => HelmLayout::Anysource,
+    });
+    let renderer = HelmValues::from_flags(layout, args.values_path.as_deref(), &args.set_path)?;
     let settings = settings(&args.fetch)?;
     let default = Destination::NewTempFile {
         prefix: "vault-fetch-relay-values-",
@@ -15,7 +21,7 @@ pub fn run(args: &HelmValuesArgs) -> anyhow::Result<u8> {
     let dest = Destination::from_arg(args.output.as_deref(), default);
     dest.check()?;
     let report = fetch_with_feedback(&settings)?;
-    if exit_code(&report, settings.strict) == 0 {
+    if exit_for(&report, settings.strict) == Exit::Success {
         if let Some(path) = dest.write(&renderer.render(&report))? {
             crate::console::info(&format!(
                 "vault-fetch-relay: wrote Helm values to {} (mode {})",

@@ -4,15 +4,16 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use super::{conclude, conclude_with, exit_code, fetch_with_feedback, settings};
+use super::{conclude, conclude_with, exit_for, fetch_with_feedback, settings};
 use crate::cli::{or_alias, path_or_alias, InitArgs, DEFAULT_CREDENTIALS_DIR};
+use crate::exit::Exit;
 use crate::files;
 use crate::render::{RelayDir, CONFIG_FILE, CREDENTIALS_FILE};
 
 /// Largest config template we read: relay configs are a few lines.
 const MAX_TEMPLATE_BYTES: u64 = 64 * 1024;
 
-pub fn run(args: &InitArgs) -> anyhow::Result<u8> {
+pub(crate) fn run(args: &InitArgs) -> anyhow::Result<Exit> {
     let settings = settings(&args.fetch)?;
     let config_template = match path_or_alias(args.config_template.clone(), "RELAY_CONFIG_TEMPLATE")
     {
@@ -36,7 +37,7 @@ pub fn run(args: &InitArgs) -> anyhow::Result<u8> {
     files::check_destination(&config_path)?;
 
     let report = fetch_with_feedback(&settings)?;
-    if exit_code(&report, settings.strict) != 0 {
+    if exit_for(&report, settings.strict) != Exit::Success {
         // A failing run writes nothing (README: one rule per question).
         return Ok(conclude(&report, settings.strict));
     }
@@ -73,7 +74,7 @@ pub fn run(args: &InitArgs) -> anyhow::Result<u8> {
                 config_path.display(),
                 c.masked_id()
             ));
-            Ok(0)
+            Ok(Exit::Success)
         }
         None => {
             let wrote = format!(

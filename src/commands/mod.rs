@@ -24,13 +24,14 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use crate::cli::{Cli, Command, FetchArgs};
+use crate::exit::Exit;
 use crate::fetch::{Observer, Report};
 use crate::secret::Secret;
-use crate::settings::{FrontEnd, KeySource, Settings, SettingsInput};
+use crate::settings::{non_empty, FrontEnd, KeySource, Settings, SettingsInput};
 use crate::workos::retry::RetryEvent;
 
-/// Run the chosen command; the value is the process exit code.
-pub fn run(cli: Cli) -> anyhow::Result<u8> {
+/// Run the chosen command; an error exits 1 (`Exit::Failure`) with its message.
+pub(crate) fn run(cli: Cli) -> anyhow::Result<Exit> {
     match cli.command {
         None => terraform::run(&cli.fetch),
         Some(Command::Terraform(args)) => terraform::run(&args.fetch),
@@ -50,14 +51,9 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
 /// query's api_key goes above all of them, see `SettingsInput::overlay`).
 fn key_source(fetch: &FetchArgs) -> Option<KeySource> {
     let var = |name: &'static str| {
-        std::env::var_os(name)
-            .filter(|v| !v.is_empty())
-            .map(|v| KeySource::FileEnv(name, PathBuf::from(v)))
+        non_empty(std::env::var_os(name).map(PathBuf::from)).map(|p| KeySource::FileEnv(name, p))
     };
-    fetch
-        .api_key_file
-        .clone()
-        .filter(|p| !p.as_os_str().is_empty())
+    non_empty(fetch.api_key_file.clone())
         .map(KeySource::FileFlag)
         .or_else(|| var("VAULT_FETCH_API_KEY_FILE"))
         .or_else(|| var("WORKOS_API_KEY_FILE"))
@@ -87,13 +83,13 @@ fn base_input(fetch: &FetchArgs, front_end: FrontEnd) -> anyhow::Result<Settings
         None => None,
     };
     Ok(SettingsInput {
-        api_key: api_key.filter(|k| !k.is_empty()),
+        api_key: non_empty(api_key),
         key_source,
         api_base: or_alias(fetch.api_base.clone(), "WORKOS_API_BASE"),
         secret_name: or_alias(fetch.secret_name.clone(), "WORKOS_VAULT_SECRET_NAME"),
         strict: fetch.strict.then_some(true),
         timeout_seconds: fetch.timeout_seconds.clone(),
-        ca_file: fetch.ca_file.clone().filter(|p| !p.as_os_str().is_empty()),
+        ca_file: non_empty(fetch.ca_file.clone()),
         front_end,
     })
 }
@@ -123,39 +119,39 @@ fn fetch_with_feedback(settings: &Settings) -> anyhow::Result<Report> {
     crate::fetch::fetch_observed(settings, observer)
 }
 
-/// Tell the user about a run without credentials and choose the exit code: 0 when
-/// degrading gracefully, 1 when strict or when the configuration is wrong.
-fn conclude(report: &Report, strict: bool) -> u8 {
+/// Tell the user about a run without credentials and choose the exit: success when
+/// degrading gracefully, failure when strict or when the configuration is wrong.
+fn conclude(report: &Report, strict: bool) -> Exit {
     conclude_with(report, strict, "")
 }
 
-/// The exit code `conclude` will choose, known before anything is written.
-fn exit_code(report: &Report, strict: bool) -> u8 {
+/// The exit `conclude` will choose, known before anything is written.
+fn exit_for(report: &Report, strict: bool) -> Exit {
     let status = report.status();
     match report.credentials() {
-        Some(_) => 0,
-        None if strict || status.is_configuration_error() => 1,
-        None => 0,
+        Some(_) => Exit::Success,
+        None if strict || status.is_configuration_error() => Exit::Failure,
+        None => Exit::Success,
     }
 }
 
 /// `conclude`, with `more` appended to a warning line (init says what it wrote).
-fn conclude_with(report: &Report, strict: bool, more: &str) -> u8 {
+fn conclude_with(report: &Report, strict: bool, more: &str) -> Exit {
     if report.credentials().is_some() {
         log::info!("{}", report.reason());
-        return 0;
+        return Exit::Success;
     }
     let status = report.status();
-    if exit_code(report, strict) != 0 {
+    if exit_for(report, strict) != Exit::Success {
         crate::console::error(&format!(
             "vault-fetch-relay: error: {status}: {}",
             report.reason()
         ));
-        return 1;
+        return Exit::Failure;
     }
     crate::console::warn(&format!(
         "vault-fetch-relay: warning: {status}: {}{more}",
         report.reason()
     ));
-    0
+    Exit::Success
 }

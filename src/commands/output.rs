@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use crate::files;
+use crate::settings::non_empty;
 
-pub enum Destination {
+pub(crate) enum Destination {
     Stdout,
     File(PathBuf),
     /// A fresh private file in the temp directory; its path is printed on stdout.
@@ -19,7 +20,7 @@ pub enum Destination {
 
 impl Destination {
     /// `-` means stdout; otherwise a path; `None` means `default`.
-    pub fn from_arg(arg: Option<&Path>, default: Destination) -> Destination {
+    pub(crate) fn from_arg(arg: Option<&Path>, default: Destination) -> Destination {
         match arg {
             Some(p) if p.as_os_str() == "-" => Destination::Stdout,
             Some(p) => Destination::File(p.to_path_buf()),
@@ -29,7 +30,7 @@ impl Destination {
 
     /// Refuse a destination that cannot be written, before any request is sent.
     /// Creates nothing: a run that fails later leaves no trace.
-    pub fn check(&self) -> anyhow::Result<()> {
+    pub(crate) fn check(&self) -> anyhow::Result<()> {
         match self {
             Destination::File(path) => {
                 files::check_destination(path)?;
@@ -41,14 +42,15 @@ impl Destination {
 
     /// Write `contents`; returns the file written, if any. Missing parent directories
     /// of a file are created 0700.
-    pub fn write(&self, contents: &str) -> anyhow::Result<Option<PathBuf>> {
+    pub(crate) fn write(&self, contents: &str) -> anyhow::Result<Option<PathBuf>> {
         match self {
+            // Whoever reads our stdout may stop early (`| head`); that is their call.
             Destination::Stdout => {
-                crate::console::out(contents)?;
+                crate::console::out_unless_closed(contents)?;
                 Ok(None)
             }
             Destination::File(path) => {
-                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                if let Some(parent) = non_empty(path.parent()) {
                     files::ensure_private_dir(parent)?;
                 }
                 files::write_atomic(path, contents.as_bytes())?;
@@ -60,7 +62,7 @@ impl Destination {
                 file.write_all(contents.as_bytes())
                     .and_then(|_| file.sync_all())
                     .with_context(|| format!("cannot write {}", path.display()))?;
-                crate::console::out(&format!("{}\n", path.display()))?;
+                crate::console::out_unless_closed(&format!("{}\n", path.display()))?;
                 Ok(Some(path))
             }
         }

@@ -8,12 +8,13 @@ use anyhow::{bail, Context};
 
 use super::{base_input, conclude};
 use crate::cli::FetchArgs;
+use crate::exit::Exit;
 use crate::fetch::fetch;
 use crate::query::{parse_query, MAX_QUERY_BYTES};
 use crate::render::{Render, TerraformResult};
 use crate::settings::{parse_timeout, FrontEnd, Settings, DEFAULT_DEADLINE};
 
-pub fn run(fetch_args: &FetchArgs) -> anyhow::Result<u8> {
+pub(crate) fn run(fetch_args: &FetchArgs) -> anyhow::Result<Exit> {
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
         bail!("reads Terraform's JSON query on stdin; try: echo '{{}}' | vault-fetch-relay (see --help)");
@@ -31,11 +32,15 @@ pub fn run(fetch_args: &FetchArgs) -> anyhow::Result<u8> {
     let query = parse_query(&input)?;
     let settings = Settings::resolve(base_input(fetch_args, FrontEnd::Terraform)?.overlay(query))?;
     let report = fetch(&settings)?;
-    let code = conclude(&report, settings.strict);
-    if code == 0 {
+    let exit = conclude(&report, settings.strict);
+    if exit == Exit::Success {
+        // Strict on purpose, unlike the other modes: exit 0 is the protocol's only
+        // signal that stdout holds the complete object, so a write that failed (a
+        // closed pipe included) must exit 1, or a reader that got a truncated object
+        // would take it as a successful result.
         crate::console::out(&TerraformResult.render(&report))?;
     }
-    Ok(code)
+    Ok(exit)
 }
 
 /// Read stdin to EOF (at most one byte past the query cap) on a worker thread, so a

@@ -18,7 +18,7 @@ const UPDATED_BY_NAME: &str = "vault-fetch-relay dev server";
 
 /// Answer one request. Auth comes first, as on the real API: an unauthenticated
 /// caller learns nothing about which routes or objects exist.
-pub fn handle(api_key: &str, store: &Mutex<Store>, req: &Request) -> Response {
+pub(crate) fn handle(api_key: &str, store: &Mutex<Store>, req: &Request) -> Response {
     if !authorized(api_key, req) {
         return Response::json(
             401,
@@ -220,7 +220,7 @@ fn json_body(req: &Request) -> Result<Map<String, Value>, Response> {
 }
 
 /// `metadata` as WorkOS returns it; also the whole body of a create response.
-pub fn metadata_json(obj: &Object, environment_id: &str) -> Value {
+pub(crate) fn metadata_json(obj: &Object, environment_id: &str) -> Value {
     let current = obj.current();
     json!({
         "id": obj.id,
@@ -234,7 +234,7 @@ pub fn metadata_json(obj: &Object, environment_id: &str) -> Value {
 }
 
 /// `{id, name, metadata}` plus `value` for reads.
-pub fn object_json(obj: &Object, environment_id: &str, with_value: bool) -> Value {
+pub(crate) fn object_json(obj: &Object, environment_id: &str, with_value: bool) -> Value {
     let mut v = json!({
         "id": obj.id,
         "name": obj.name,
@@ -295,7 +295,7 @@ fn method_not_allowed(allow: &str) -> Response {
 }
 
 /// A plain error body for requests the HTTP layer rejected (400, 413, 431, 501).
-pub fn http_error(status: u16, message: &str) -> Response {
+pub(crate) fn http_error(status: u16, message: &str) -> Response {
     Response::json(status, &json!({"error": message}))
 }
 

@@ -50,14 +50,14 @@ impl Fault {
 
 /// First in, first out; an empty queue means normal behaviour.
 #[derive(Debug, Default)]
-pub struct FaultQueue(VecDeque<Fault>);
+pub(crate) struct FaultQueue(VecDeque<Fault>);
 
 impl FaultQueue {
-    pub fn push(&mut self, f: Fault) {
+    pub(crate) fn push(&mut self, f: Fault) {
         self.0.push_back(f);
     }
 
-    pub fn next(&mut self) -> Option<Fault> {
+    pub(crate) fn next(&mut self) -> Option<Fault> {
         self.0.pop_front()
     }
 }

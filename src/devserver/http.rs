@@ -7,14 +7,14 @@
 use std::io::{self, Read, Write};
 
 /// Largest request head accepted (request line + headers); beyond it: 431.
-pub const MAX_HEAD_BYTES: usize = 16 * 1024;
+pub(crate) const MAX_HEAD_BYTES: usize = 16 * 1024;
 /// Largest request body accepted; beyond it: 413.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+pub(crate) const MAX_BODY_BYTES: usize = 1024 * 1024;
 const MAX_HEADERS: usize = 100;
 
 /// A parsed request. `path` is the raw request target, query included, as received.
 #[derive(Debug, Clone)]
-pub struct Request {
+pub(crate) struct Request {
     pub method: String,
     pub path: String,
     /// Header names lowercased, values as sent (lossy UTF-8).
@@ -23,22 +23,22 @@ pub struct Request {
 }
 
 impl Request {
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         find_header(&self.headers, name)
     }
 
     /// The path without its query string.
-    pub fn path_only(&self) -> &str {
+    pub(crate) fn path_only(&self) -> &str {
         split_target(&self.path).0
     }
 
     /// The query string after `?` (empty when there is none).
-    pub fn query(&self) -> &str {
+    pub(crate) fn query(&self) -> &str {
         split_target(&self.path).1
     }
 }
 
-pub fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub(crate) fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
     headers
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case(name))
@@ -66,7 +66,7 @@ fn split_target(target: &str) -> (&str, &str) {
 /// Why a request could not be read. The ones with a status get that status as an
 /// answer; the others end the connection silently (there is nobody to answer).
 #[derive(Debug)]
-pub enum ReadError {
+pub(crate) enum ReadError {
     /// The peer closed the connection before sending a full request head.
     Closed,
     /// Socket error or timeout while reading.
@@ -83,7 +83,7 @@ impl From<io::Error> for ReadError {
 
 /// Read the request head. Returns the request (empty body) and the bytes already read
 /// past the head, which are the start of the body.
-pub fn read_head(stream: &mut impl Read) -> Result<(Request, Vec<u8>), ReadError> {
+pub(crate) fn read_head(stream: &mut impl Read) -> Result<(Request, Vec<u8>), ReadError> {
     let mut buf = Vec::with_capacity(2048);
     let mut chunk = [0u8; 4096];
     loop {
@@ -111,7 +111,7 @@ fn reject(status: u16, message: &'static str) -> ReadError {
 }
 
 /// Parse a complete head out of `buf`, or `None` when more bytes are needed.
-pub fn parse_head(buf: &[u8]) -> Result<Option<(Request, usize)>, ReadError> {
+pub(crate) fn parse_head(buf: &[u8]) -> Result<Option<(Request, usize)>, ReadError> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut parsed = httparse::Request::new(&mut headers);
     let head_len = match parsed.parse(buf) {
@@ -150,7 +150,7 @@ pub fn parse_head(buf: &[u8]) -> Result<Option<(Request, usize)>, ReadError> {
 
 /// How long the body is, from the headers. Chunked uploads are refused: every client
 /// we care about sends `Content-Length` for a JSON body.
-pub fn body_length(req: &Request) -> Result<usize, ReadError> {
+pub(crate) fn body_length(req: &Request) -> Result<usize, ReadError> {
     if req.header("transfer-encoding").is_some() {
         return Err(reject(
             501,
@@ -176,7 +176,7 @@ pub fn body_length(req: &Request) -> Result<usize, ReadError> {
 }
 
 /// Read the body into `req.body`, starting from the bytes that came with the head.
-pub fn read_body(
+pub(crate) fn read_body(
     stream: &mut impl Read,
     req: &mut Request,
     mut already: Vec<u8>,
@@ -199,14 +199,14 @@ pub fn read_body(
 
 /// A response to write. `Content-Length` and `Connection: close` are added on write.
 #[derive(Debug, Clone)]
-pub struct Response {
+pub(crate) struct Response {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
 }
 
 impl Response {
-    pub fn json(status: u16, body: &serde_json::Value) -> Response {
+    pub(crate) fn json(status: u16, body: &serde_json::Value) -> Response {
         Response {
             status,
             headers: vec![("Content-Type".into(), "application/json".into())],
@@ -214,14 +214,14 @@ impl Response {
         }
     }
 
-    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Response {
+    pub(crate) fn with_header(mut self, name: &str, value: impl Into<String>) -> Response {
         self.headers.push((name.to_string(), value.into()));
         self
     }
 }
 
 /// Write a full response.
-pub fn write_response(w: &mut impl Write, resp: &Response) -> io::Result<()> {
+pub(crate) fn write_response(w: &mut impl Write, resp: &Response) -> io::Result<()> {
     write_head(w, resp.status, &resp.headers, resp.body.len())?;
     w.write_all(&resp.body)?;
     w.flush()
@@ -229,7 +229,7 @@ pub fn write_response(w: &mut impl Write, resp: &Response) -> io::Result<()> {
 
 /// Write the status line and headers (plus `Content-Length` and `Connection: close`),
 /// without a body. Used directly by faults that stall or cut the body.
-pub fn write_head(
+pub(crate) fn write_head(
     w: &mut impl Write,
     status: u16,
     headers: &[(String, String)],
@@ -249,7 +249,7 @@ pub fn write_head(
     w.flush()
 }
 
-pub fn reason(status: u16) -> &'static str {
+pub(crate) fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
         201 => "Created",
@@ -280,7 +280,7 @@ pub fn reason(status: u16) -> &'static str {
 
 /// Decode one percent-encoded path segment (`db%2Fpass%20one` -> `db/pass one`).
 /// `+` stays `+` in paths. `None` when the result is not UTF-8.
-pub fn decode_path_segment(segment: &str) -> Option<String> {
+pub(crate) fn decode_path_segment(segment: &str) -> Option<String> {
     percent_encoding::percent_decode_str(segment)
         .decode_utf8()
         .ok()
@@ -289,7 +289,7 @@ pub fn decode_path_segment(segment: &str) -> Option<String> {
 
 /// Parse a query string into decoded pairs (`+` means space here, as form encoding
 /// and Python's `urlencode` use it). Undecodable pairs are skipped.
-pub fn parse_query(query: &str) -> Vec<(String, String)> {
+pub(crate) fn parse_query(query: &str) -> Vec<(String, String)> {
     query
         .split('&')
         .filter(|p| !p.is_empty())
@@ -303,7 +303,7 @@ pub fn parse_query(query: &str) -> Vec<(String, String)> {
 }
 
 /// The status code of a raw HTTP response, if the bytes start like one.
-pub fn status_of_raw(bytes: &[u8]) -> Option<u16> {
+pub(crate) fn status_of_raw(bytes: &[u8]) -> Option<u16> {
     let line = bytes.split(|b| *b == b'\n').next()?;
     let line = std::str::from_utf8(line).ok()?;
     let mut parts = line.split_whitespace();

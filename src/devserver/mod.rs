@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 
 pub use faults::Fault;
-pub use run::{run, RunOptions, API_KEY_ENV};
+pub(crate) use run::{run, RunOptions};
 
 use crate::keys;
 use faults::FaultQueue;
@@ -366,7 +366,7 @@ impl DevServer {
         };
         self.shared.stopping.store(true, Ordering::SeqCst);
         // Wake the blocking accept; retry until the loop has seen the flag.
-        let wake = wake_addr(self.addr);
+        let wake = client_addr(self.addr);
         while !accept.is_finished() {
             let _ = TcpStream::connect_timeout(&wake, Duration::from_millis(200));
             thread::sleep(Duration::from_millis(1));
@@ -443,8 +443,9 @@ fn spawn_connection(shared: &Arc<Shared>, tcp: TcpStream) {
     }
 }
 
-/// Where `stop` connects to wake the accept loop: a wildcard bind is reached via loopback.
-fn wake_addr(addr: SocketAddr) -> SocketAddr {
+/// The address a client uses to reach a listener bound to `addr`: a wildcard bind is
+/// reached via loopback. `stop` connects there to wake the accept loop.
+fn client_addr(addr: SocketAddr) -> SocketAddr {
     let ip = match addr.ip() {
         IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
         IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
@@ -457,26 +458,7 @@ fn base_url_for(addr: SocketAddr, tls: bool) -> String {
     if tls {
         return format!("https://localhost:{}", addr.port());
     }
-    // A wildcard bind is reachable via loopback; print an address clients can use.
-    let ip = match addr.ip() {
-        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
-        ip => ip,
-    };
-    format!("http://{}", SocketAddr::new(ip, addr.port()))
-}
-
-/// Fresh valid relay credentials as the JSON document stored in Vault, and the relay id.
-pub fn seed_credentials_value() -> anyhow::Result<(String, String)> {
-    let k = keys::generate()?;
-    let id = keys::generate_uuid();
-    let value = serde_json::json!({
-        "public_key": k.public_key,
-        "secret_key": k.secret_key.expose(),
-        "id": id,
-    })
-    .to_string();
-    Ok((value, id))
+    format!("http://{}", client_addr(addr))
 }
 
 /// A dev/test API key: `sk_test_` + 32 random alphanumerics.
@@ -527,12 +509,6 @@ mod tests {
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
         // Request ids: 12 random bytes in hex.
         assert_eq!(keys::hex(&keys::random_bytes::<12>()).len(), 24);
-
-        let (value, id) = seed_credentials_value().unwrap();
-        let v: serde_json::Value = serde_json::from_str(&value).unwrap();
-        assert_eq!(v["id"], id.as_str());
-        let secret = crate::secret::Secret::new(v["secret_key"].as_str().unwrap());
-        keys::check_pair(v["public_key"].as_str().unwrap(), &secret).unwrap();
     }
 
     #[test]

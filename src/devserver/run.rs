@@ -9,13 +9,15 @@ use std::sync::mpsc;
 use anyhow::{bail, Context};
 use serde_json::Value;
 
-use super::{generate_api_key, seed_credentials_value, DevServer, DevServerConfig, TlsIdentity};
+use super::{generate_api_key, DevServer, DevServerConfig, TlsIdentity};
+use crate::credentials::RelayCredentials;
+use crate::settings::non_empty;
 
 /// Environment variable that fixes the dev server's API key (else one is generated).
-pub const API_KEY_ENV: &str = "VAULT_DEV_API_KEY";
+pub(crate) const API_KEY_ENV: &str = "VAULT_DEV_API_KEY";
 
 #[derive(Clone, Debug)]
-pub struct RunOptions {
+pub(crate) struct RunOptions {
     pub listen: SocketAddr,
     /// Create `seed_name` with fresh valid relay credentials.
     pub seed: bool,
@@ -31,7 +33,7 @@ pub struct RunOptions {
 }
 
 /// Run until Ctrl-C or SIGTERM.
-pub fn run(opts: RunOptions) -> anyhow::Result<()> {
+pub(crate) fn run(opts: RunOptions) -> anyhow::Result<()> {
     // Install the handler before anything is printed: a signal that arrives between
     // printing and waiting must still shut down cleanly.
     let (tx, rx) = mpsc::channel();
@@ -49,12 +51,12 @@ pub(super) fn serve_until(
     out: &mut dyn Write,
     stop: mpsc::Receiver<()>,
 ) -> anyhow::Result<()> {
-    let api_key = opts
-        .api_key
-        .clone()
-        .or_else(|| std::env::var(API_KEY_ENV).ok())
-        .filter(|k| !k.is_empty())
-        .unwrap_or_else(generate_api_key);
+    let api_key = non_empty(
+        opts.api_key
+            .clone()
+            .or_else(|| std::env::var(API_KEY_ENV).ok()),
+    )
+    .unwrap_or_else(generate_api_key);
     let tls = load_tls(opts.tls_cert.as_deref(), opts.tls_key.as_deref())?;
     // Read the seed file before binding so a typo fails fast without a half-started server.
     let file_objects = match &opts.from_file {
@@ -70,13 +72,13 @@ pub(super) fn serve_until(
     })?;
 
     if opts.seed {
-        let (value, relay_id) = seed_credentials_value()?;
+        let seeded = RelayCredentials::generate(None)?;
         server
-            .create(&opts.seed_name, &value)
+            .create(&opts.seed_name, &seeded.to_vault_value())
             .with_context(|| format!("seeding {:?}", opts.seed_name))?;
         crate::console::say(&format!(
-            "dev-server: seeded {} (relay id {relay_id})",
-            opts.seed_name
+            "dev-server: seeded {} (relay id {})",
+            opts.seed_name, seeded.relay_id
         ));
     }
     for (name, value) in &file_objects {

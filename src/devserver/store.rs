@@ -7,10 +7,10 @@ use super::{clock, random_token};
 use crate::keys;
 
 /// Names are unique per environment and at most this many characters (WorkOS limit).
-pub const MAX_NAME_CHARS: usize = 200;
+pub(crate) const MAX_NAME_CHARS: usize = 200;
 
 #[derive(Debug, Clone)]
-pub struct Version {
+pub(crate) struct Version {
     pub id: String,
     pub value: String,
     pub created_at: String,
@@ -18,7 +18,7 @@ pub struct Version {
 }
 
 #[derive(Debug, Clone)]
-pub struct Object {
+pub(crate) struct Object {
     pub id: String,
     pub name: String,
     pub context: BTreeMap<String, String>,
@@ -28,14 +28,14 @@ pub struct Object {
 }
 
 impl Object {
-    pub fn current(&self) -> &Version {
+    pub(crate) fn current(&self) -> &Version {
         // Invariant: versions is never empty; indexing keeps that assumption visible.
         &self.versions[self.versions.len() - 1]
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StoreError {
+pub(crate) enum StoreError {
     NameTaken,
     NotFound,
     VersionMismatch,
@@ -57,37 +57,31 @@ impl std::error::Error for StoreError {}
 
 /// Sort direction for listing, by creation order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Order {
+pub(crate) enum Order {
     Asc,
     Desc,
 }
 
 #[derive(Debug)]
-pub struct Store {
+pub(crate) struct Store {
     /// Creation order; the dev server holds few objects, so linear scans are fine.
     objects: Vec<Object>,
     pub environment_id: String,
 }
 
-impl Default for Store {
-    fn default() -> Self {
-        Store::new()
-    }
-}
-
 impl Store {
-    pub fn new() -> Store {
+    pub(crate) fn new() -> Store {
         Store {
             objects: Vec::new(),
             environment_id: format!("environment_dev_{}", random_token(20)),
         }
     }
 
-    pub fn by_name(&self, name: &str) -> Option<&Object> {
+    pub(crate) fn by_name(&self, name: &str) -> Option<&Object> {
         self.objects.iter().find(|o| o.name == name)
     }
 
-    pub fn by_id(&self, id: &str) -> Option<&Object> {
+    pub(crate) fn by_id(&self, id: &str) -> Option<&Object> {
         self.objects.iter().find(|o| o.id == id)
     }
 
@@ -98,7 +92,7 @@ impl Store {
             .ok_or(StoreError::NotFound)
     }
 
-    pub fn create(
+    pub(crate) fn create(
         &mut self,
         name: &str,
         value: &str,
@@ -120,7 +114,7 @@ impl Store {
 
     /// Add a new version. `version_check`, when given, must name the current version
     /// (optimistic locking, as WorkOS does it).
-    pub fn update(
+    pub(crate) fn update(
         &mut self,
         id: &str,
         value: &str,
@@ -136,14 +130,18 @@ impl Store {
     }
 
     /// Create the object or add a version to it (seeding and tests).
-    pub fn set_value(&mut self, name: &str, value: &str) -> Result<&Object, StoreError> {
+    pub(crate) fn set_value(&mut self, name: &str, value: &str) -> Result<&Object, StoreError> {
         match self.by_name(name).map(|o| o.id.clone()) {
             Some(id) => self.update(&id, value, None),
             None => self.create(name, value, BTreeMap::new()),
         }
     }
 
-    pub fn delete(&mut self, id: &str, version_check: Option<&str>) -> Result<Object, StoreError> {
+    pub(crate) fn delete(
+        &mut self,
+        id: &str,
+        version_check: Option<&str>,
+    ) -> Result<Object, StoreError> {
         let i = self.index_of_id(id)?;
         if version_check.is_some_and(|v| v != self.objects[i].current().id) {
             return Err(StoreError::VersionMismatch);
@@ -151,7 +149,7 @@ impl Store {
         Ok(self.objects.remove(i))
     }
 
-    pub fn remove_by_name(&mut self, name: &str) -> bool {
+    pub(crate) fn remove_by_name(&mut self, name: &str) -> bool {
         let before = self.objects.len();
         self.objects.retain(|o| o.name != name);
         self.objects.len() != before
@@ -159,7 +157,7 @@ impl Store {
 
     /// One page of objects whose name contains `search`, starting after the object
     /// with id `after`. Returns the page and the cursor for the next page, if any.
-    pub fn list(
+    pub(crate) fn list(
         &self,
         order: Order,
         search: Option<&str>,

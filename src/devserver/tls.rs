@@ -10,7 +10,7 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use super::TlsIdentity;
 
 /// Build the server config. The chain is leaf first, as in any PEM bundle for a server.
-pub fn server_config(id: &TlsIdentity) -> anyhow::Result<Arc<ServerConfig>> {
+pub(crate) fn server_config(id: &TlsIdentity) -> anyhow::Result<Arc<ServerConfig>> {
     let certs: Vec<CertificateDer<'static>> =
         CertificateDer::pem_slice_iter(id.cert_chain_pem.as_bytes())
             .collect::<Result<_, _>>()

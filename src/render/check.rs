@@ -1,36 +1,29 @@
 //! The operator report of `check`: what was asked, what came back, never a secret.
 
 use super::Render;
-use crate::fetch::{Report, Status};
+use crate::credentials::InvalidSecret;
+use crate::exit::Exit;
+use crate::fetch::{Missing, Outcome, Report, Status};
 use crate::keys::fingerprint;
 
 /// The text report; `colour` paints the status (a terminal, by console's rules).
 #[derive(Default)]
-pub struct CheckReport {
+pub(crate) struct CheckReport {
     pub colour: bool,
 }
 
 /// The same facts as one JSON object with stable field names, for CI and monitoring.
-pub struct CheckJson;
-
-/// Exit codes of `check`, documented in `--help` and README.
-pub fn check_exit_code(status: Status) -> i32 {
-    match status {
-        Status::Found => 0,
-        Status::NotFound => 2,
-        Status::Unauthorized | Status::Forbidden | Status::NoApiKey => 3,
-        Status::Unavailable => 4,
-        Status::InvalidSecret => 5,
-        Status::WrongApiBase => 1,
-    }
-}
+pub(crate) struct CheckJson;
 
 /// "valid", "invalid" or "not_checked".
 fn key_pair(report: &Report) -> &'static str {
     match &report.outcome {
-        crate::fetch::Outcome::Found(_) => "valid",
-        crate::fetch::Outcome::Missing(m) if m.key_pair_mismatch => "invalid",
-        crate::fetch::Outcome::Missing(_) => "not_checked",
+        Outcome::Found(_) => "valid",
+        Outcome::Missing(Missing {
+            invalid: Some(InvalidSecret::KeyPairMismatch),
+            ..
+        }) => "invalid",
+        Outcome::Missing(_) => "not_checked",
     }
 }
 
@@ -38,8 +31,8 @@ impl Render for CheckJson {
     fn render(&self, report: &Report) -> String {
         let found = report.found();
         let request_id = match &report.outcome {
-            crate::fetch::Outcome::Found(f) => f.request_id.clone(),
-            crate::fetch::Outcome::Missing(m) => m.request_id.clone(),
+            Outcome::Found(f) => f.request_id.clone(),
+            Outcome::Missing(m) => m.request_id.clone(),
         };
         let doc = serde_json::json!({
             "api_base": report.api_base,
@@ -55,7 +48,8 @@ impl Render for CheckJson {
             "request_id": request_id,
             "latency_ms": report.elapsed.as_millis() as u64,
             "attempts": report.attempts,
-            "exit_code": check_exit_code(report.status()),
+            // The code `check` exits with, so a consumer of the JSON needs no table.
+            "exit_code": Exit::for_check(report.status()).code(),
         });
         format!("{doc}\n")
     }
@@ -103,10 +97,11 @@ impl Render for CheckReport {
                 ));
             }
             None => {
-                let pair = match report.outcome {
-                    crate::fetch::Outcome::Missing(ref m) if m.key_pair_mismatch => {
-                        "INVALID: the public key does not belong to the secret key"
-                    }
+                let pair = match &report.outcome {
+                    Outcome::Missing(Missing {
+                        invalid: Some(InvalidSecret::KeyPairMismatch),
+                        ..
+                    }) => "INVALID: the public key does not belong to the secret key",
                     _ => "not checked",
                 };
                 rows.push(("key pair", pair.into()));
@@ -215,13 +210,7 @@ mod tests {
     }
 
     #[test]
-    fn exit_codes_are_distinct_per_class() {
-        assert_eq!(check_exit_code(Status::Found), 0);
-        assert_eq!(check_exit_code(Status::NotFound), 2);
-        assert_eq!(check_exit_code(Status::Unauthorized), 3);
-        assert_eq!(check_exit_code(Status::Unavailable), 4);
-        assert_eq!(check_exit_code(Status::InvalidSecret), 5);
-        assert_eq!(check_exit_code(Status::WrongApiBase), 1);
+    fn missing_shows_the_reason() {
         let out = CheckReport::default().render(&fixtures::missing(Status::NotFound));
         assert!(
             out.contains("reason:      the secret does not exist"),

@@ -47,7 +47,7 @@ impl Render for EnvFile {
 
 /// POSIX single quoting: everything is literal inside '...'; a quote is closed,
 /// escaped and reopened (`'\''`).
-pub fn shell_quote(v: &str) -> String {
+pub(crate) fn shell_quote(v: &str) -> String {
     format!("'{}'", v.replace('\'', r"'\''"))
 }
 
@@ -57,7 +57,7 @@ pub fn shell_quote(v: &str) -> String {
 /// no quote, backslash or control character (where the dialects disagree). `None`
 /// otherwise: the caller leaves the variable out rather than write something a
 /// reader would misread or a shell would execute.
-pub fn dotenv_value(v: &str) -> Option<String> {
+pub(crate) fn dotenv_value(v: &str) -> Option<String> {
     // Not `&` (a shell control operator) nor `~` (tilde expansion in assignments).
     let bare = !v.is_empty()
         && v.chars()

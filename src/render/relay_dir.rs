@@ -6,34 +6,25 @@ use super::{header, relay_mode};
 use crate::fetch::Report;
 use crate::secret::Secret;
 
-pub const CREDENTIALS_FILE: &str = "credentials.json";
-pub const CONFIG_FILE: &str = "config.yml";
-pub const DEFAULT_UPSTREAM: &str = "https://sentry.io/";
+pub(crate) const CREDENTIALS_FILE: &str = "credentials.json";
+pub(crate) const CONFIG_FILE: &str = "config.yml";
+pub(crate) const DEFAULT_UPSTREAM: &str = "https://sentry.io/";
 
 /// What to write. `credentials_json` is `None` when there are no valid credentials:
 /// an empty credentials.json is a parse error for relay, not "no credentials".
-pub struct RelayFiles {
+pub(crate) struct RelayFiles {
     pub credentials_json: Option<Secret>,
     pub config_yml: String,
 }
 
-pub struct RelayDir {
+pub(crate) struct RelayDir {
     /// The user's own config.yml; its `relay.mode` is set to match the credentials.
     pub config_template: Option<String>,
     pub upstream: String,
 }
 
-impl Default for RelayDir {
-    fn default() -> Self {
-        RelayDir {
-            config_template: None,
-            upstream: DEFAULT_UPSTREAM.into(),
-        }
-    }
-}
-
 impl RelayDir {
-    pub fn plan(&self, report: &Report) -> anyhow::Result<RelayFiles> {
+    pub(crate) fn plan(&self, report: &Report) -> anyhow::Result<RelayFiles> {
         let mode = relay_mode(report);
         let body = match &self.config_template {
             Some(template) => set_relay_mode(template, mode)?,
@@ -71,7 +62,7 @@ impl RelayDir {
 /// Check an upstream the way relay will: an http(s) URL with a host and no path,
 /// user info, query or fragment (relay refuses those at start, long after the init
 /// container said all was well). Returns it normalised (`https://sentry.io/`).
-pub fn parse_upstream(text: &str) -> anyhow::Result<String> {
+pub(crate) fn parse_upstream(text: &str) -> anyhow::Result<String> {
     let hint = "use an http(s) URL with no path, like https://sentry.io/ (--upstream / VAULT_FETCH_UPSTREAM_URL)";
     let url = url::Url::parse(text.trim())
         .map_err(|e| anyhow::anyhow!("upstream {text:?} is not a URL ({e}); {hint}"))?;
@@ -91,7 +82,7 @@ pub fn parse_upstream(text: &str) -> anyhow::Result<String> {
 /// Set `mode:` in the top-level `relay:` block of a block-style YAML template, adding
 /// the key (or the block) when absent. Line-based on purpose: the user's comments and
 /// layout survive, and templates are small and hand-written.
-pub fn set_relay_mode(template: &str, mode: &str) -> anyhow::Result<String> {
+pub(crate) fn set_relay_mode(template: &str, mode: &str) -> anyhow::Result<String> {
     let refuse = |why: &str| {
         anyhow::anyhow!(
             "config template: {why}; write a block mapping with `relay:` on its own line and `mode: <value>` on one line under it"
@@ -196,11 +187,19 @@ mod tests {
     use crate::render::fixtures;
     use yaml_rust2::YamlLoader;
 
+    /// What `init` builds without --config-template or --upstream.
+    fn default_dir() -> RelayDir {
+        RelayDir {
+            config_template: None,
+            upstream: DEFAULT_UPSTREAM.into(),
+        }
+    }
+
     #[test]
     fn found_plans_both_files() {
         let r = fixtures::found();
         let c = r.credentials().unwrap().clone();
-        let f = RelayDir::default().plan(&r).unwrap();
+        let f = default_dir().plan(&r).unwrap();
         let creds: serde_json::Value =
             serde_json::from_str(f.credentials_json.unwrap().expose()).unwrap();
         assert_eq!(creds["secret_key"], c.secret_key.expose());
@@ -214,7 +213,7 @@ mod tests {
 
     #[test]
     fn missing_plans_proxy_config_only() {
-        let f = RelayDir::default()
+        let f = default_dir()
             .plan(&fixtures::missing(Status::Unauthorized))
             .unwrap();
         assert!(f.credentials_json.is_none());

@@ -6,7 +6,7 @@ use super::Render;
 use crate::fetch::Report;
 
 /// Keys of the result, the contract with users' HCL (serde_json prints them sorted).
-pub const KEYS: [&str; 8] = [
+pub(crate) const KEYS: [&str; 8] = [
     "public_key",
     "secret_key",
     "relay_id",
@@ -17,7 +17,7 @@ pub const KEYS: [&str; 8] = [
     "reason",
 ];
 
-pub struct TerraformResult;
+pub(crate) struct TerraformResult;
 
 impl Render for TerraformResult {
     /// Every status yields the same keys; credential values are empty unless found,

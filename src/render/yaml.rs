@@ -33,7 +33,7 @@ pub fn quote(s: &str) -> String {
 }
 
 /// A mapping key: plain when it is an identifier-like word, else quoted.
-pub fn key(k: &str) -> String {
+pub(crate) fn key(k: &str) -> String {
     let plain = !k.is_empty()
         && k.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
@@ -55,20 +55,22 @@ fn is_yaml11_special(k: &str) -> bool {
     )
 }
 
-/// A tiny ordered tree of mappings with string leaves: all a values file needs.
+/// A tiny ordered tree of mappings with string and boolean leaves: all a values file
+/// needs. Booleans are for switches a chart tests with `if` (a quoted "false" is true there).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Node {
+pub(crate) enum Node {
     Map(Vec<(String, Node)>),
     Str(String),
+    Bool(bool),
 }
 
 impl Node {
-    pub fn map() -> Node {
+    pub(crate) fn map() -> Node {
         Node::Map(Vec::new())
     }
 
     /// Set `path` to `value`, creating mappings on the way (a leaf on the way is replaced).
-    pub fn set(&mut self, path: &[&str], value: Node) {
+    pub(crate) fn set(&mut self, path: &[&str], value: Node) {
         let Some((first, rest)) = path.split_first() else {
             *self = value;
             return;
@@ -88,7 +90,7 @@ impl Node {
     }
 
     /// Block-style YAML with two-space indentation.
-    pub fn to_yaml(&self) -> String {
+    pub(crate) fn to_yaml(&self) -> String {
         let mut out = String::new();
         self.write(0, &mut out);
         out
@@ -105,6 +107,7 @@ impl Node {
                     out.push_str(&quote(s));
                     out.push('\n');
                 }
+                Node::Bool(b) => out.push_str(if *b { ": true\n" } else { ": false\n" }),
                 Node::Map(children) if children.is_empty() => out.push_str(": {}\n"),
                 Node::Map(_) => {
                     out.push_str(":\n");
@@ -116,7 +119,7 @@ impl Node {
 }
 
 /// Make a string safe for a `#` comment line.
-pub fn comment(text: &str) -> String {
+pub(crate) fn comment(text: &str) -> String {
     let line: String = text
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
@@ -151,13 +154,15 @@ mod tests {
         n.set(&["relay", "config", "mode"], Node::Str("managed".into()));
         n.set(&["backend", "secrets", "SENTRY_DSN"], Node::Str("d".into()));
         n.set(&["weird key", "yes"], Node::Str("v".into()));
+        n.set(&["relay", "enabled"], Node::Bool(false));
         let y = n.to_yaml();
         assert_eq!(
             y,
-            "relay:\n  credentials:\n    id: \"x\"\n  config:\n    mode: \"managed\"\nbackend:\n  secrets:\n    SENTRY_DSN: \"d\"\n\"weird key\":\n  \"yes\": \"v\"\n"
+            "relay:\n  credentials:\n    id: \"x\"\n  config:\n    mode: \"managed\"\n  enabled: false\nbackend:\n  secrets:\n    SENTRY_DSN: \"d\"\n\"weird key\":\n  \"yes\": \"v\"\n"
         );
         let parsed = &YamlLoader::load_from_str(&y).unwrap()[0];
         assert_eq!(parsed["weird key"]["yes"].as_str(), Some("v"));
+        assert_eq!(parsed["relay"]["enabled"].as_bool(), Some(false));
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::secret::Secret;
 use crate::settings::Settings;
 
 /// Responses larger than this are refused: a credentials object is a few hundred bytes.
-pub const MAX_BODY_BYTES: u64 = 1024 * 1024;
+pub(crate) const MAX_BODY_BYTES: u64 = 1024 * 1024;
 
 /// Everything but RFC 3986 unreserved characters is escaped, so a name is one segment.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -24,7 +24,7 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
-pub struct VaultClient {
+pub(crate) struct VaultClient {
     agent: ureq::Agent,
     base: Url,
     api_key: Secret,
@@ -33,7 +33,7 @@ pub struct VaultClient {
 
 impl VaultClient {
     /// Build the agent once: TLS roots, proxy, timeouts, no redirects.
-    pub fn new(settings: &Settings, api_key: Secret) -> anyhow::Result<Self> {
+    pub(crate) fn new(settings: &Settings, api_key: Secret) -> anyhow::Result<Self> {
         let tls = build_tls_config(settings.ca_file.as_deref())?;
         let mut builder = ureq::AgentBuilder::new()
             .tls_config(tls)
@@ -72,7 +72,7 @@ impl VaultClient {
     /// `GET /vault/v1/kv/name/{name}` with retries, ending by `deadline`.
     /// Returns the result and the number of HTTP attempts made. `observe` hears of
     /// each attempt and wait (its reasons scrubbed like every other text).
-    pub fn read_by_name(
+    pub(crate) fn read_by_name(
         &self,
         name: &str,
         deadline: Instant,

@@ -2,15 +2,14 @@
 //! Front ends never see HTTP; they get a `VaultObject` or a `VaultError`.
 
 mod client;
-pub mod retry;
+pub(crate) mod retry;
 mod transport;
 
-pub use client::VaultClient;
-pub use transport::{build_tls_config, proxy_for};
+pub(crate) use client::VaultClient;
 
 /// The parts of a WorkOS Vault object we use. `value` holds the credentials document.
 #[derive(Debug, Clone)]
-pub struct VaultObject {
+pub(crate) struct VaultObject {
     pub value: crate::secret::Secret,
     pub version_id: Option<String>,
     pub updated_at: Option<String>,
@@ -20,7 +19,7 @@ pub struct VaultObject {
 /// Why a read did not produce an object. Callers branch on `kind`; `detail` is one
 /// line for the user and never contains the API key or the object's value.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VaultError {
+pub(crate) struct VaultError {
     pub kind: VaultErrorKind,
     pub detail: String,
     /// WorkOS's X-Request-ID, what WorkOS support asks for.
@@ -30,7 +29,7 @@ pub struct VaultError {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum VaultErrorKind {
+pub(crate) enum VaultErrorKind {
     NotFound,
     Unauthorized,
     Forbidden,
@@ -43,7 +42,7 @@ pub enum VaultErrorKind {
 }
 
 impl VaultError {
-    pub fn new(
+    pub(crate) fn new(
         kind: VaultErrorKind,
         detail: impl Into<String>,
         request_id: Option<String>,
@@ -56,7 +55,7 @@ impl VaultError {
         }
     }
 
-    pub fn unavailable(detail: impl Into<String>) -> Self {
+    pub(crate) fn unavailable(detail: impl Into<String>) -> Self {
         VaultError::new(VaultErrorKind::Unavailable, detail, None)
     }
 }

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 use super::VaultError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
+pub(crate) struct RetryPolicy {
     pub max_retries: u32,
     pub base_delay: Duration,
     pub max_delay: Duration,
@@ -29,7 +29,7 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// The wait before retry number `retry` (0-based): base * 2^retry capped, then
     /// "equal jitter" (half fixed, half random) so clients started together spread out.
-    pub fn backoff(&self, retry: u32, random: u64) -> Duration {
+    pub(crate) fn backoff(&self, retry: u32, random: u64) -> Duration {
         let full = self
             .base_delay
             .saturating_mul(1u32 << retry.min(16))
@@ -42,14 +42,14 @@ impl RetryPolicy {
 }
 
 /// HTTP statuses worth another attempt: throttling, timeouts and gateway trouble.
-pub fn is_retryable_status(status: u16) -> bool {
+pub(crate) fn is_retryable_status(status: u16) -> bool {
     matches!(status, 408 | 429 | 500 | 502 | 503 | 504)
 }
 
 /// What the loop is doing, for front ends that show progress (the loop itself never
 /// prints). `reason` is the failed attempt's one-line detail.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RetryEvent<'a> {
+pub(crate) enum RetryEvent<'a> {
     /// Attempt `number` (1-based) of at most `of` is about to start.
     Attempt { number: u32, of: u32 },
     /// Attempt `failed` failed with `reason`; attempt `failed + 1` of `of` follows after `wait`.
@@ -82,7 +82,7 @@ impl std::fmt::Display for RetryEvent<'_> {
 }
 
 /// What one attempt produced.
-pub enum Step<T> {
+pub(crate) enum Step<T> {
     Done(Result<T, VaultError>),
     /// A failure that may pass; `retry_after` is the server's requested wait, if any.
     Retry {
@@ -92,7 +92,7 @@ pub enum Step<T> {
 }
 
 /// Parse `Retry-After`: delay-seconds or an HTTP-date (relative to `now`).
-pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
         // Too many digits for u64 is still "wait very long", not "no header".
@@ -110,7 +110,7 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
 /// Returns the result and the number of attempts made. `sleep` is injected so unit
 /// tests can check the schedule without waiting; `observe` hears of every attempt
 /// and every wait before it happens.
-pub fn run<T>(
+pub(crate) fn run<T>(
     policy: &RetryPolicy,
     deadline: Instant,
     mut attempt: impl FnMut(u32) -> Step<T>,

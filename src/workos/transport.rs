@@ -10,11 +10,13 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::CertificateDer;
 use url::Url;
 
-use crate::settings::is_loopback_host;
+use crate::settings::{is_loopback_host, non_empty};
 
 /// rustls client configuration trusting the Mozilla roots and, when given, every
 /// certificate in `extra_ca_file` (corporate TLS-inspecting proxies, private CAs).
-pub fn build_tls_config(extra_ca_file: Option<&Path>) -> anyhow::Result<Arc<rustls::ClientConfig>> {
+pub(crate) fn build_tls_config(
+    extra_ca_file: Option<&Path>,
+) -> anyhow::Result<Arc<rustls::ClientConfig>> {
     let mut roots = RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };
@@ -64,14 +66,16 @@ pub fn build_tls_config(extra_ca_file: Option<&Path>) -> anyhow::Result<Arc<rust
 /// The proxy URL to use for `target`, from HTTPS_PROXY / HTTP_PROXY / ALL_PROXY
 /// (either case) unless NO_PROXY matches. Loopback is never proxied, as in Go and
 /// most CLIs, so a local dev server works behind a corporate proxy setting.
-pub fn proxy_for(target: &Url, env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+pub(crate) fn proxy_for(target: &Url, env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
     if is_loopback_host(target) {
         return None;
     }
     let get = |name: &str| {
-        env(&name.to_ascii_lowercase())
-            .or_else(|| env(name))
-            .filter(|v| !v.trim().is_empty())
+        non_empty(
+            env(&name.to_ascii_lowercase())
+                .or_else(|| env(name))
+                .map(|v| v.trim().to_string()),
+        )
     };
     let proxy = if target.scheme() == "https" {
         get("HTTPS_PROXY")
@@ -121,7 +125,7 @@ fn no_proxy_matches(list: &str, host: &str, port: Option<u16>) -> bool {
 }
 
 /// A proxy URL for log lines: credentials in it are masked.
-pub fn redact_proxy(proxy: &str) -> String {
+pub(crate) fn redact_proxy(proxy: &str) -> String {
     match Url::parse(proxy) {
         Ok(mut u) if !u.username().is_empty() || u.password().is_some() => {
             let _ = u.set_username("***");

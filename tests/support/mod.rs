@@ -1,6 +1,5 @@
 //! Shared test support: run the real binary with a time bound, start the WorkOS Vault
 //! dev server (the product's own, with fault scripting), make TLS material.
-#![allow(dead_code, unused_imports)]
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -134,11 +133,17 @@ pub fn cmd(args: &[&str]) -> Command {
 }
 
 /// Run with `stdin`, killing the child after `limit`.
-pub fn run_with(mut c: Command, stdin: &str, limit: Duration) -> Run {
+pub fn run_with(c: Command, stdin: &str, limit: Duration) -> Run {
+    run_with_stdout(c, stdin, limit, Stdio::piped())
+}
+
+/// [`run_with`], with the child's stdout going to `stdout` (read into
+/// `Run::stdout` only when it is `Stdio::piped()`).
+pub fn run_with_stdout(mut c: Command, stdin: &str, limit: Duration, stdout: Stdio) -> Run {
     let started = Instant::now();
     let mut child = c
         .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
+        .stdout(stdout)
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn the binary");
@@ -147,11 +152,13 @@ pub fn run_with(mut c: Command, stdin: &str, limit: Duration) -> Run {
     let writer = std::thread::spawn(move || {
         let _ = input.write_all(data.as_bytes());
     });
-    let mut out = child.stdout.take().unwrap();
+    let out = child.stdout.take();
     let mut err = child.stderr.take().unwrap();
     let out_t = std::thread::spawn(move || {
         let mut s = String::new();
-        let _ = out.read_to_string(&mut s);
+        if let Some(mut out) = out {
+            let _ = out.read_to_string(&mut s);
+        }
         s
     });
     let err_t = std::thread::spawn(move || {

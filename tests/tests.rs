@@ -1,0 +1,22 @@
+//! The integration tests: one test binary (as ripgrep does) so `support` and the
+//! dev-dependencies are compiled and linked once, not once per file. Each module is
+//! one area; run one with `cargo test --test tests -- front_ends::`.
+
+mod support;
+
+mod atomic_kill;
+mod broken_pipe;
+mod ci_workflow;
+mod cli;
+mod dev_server_cli;
+mod devserver;
+mod fault_matrix;
+mod front_ends;
+mod helm_chart;
+mod kubernetes_examples;
+mod leaks;
+mod properties;
+mod proxy;
+mod terraform_files;
+mod terraform_mode;
+mod workos_sdk;
