@@ -1,9 +1,16 @@
 //! Command-line arguments. No argument takes the API key: argv is visible to every
 //! user on the host (`ps`), so the key comes from WORKOS_API_KEY or a file.
+//!
+//! The fetch options are defined once (`FetchArgs`) and flattened into each subcommand
+//! that fetches, so a subcommand that does not fetch (dev-server, demo, completions,
+//! man) refuses them with clap's own message. A new fetching subcommand flattens
+//! `FetchArgs` too; a new non-fetching one adds nothing.
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+
+use crate::settings::non_empty;
 
 const ABOUT: &str =
     "Fetch Sentry Relay credentials from WorkOS Vault for Terraform, Helm and Kubernetes.";
@@ -22,39 +29,92 @@ strings on stdin and prints one JSON object of strings on stdout.
   }
 
   $ echo '{\"api_key\": \"sk_test_...\"}' | vault-fetch-relay
-  {\"public_key\":\"...\",\"secret_key\":\"...\",\"relay_id\":\"...\",\"sentry_dsn\":\"...\",\"status\":\"found\",
-   \"version_id\":\"...\",\"updated_at\":\"...\",\"version_number\":\"...\",\"reason\":\"\"}
+  {\"public_key\":\"...\",\"reason\":\"\",\"relay_id\":\"...\",\"secret_key\":\"...\",\"sentry_dsn\":\"...\",
+   \"status\":\"found\",\"updated_at\":\"...\",\"version_id\":\"...\"}
 
-The same query and result work under hashicorp/local's ephemeral \"local_command\" (stdin = jsonencode(query),
-jsondecode(stdout)), which keeps the credentials out of plan and state.
+Query keys (all optional strings; a query key wins over the flag and the environment):
+api_key, secret_name, api_base, strict (\"true\"/\"false\"), timeout_seconds. Any other key is
+refused (exit 1).
 
-Query keys (all optional strings): api_key (else WORKOS_API_KEY), secret_name (else
-WORKOS_VAULT_SECRET_NAME, default runlayer-sentry-credentials), api_base (else WORKOS_API_BASE, default
-https://api.workos.com), strict (\"true\"/\"false\"), timeout_seconds (default 30), outcome_only
-(\"true\": print only status, version_id, updated_at, version_number and reason, no credential values;
-safe in Terraform state). version_number is updated_at in microseconds since 1970: it grows with every
-vault version (for secret_string_wo_version).
+status is one of: found, not_found, no_api_key, invalid_secret, unauthorized, forbidden, unavailable,
+wrong_api_base. Every status but found returns the credential keys empty and exits 0 with one
+warning line on stderr, so a deploy goes on without telemetry; with strict it exits 1 and Terraform
+shows the line. wrong_api_base (the server at the api base is not WorkOS Vault) always exits 1.";
 
-status is one of: found, not_found, no_api_key, invalid_secret, unauthorized, forbidden, unavailable.
-Every status but found returns the credential keys empty and exits 0 with one warning line on
-stderr, so a deploy goes on without telemetry; with strict it exits 1 and Terraform shows the line.";
+/// Every variable that changes what a run fetches or writes. The demo clears them all
+/// (its tour shows the defaults); a test keeps `--help` and README listing each.
+pub const SETTING_VARS: [&str; 16] = [
+    "WORKOS_API_KEY",
+    "VAULT_FETCH_API_KEY_FILE",
+    "WORKOS_API_KEY_FILE",
+    "VAULT_FETCH_API_BASE",
+    "WORKOS_API_BASE",
+    "VAULT_FETCH_SECRET_NAME",
+    "WORKOS_VAULT_SECRET_NAME",
+    "VAULT_FETCH_TIMEOUT_SECONDS",
+    "VAULT_FETCH_STRICT",
+    "VAULT_FETCH_CREDENTIALS_DIR",
+    "CREDENTIALS_DIR",
+    "VAULT_FETCH_CONFIG_TEMPLATE",
+    "RELAY_CONFIG_TEMPLATE",
+    "VAULT_FETCH_UPSTREAM_URL",
+    "RELAY_UPSTREAM_URL",
+    "SSL_CERT_FILE",
+];
 
-const AFTER_HELP: &str = "\
-Environment:
-  WORKOS_API_KEY            the WorkOS API key (never pass it as an argument)
-  WORKOS_API_KEY_FILE       read the API key from this file instead
-  WORKOS_API_BASE           API base URL (https; http only for loopback)
-  WORKOS_VAULT_SECRET_NAME  name of the vault object
-  SSL_CERT_FILE             extra PEM CA bundle (corporate TLS proxies)
-  HTTPS_PROXY, NO_PROXY     proxy settings
-  RUST_LOG=debug            diagnostics on stderr (secrets are masked)
+/// The other variables read: proxies, colour, logging, the dev server's key.
+pub const OTHER_VARS: [&str; 9] = [
+    "HTTPS_PROXY",
+    "HTTP_PROXY",
+    "ALL_PROXY",
+    "NO_PROXY",
+    "NO_COLOR",
+    "CLICOLOR",
+    "CLICOLOR_FORCE",
+    "RUST_LOG",
+    "VAULT_DEV_API_KEY",
+];
+
+/// The environment, the API key precedence, network behaviour: shown under every
+/// `--help` that fetches.
+pub(crate) const ENVIRONMENT_HELP: &str = "\
+API key, first found wins: the Terraform query's api_key (default mode only), --api-key-file,
+VAULT_FETCH_API_KEY_FILE, WORKOS_API_KEY_FILE, WORKOS_API_KEY. Messages name the source used.
+
+Environment (a flag wins over its variable; VAULT_FETCH_* wins over the older alias after it):
+  WORKOS_API_KEY                the WorkOS API key (never pass it as an argument)
+  VAULT_FETCH_API_KEY_FILE      read the API key from this file  (alias WORKOS_API_KEY_FILE)
+  VAULT_FETCH_API_BASE          API base URL, https (http only for loopback)  (alias WORKOS_API_BASE)
+  VAULT_FETCH_SECRET_NAME       name of the vault object  (alias WORKOS_VAULT_SECRET_NAME)
+  VAULT_FETCH_TIMEOUT_SECONDS   whole-run deadline in seconds (default 30, at most 600)
+  VAULT_FETCH_STRICT            like --strict (false, 0, no, off or empty mean off)
+  VAULT_FETCH_CREDENTIALS_DIR   init: relay's config directory  (alias CREDENTIALS_DIR)
+  VAULT_FETCH_CONFIG_TEMPLATE   init: your own config.yml  (alias RELAY_CONFIG_TEMPLATE)
+  VAULT_FETCH_UPSTREAM_URL      init: upstream in the default config.yml  (alias RELAY_UPSTREAM_URL)
+  SSL_CERT_FILE                 extra PEM CA bundle (corporate TLS proxies)
+  HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY   proxy settings (http:// proxies)
+  NO_COLOR, CLICOLOR, CLICOLOR_FORCE             colour on a terminal
+  RUST_LOG=debug                diagnostics on stderr (secrets are masked); wins over -v/-q
+  VAULT_DEV_API_KEY             dev-server: the API key it accepts (default: a generated one)
 
 Network: connect timeout 5 s, whole run 30 s; up to 3 retries on connection errors, timeouts,
 408, 429 and 5xx with exponential backoff and jitter; Retry-After honoured within the deadline;
-redirects are never followed.
+redirects are never followed. Each retry is announced on stderr on a terminal or with -v.
 
-check exit codes: 0 found and valid, 2 not found, 3 auth problem (no key, 401, 403),
-4 unavailable, 5 invalid secret. Every mode exits 1 on a usage or configuration error.";
+Every mode exits 1 with one line on stderr on a usage or configuration error.";
+
+pub(crate) const CHECK_EXIT_CODES: &str = "\
+Exit codes:
+  0  found and valid
+  1  usage or configuration error, or wrong_api_base (the api base is not WorkOS Vault)
+  2  not found
+  3  auth problem: no API key, 401, 403
+  4  unavailable: network, TLS, timeout, throttling, 5xx
+  5  invalid secret: not JSON, fields missing, bad key encoding, key pair mismatch
+
+--format json prints one object with the fields api_base, secret_name, status, reason, relay_id,
+public_key_fingerprint, key_pair, sentry_dsn_present, version_id, updated_at, request_id,
+latency_ms, attempts, exit_code (see README).";
 
 /// Paths from flags or environment; an empty value (`SSL_CERT_FILE=`) means "not set"
 /// rather than a usage error, as it does for every other variable we read.
@@ -63,60 +123,90 @@ fn path_or_unset(s: &str) -> Result<PathBuf, std::convert::Infallible> {
 }
 
 #[derive(Debug, Parser)]
-#[command(name = "vault-fetch-relay", version, about = ABOUT, long_about = LONG_ABOUT, after_help = AFTER_HELP)]
+#[command(
+    name = "vault-fetch-relay",
+    version,
+    about = ABOUT,
+    long_about = LONG_ABOUT,
+    after_help = ENVIRONMENT_HELP,
+    subcommand_help_heading = "Commands",
+    override_usage = "vault-fetch-relay [FETCH OPTIONS] < query.json      (Terraform mode)\n       vault-fetch-relay <COMMAND> [OPTIONS] [FETCH OPTIONS]",
+)]
 pub(crate) struct Cli {
     #[command(flatten)]
-    pub common: CommonArgs,
+    pub global: GlobalArgs,
+    /// The default (Terraform) mode's fetch options, when no subcommand is given.
+    #[command(flatten)]
+    pub fetch: FetchArgs,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
 
-#[derive(Debug, Clone, Args)]
-pub(crate) struct CommonArgs {
-    /// WorkOS API base URL [default: https://api.workos.com]
-    #[arg(long, env = "WORKOS_API_BASE", global = true, value_name = "URL")]
+/// Options every subcommand takes.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
+pub(crate) struct GlobalArgs {
+    /// More diagnostics on stderr: each retry and wait, -vv the request flow
+    #[arg(short, long, global = true, action = ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+    /// Only errors on stderr (no warnings, no "wrote ..." lines, no retry lines)
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+/// Everything a fetch needs besides the API key's value. Defined once; flattened into
+/// each fetching subcommand.
+#[derive(Debug, Args, Default, Clone)]
+#[command(next_help_heading = "Fetch options")]
+pub(crate) struct FetchArgs {
+    /// WorkOS API base URL [default: https://api.workos.com] (alias WORKOS_API_BASE)
+    #[arg(long, env = "VAULT_FETCH_API_BASE", value_name = "URL")]
     pub api_base: Option<String>,
-    /// Name of the WorkOS Vault object [default: runlayer-sentry-credentials]
-    #[arg(
-        long,
-        env = "WORKOS_VAULT_SECRET_NAME",
-        global = true,
-        value_name = "NAME"
-    )]
+    /// Name of the WorkOS Vault object [default: runlayer-sentry-credentials] (alias WORKOS_VAULT_SECRET_NAME)
+    #[arg(long, env = "VAULT_FETCH_SECRET_NAME", value_name = "NAME")]
     pub secret_name: Option<String>,
     /// Whole-run deadline in seconds [default: 30]
-    #[arg(
-        long,
-        env = "VAULT_FETCH_TIMEOUT_SECONDS",
-        global = true,
-        value_name = "SECONDS"
-    )]
+    #[arg(long, env = "VAULT_FETCH_TIMEOUT_SECONDS", value_name = "SECONDS")]
     pub timeout_seconds: Option<String>,
     /// Extra PEM bundle of trusted CA certificates
-    #[arg(long, env = "SSL_CERT_FILE", global = true, value_name = "FILE", value_parser = path_or_unset)]
+    #[arg(long, env = "SSL_CERT_FILE", value_name = "FILE", value_parser = path_or_unset)]
     pub ca_file: Option<PathBuf>,
-    /// Read the WorkOS API key from this file (e.g. a mounted Kubernetes secret)
-    #[arg(long, env = "WORKOS_API_KEY_FILE", global = true, value_name = "FILE", value_parser = path_or_unset)]
+    /// Read the WorkOS API key from this file, e.g. a mounted Kubernetes secret (env VAULT_FETCH_API_KEY_FILE, alias WORKOS_API_KEY_FILE; wins over WORKOS_API_KEY)
+    #[arg(long, value_name = "FILE", value_parser = path_or_unset)]
     pub api_key_file: Option<PathBuf>,
-    /// Exit 1 when credentials are not found or not usable (default: degrade gracefully)
-    /// (VAULT_FETCH_STRICT: false, 0, no, off or empty mean off; anything else on)
-    #[arg(long, env = "VAULT_FETCH_STRICT", global = true, value_parser = clap::builder::FalseyValueParser::new())]
+    /// Exit 1 when credentials are not found or not usable, writing nothing (default: degrade gracefully)
+    #[arg(long, env = "VAULT_FETCH_STRICT", value_parser = clap::builder::FalseyValueParser::new())]
     pub strict: bool,
 }
+
+/// The ids of `FetchArgs`, to refuse them before a subcommand (where they would be
+/// silently ignored).
+pub(crate) const FETCH_ARG_IDS: [&str; 6] = [
+    "api_base",
+    "secret_name",
+    "timeout_seconds",
+    "ca_file",
+    "api_key_file",
+    "strict",
+];
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Terraform external data source (the default): JSON query on stdin, JSON map on stdout
-    Terraform,
+    #[command(after_help = ENVIRONMENT_HELP)]
+    Terraform(TerraformArgs),
     /// Write a Helm values file for `helm upgrade -f`
-    #[command(name = "helm-values")]
+    #[command(name = "helm-values", after_help = ENVIRONMENT_HELP)]
     HelmValues(HelmValuesArgs),
     /// Kubernetes init container: write credentials.json and config.yml for `relay run --config DIR`
+    #[command(after_help = ENVIRONMENT_HELP)]
     Init(InitArgs),
     /// Print RELAY_* (and SENTRY_DSN) environment assignments
+    #[command(after_help = ENVIRONMENT_HELP)]
     Env(EnvArgs),
-    /// Operator report and readiness probe; exit codes 0/2/3/4/5 (see below)
-    Check,
+    /// Operator report and readiness probe; exit codes 0/1/2/3/4/5 (listed under --help)
+    #[command(after_help = CHECK_EXIT_CODES)]
+    Check(CheckArgs),
     /// Run a command (relay) with the credentials in its environment; restart it when they change
     #[command(after_help = EXEC_AFTER_HELP)]
     Exec(ExecArgs),
@@ -129,11 +219,21 @@ pub(crate) enum Command {
     /// Start a dev server, run every mode against it and show the results
     #[cfg(feature = "dev-server")]
     Demo,
+    /// Print a shell completion script to stdout
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) to stdout
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TerraformArgs {
+    #[command(flatten)]
+    pub fetch: FetchArgs,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct HelmValuesArgs {
-    /// Output file; `-` for stdout; default: a new temporary file whose path is printed
+    /// Output file (created 0600 with missing parent directories); `-` for stdout; default: a new temporary file whose path is printed
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Keys to write: default (relay.credentials.*, relay.config.mode, backend.secrets.SENTRY_DSN)
@@ -150,6 +250,9 @@ pub(crate) struct HelmValuesArgs {
     /// relay_mode ("managed"/"proxy"), found (true/false)
     #[arg(long, value_name = "PATH=FIELD")]
     pub set_path: Vec<String>,
+    /// Defined once, shared by every fetching subcommand; listed after the local options.
+    #[command(flatten)]
+    pub fetch: FetchArgs,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -162,33 +265,25 @@ pub(crate) const DEFAULT_CREDENTIALS_DIR: &str = "/.relay";
 
 #[derive(Debug, Args)]
 pub(crate) struct InitArgs {
-    /// Relay's config directory (an emptyDir shared with the relay container)
-    #[arg(
-        long,
-        env = "CREDENTIALS_DIR",
-        default_value = DEFAULT_CREDENTIALS_DIR,
-        value_name = "DIR",
-        value_parser = path_or_unset
-    )]
-    pub dir: PathBuf,
+    /// Relay's config directory, an emptyDir shared with the relay container [default: /.relay] (alias CREDENTIALS_DIR)
+    #[arg(long, env = "VAULT_FETCH_CREDENTIALS_DIR", value_name = "DIR", value_parser = path_or_unset)]
+    pub dir: Option<PathBuf>,
     #[command(flatten)]
     pub files: RelayFilesArgs,
+    /// Defined once, shared by every fetching subcommand; listed after the local options.
+    #[command(flatten)]
+    pub fetch: FetchArgs,
 }
 
-/// How relay's config.yml is made (`init`, and `exec --dir`).
-#[derive(Debug, Clone, Args)]
+/// What goes into relay's config.yml: shared by `init` and `exec --dir`.
+#[derive(Debug, Args)]
 pub(crate) struct RelayFilesArgs {
-    /// Your own config.yml; its relay.mode is set to managed or proxy to match the credentials
-    #[arg(long, env = "RELAY_CONFIG_TEMPLATE", value_name = "FILE", value_parser = path_or_unset)]
+    /// Your own config.yml; its relay.mode is set to managed or proxy to match the credentials (alias RELAY_CONFIG_TEMPLATE)
+    #[arg(long, env = "VAULT_FETCH_CONFIG_TEMPLATE", value_name = "FILE", value_parser = path_or_unset)]
     pub config_template: Option<PathBuf>,
-    /// Upstream written to the default config.yml
-    #[arg(
-        long,
-        env = "RELAY_UPSTREAM_URL",
-        default_value = crate::render::DEFAULT_UPSTREAM,
-        value_name = "URL"
-    )]
-    pub upstream: String,
+    /// Upstream written to the default config.yml [default: https://sentry.io/] (alias RELAY_UPSTREAM_URL)
+    #[arg(long, env = "VAULT_FETCH_UPSTREAM_URL", value_name = "URL")]
+    pub upstream: Option<String>,
 }
 
 const EXEC_AFTER_HELP: &str = "\
@@ -234,6 +329,9 @@ pub(crate) struct ExecArgs {
     /// The command to run, after `--`
     #[arg(last = true, value_name = "COMMAND")]
     pub command: Vec<std::ffi::OsString>,
+    /// Defined once, shared by every fetching subcommand; listed after the local options.
+    #[command(flatten)]
+    pub fetch: FetchArgs,
 }
 
 #[derive(Debug, Args)]
@@ -282,9 +380,30 @@ pub(crate) struct EnvArgs {
     /// dotenv (KEY=value) or shell (export KEY='value')
     #[arg(long, value_enum, default_value = "dotenv")]
     pub format: EnvFormatArg,
-    /// Output file (written 0600, atomically); default stdout
+    /// Output file (written 0600, atomically, with missing parent directories); default stdout
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Defined once, shared by every fetching subcommand; listed after the local options.
+    #[command(flatten)]
+    pub fetch: FetchArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum CheckFormat {
+    /// Aligned `key: value` rows for people
+    Text,
+    /// One JSON object with stable field names, for CI and monitoring
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CheckArgs {
+    /// Report format
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: CheckFormat,
+    /// Defined once, shared by every fetching subcommand; listed after the local options.
+    #[command(flatten)]
+    pub fetch: FetchArgs,
 }
 
 #[cfg(feature = "dev-server")]
@@ -296,9 +415,12 @@ pub(crate) struct DevServerArgs {
     /// Address to bind; loopback unless you ask for another
     #[arg(long, default_value = "127.0.0.1", value_name = "ADDR")]
     pub listen: std::net::IpAddr,
-    /// Create runlayer-sentry-credentials with freshly generated valid credentials
+    /// Create the object named by --secret-name with freshly generated valid credentials
     #[arg(long)]
     pub seed: bool,
+    /// Name of the object --seed creates [default: runlayer-sentry-credentials] (alias WORKOS_VAULT_SECRET_NAME)
+    #[arg(long, env = "VAULT_FETCH_SECRET_NAME", value_name = "NAME")]
+    pub secret_name: Option<String>,
     /// Seed objects from a JSON file ({"name": value, ...})
     #[arg(long, value_name = "FILE")]
     pub from_file: Option<PathBuf>,
@@ -308,4 +430,88 @@ pub(crate) struct DevServerArgs {
     /// Private key (PEM) for --tls-cert
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// A value from `primary` (already merged by clap from flag and its variable), else
+/// from the older variable `alias`; empty means unset either way.
+pub(crate) fn or_alias(primary: Option<String>, alias: &str) -> Option<String> {
+    non_empty(primary).or_else(|| non_empty(std::env::var(alias).ok()))
+}
+
+/// `or_alias` for paths.
+pub(crate) fn path_or_alias(primary: Option<PathBuf>, alias: &str) -> Option<PathBuf> {
+    non_empty(primary).or_else(|| non_empty(std::env::var_os(alias).map(PathBuf::from)))
+}
+
+/// Parse argv. Fetch options given before a subcommand are refused (they would apply
+/// to nothing); a flag's variable set in the environment is fine anywhere.
+pub(crate) fn parse() -> Result<Cli, clap::Error> {
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command().try_get_matches()?;
+    if let Some((sub, _)) = matches.subcommand() {
+        for id in FETCH_ARG_IDS {
+            if matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine) {
+                let flag = format!("--{}", id.replace('_', "-"));
+                return Err(Cli::command().error(
+                    clap::error::ErrorKind::ArgumentConflict,
+                    format!("{flag} goes after the subcommand: vault-fetch-relay {sub} {flag} ..."),
+                ));
+            }
+        }
+    }
+    Cli::from_arg_matches(&matches)
+}
+
+/// clap's error as one line: its message, its tip ("a similar argument exists"), and
+/// which `--help` to read. clap's own rendering spans five lines with a usage line
+/// that lists whatever the environment happened to set.
+pub(crate) fn one_line_error(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let mut message = String::new();
+    let mut tips = Vec::new();
+    let mut help = String::from("vault-fetch-relay --help");
+    let mut in_message = false;
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() {
+            in_message = false;
+        } else if let Some(m) = line.strip_prefix("error: ") {
+            message = m.to_string();
+            in_message = true;
+        } else if in_message {
+            // e.g. the list after "the following required arguments were not provided:"
+            message.push(' ');
+            message.push_str(line);
+        } else if let Some(t) = line.strip_prefix("tip: ") {
+            tips.push(t.to_string());
+        } else if let Some(usage) = line.strip_prefix("Usage: ") {
+            let words: Vec<&str> = usage
+                .split_whitespace()
+                .take_while(|w| !w.starts_with(['[', '<', '-']))
+                .collect();
+            if !words.is_empty() {
+                help = format!("{} --help", words.join(" "));
+            }
+        }
+    }
+    if message.is_empty() {
+        message = text
+            .lines()
+            .next()
+            .unwrap_or("invalid arguments")
+            .to_string();
+    }
+    let mut out = format!("vault-fetch-relay: error: {message}");
+    for t in tips {
+        out.push_str(&format!(" ({t})"));
+    }
+    out.push_str(&format!("; see '{help}'"));
+    out
 }

@@ -142,18 +142,13 @@ impl Demo<'_> {
     ) -> anyhow::Result<Output> {
         let exe = std::env::current_exe().context("cannot find this program's path")?;
         let mut cmd = Command::new(exe);
-        cmd.args(args)
-            .env("WORKOS_API_BASE", self.server.base_url())
+        cmd.args(args);
+        // The tour shows the defaults: none of the user's own settings apply.
+        for var in crate::cli::SETTING_VARS {
+            cmd.env_remove(var);
+        }
+        cmd.env("WORKOS_API_BASE", self.server.base_url())
             .env("WORKOS_API_KEY", self.server.api_key())
-            // The tour shows the defaults: none of the user's own settings apply.
-            .env_remove("WORKOS_VAULT_SECRET_NAME")
-            .env_remove("WORKOS_API_KEY_FILE")
-            .env_remove("VAULT_FETCH_STRICT")
-            .env_remove("VAULT_FETCH_TIMEOUT_SECONDS")
-            .env_remove("CREDENTIALS_DIR")
-            .env_remove("RELAY_UPSTREAM_URL")
-            .env_remove("RELAY_CONFIG_TEMPLATE")
-            .env_remove("SSL_CERT_FILE")
             .env_remove("RUST_LOG")
             .envs(env.iter().copied())
             .stdin(Stdio::piped())

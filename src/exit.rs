@@ -1,5 +1,6 @@
 //! How a run ends, as the process exit code. The numbers are a contract: `check`'s
-//! are documented in `--help` and README; every other mode exits 0 or 1.
+//! are documented in `--help` and README (and are `check --format json`'s
+//! `exit_code`); every other mode exits 0 or 1.
 
 use std::process::ExitCode;
 
@@ -9,7 +10,8 @@ use crate::fetch::Status;
 pub(crate) enum Exit {
     /// Done: credentials delivered, or none and not strict (with one warning line).
     Success,
-    /// A usage or configuration error, a failed write, or no credentials when strict.
+    /// A usage or configuration error (wrong_api_base included), a failed write, or no
+    /// credentials when strict.
     Failure,
     /// `check`: the secret does not exist.
     NotFound,
@@ -34,6 +36,8 @@ impl Exit {
             Status::Unauthorized | Status::Forbidden | Status::NoApiKey => Exit::AuthProblem,
             Status::Unavailable => Exit::Unavailable,
             Status::InvalidSecret => Exit::InvalidSecret,
+            // The api base is not WorkOS Vault: a configuration error, as in every mode.
+            Status::WrongApiBase => Exit::Failure,
         }
     }
 
@@ -70,6 +74,7 @@ mod tests {
         assert_eq!(code(Status::NoApiKey), 3);
         assert_eq!(code(Status::Unavailable), 4);
         assert_eq!(code(Status::InvalidSecret), 5);
+        assert_eq!(code(Status::WrongApiBase), 1);
         assert_eq!(Exit::Failure.code(), 1);
     }
 }

@@ -1,11 +1,13 @@
 //! The core every front end shares: settings in, a `Report` out. A report holds either
 //! valid credentials or a status with a one-line reason that says what to do.
 
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use crate::credentials::{parse_vault_value, InvalidSecret, RelayCredentials};
-use crate::settings::{non_empty, Settings};
+use crate::settings::{non_empty, Knob, Settings, DEFAULT_API_BASE};
+use crate::workos::retry::RetryEvent;
 use crate::workos::{VaultClient, VaultErrorKind, VaultObject};
 
 /// The documented outcome of a run; `as_str` values are part of the Terraform contract.
@@ -18,11 +20,14 @@ pub enum Status {
     Unauthorized,
     Forbidden,
     Unavailable,
+    /// The server at the api base is not WorkOS Vault: a configuration error, which
+    /// exits 1 in every mode, strict or not.
+    WrongApiBase,
 }
 
 impl Status {
     #[cfg(test)]
-    pub(crate) const ALL: [Status; 7] = [
+    pub(crate) const ALL: [Status; 8] = [
         Status::Found,
         Status::NotFound,
         Status::NoApiKey,
@@ -30,6 +35,7 @@ impl Status {
         Status::Unauthorized,
         Status::Forbidden,
         Status::Unavailable,
+        Status::WrongApiBase,
     ];
 
     pub(crate) fn as_str(self) -> &'static str {
@@ -41,7 +47,14 @@ impl Status {
             Status::Unauthorized => "unauthorized",
             Status::Forbidden => "forbidden",
             Status::Unavailable => "unavailable",
+            Status::WrongApiBase => "wrong_api_base",
         }
+    }
+
+    /// A status that means the configuration is wrong: the run fails whatever
+    /// `strict` says, so a pipeline stops instead of degrading for good.
+    pub(crate) fn is_configuration_error(self) -> bool {
+        matches!(self, Status::WrongApiBase)
     }
 }
 
@@ -162,9 +175,17 @@ impl Report {
     }
 }
 
+/// Hears of each attempt and retry wait while a fetch runs (front ends render it).
+pub(crate) type Observer = Arc<dyn Fn(RetryEvent<'_>) + Send + Sync>;
+
 /// Fetch and validate the credentials. `Err` only for configuration errors (e.g. an
 /// unreadable CA bundle); every vault or network problem is a `Report` with a status.
 pub(crate) fn fetch(settings: &Settings) -> anyhow::Result<Report> {
+    fetch_observed(settings, Arc::new(|_| {}))
+}
+
+/// `fetch`, telling `observer` of every attempt and wait.
+pub(crate) fn fetch_observed(settings: &Settings, observer: Observer) -> anyhow::Result<Report> {
     let started = Instant::now();
     let report = |outcome, attempts| Report {
         outcome,
@@ -174,16 +195,19 @@ pub(crate) fn fetch(settings: &Settings) -> anyhow::Result<Report> {
         attempts,
     };
     let Some(api_key) = settings.api_key.clone() else {
-        let missing = Missing::new(
-            Status::NoApiKey,
-            "no WorkOS API key: pass api_key in the Terraform query or set WORKOS_API_KEY",
-            None,
-        );
+        let reason = match &settings.key_source {
+            Some(source) => format!("no WorkOS API key: {source} is empty"),
+            None => format!(
+                "no WorkOS API key: {}",
+                settings.front_end.name(Knob::ApiKey)
+            ),
+        };
+        let missing = Missing::new(Status::NoApiKey, reason, None);
         return Ok(report(Outcome::Missing(missing), 0));
     };
     let client = VaultClient::new(settings, api_key)?;
     let deadline = started + settings.deadline;
-    let (result, attempts) = read_within(client, settings.secret_name.clone(), deadline);
+    let (result, attempts) = read_within(client, settings, deadline, observer);
     let outcome = match result {
         Ok(object) => classify_object(object, settings),
         Err(missing) => Outcome::Missing(missing),
@@ -193,23 +217,34 @@ pub(crate) fn fetch(settings: &Settings) -> anyhow::Result<Report> {
 
 /// Run the read on a worker thread and stop waiting at the deadline. The client keeps
 /// its own deadline; this is the backstop for what it cannot bound (a DNS lookup that
-/// hangs), so the process always ends on time.
+/// hangs), so the process always ends on time. The attempt count is shared with the
+/// worker, so a run the backstop ends still reports the attempts really sent.
 fn read_within(
     client: VaultClient,
-    name: String,
+    settings: &Settings,
     deadline: Instant,
+    observer: Observer,
 ) -> (Result<VaultObject, Missing>, u32) {
     let (tx, rx) = mpsc::channel();
-    let name_for_errors = name.clone();
+    let name = settings.secret_name.clone();
     let budget = deadline.saturating_duration_since(Instant::now());
+    let started_attempts = Arc::new(AtomicU32::new(0));
+    let counter = Arc::clone(&started_attempts);
     std::thread::spawn(move || {
-        let (result, attempts) = client.read_by_name(&name, deadline);
+        let mut observe = |event: RetryEvent<'_>| {
+            if let RetryEvent::Attempt { number, .. } = event {
+                counter.store(number, Ordering::SeqCst);
+            }
+            observer(event);
+        };
+        let (result, attempts) = client.read_by_name(&name, deadline, &mut observe);
         let _ = tx.send((result, attempts));
     });
     let grace = Duration::from_millis(200);
+    let sent = || started_attempts.load(Ordering::SeqCst);
     match rx.recv_timeout(budget + grace) {
         Ok((Ok(object), attempts)) => (Ok(object), attempts),
-        Ok((Err(e), attempts)) => (Err(missing_from_error(e, &name_for_errors)), attempts),
+        Ok((Err(e), attempts)) => (Err(missing_from_error(e, settings)), attempts),
         // The worker ended without a result: only a panic does that, and it is a bug, but
         // the user still gets the documented degraded outcome.
         Err(mpsc::RecvTimeoutError::Disconnected) => (
@@ -218,31 +253,34 @@ fn read_within(
                 "the WorkOS Vault request failed unexpectedly; run with RUST_LOG=debug and report it",
                 None,
             )),
-            0,
+            sent(),
         ),
         Err(mpsc::RecvTimeoutError::Timeout) => (
             Err(Missing::new(
                 Status::Unavailable,
                 format!(
-                    "WorkOS Vault did not answer within the {:.1} s deadline; check network, DNS and proxy settings, or raise timeout_seconds",
-                    budget.as_secs_f64()
+                    "WorkOS Vault did not answer within the {:.1} s deadline; check network, DNS and proxy settings, or raise {}",
+                    budget.as_secs_f64(),
+                    settings.front_end.name(Knob::Timeout)
                 ),
                 None,
             )),
-            0,
+            sent(),
         ),
     }
 }
 
-fn missing_from_error(e: crate::workos::VaultError, name: &str) -> Missing {
+fn missing_from_error(e: crate::workos::VaultError, settings: &Settings) -> Missing {
+    let name = &settings.secret_name;
+    let fe = settings.front_end;
     let (status, reason) = match e.kind {
         VaultErrorKind::NotFound => (
             Status::NotFound,
-            format!("secret {name:?} does not exist in WorkOS Vault ({}); create it or set WORKOS_VAULT_SECRET_NAME / secret_name", e.detail),
+            format!("secret {name:?} does not exist in WorkOS Vault ({}); create it or set {}", e.detail, fe.name(Knob::SecretName)),
         ),
         VaultErrorKind::Unauthorized => (
             Status::Unauthorized,
-            format!("WorkOS rejected the API key ({}); check that WORKOS_API_KEY / api_key is a valid key for this environment", e.detail),
+            format!("WorkOS rejected the API key ({}); check that {} holds a valid key for this environment", e.detail, settings.key_source_name()),
         ),
         VaultErrorKind::Forbidden => (
             Status::Forbidden,
@@ -250,7 +288,19 @@ fn missing_from_error(e: crate::workos::VaultError, name: &str) -> Missing {
         ),
         VaultErrorKind::Unavailable => (
             Status::Unavailable,
-            format!("WorkOS Vault is unavailable: {}; try again later or check network, proxy and CA settings", e.detail),
+            format!(
+                "WorkOS Vault is unavailable: {}; try again later or check network, proxy and CA settings{}",
+                e.detail,
+                if e.deadline_reached {
+                    format!(", or raise {}", fe.name(Knob::Timeout))
+                } else {
+                    String::new()
+                }
+            ),
+        ),
+        VaultErrorKind::WrongApiBase => (
+            Status::WrongApiBase,
+            format!("{}; check the api base {} ({}; the default is {DEFAULT_API_BASE}, with no /v1 or other path)", e.detail, settings.api_base.as_str().trim_end_matches('/'), fe.name(Knob::ApiBase)),
         ),
     };
     Missing::new(status, reason, e.request_id)

@@ -264,6 +264,46 @@ pub fn remove_stale_temps(path: &Path, locked: bool) -> anyhow::Result<usize> {
     Ok(removed)
 }
 
+/// Refuse a path whose directory cannot be made: its nearest existing ancestor must
+/// be a directory. Creates nothing (the run has not fetched yet).
+pub fn check_creatable_parent(path: &Path) -> anyhow::Result<()> {
+    let mut dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => return Ok(()),
+    };
+    loop {
+        match fs::metadata(dir) {
+            Ok(meta) if meta.is_dir() => return Ok(()),
+            Ok(_) => bail!(
+                "cannot write {}: {} is not a directory",
+                path.display(),
+                dir.display()
+            ),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => match dir.parent() {
+                Some(p) if !p.as_os_str().is_empty() => dir = p,
+                _ => return Ok(()),
+            },
+            Err(e) => return Err(e).with_context(|| format!("cannot inspect {}", dir.display())),
+        }
+    }
+}
+
+/// Refuse a directory destination before any request: it must be a directory if it
+/// exists, and creatable if it does not.
+pub fn check_dir_destination(dir: &Path) -> anyhow::Result<()> {
+    match fs::metadata(dir) {
+        Ok(meta) if meta.is_dir() => Ok(()),
+        Ok(_) => bail!(
+            "{} is not a directory; point --dir / VAULT_FETCH_CREDENTIALS_DIR at a directory",
+            dir.display()
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            check_creatable_parent(&dir.join("x"))
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot inspect {}", dir.display())),
+    }
+}
+
 /// Create `dir` (and parents) with mode 0700 when missing; it must be a directory.
 pub(crate) fn ensure_private_dir(dir: &Path) -> anyhow::Result<()> {
     if !dir.exists() {
@@ -275,7 +315,7 @@ pub(crate) fn ensure_private_dir(dir: &Path) -> anyhow::Result<()> {
     }
     if !dir.is_dir() {
         bail!(
-            "{} is not a directory; point --dir / CREDENTIALS_DIR at a directory",
+            "{} is not a directory; point --dir / VAULT_FETCH_CREDENTIALS_DIR at a directory",
             dir.display()
         );
     }

@@ -8,8 +8,6 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 use exit::Exit;
 
 mod cli;
@@ -33,29 +31,33 @@ mod settings;
 mod supervisor;
 mod workos;
 
+/// Every variable that changes what a run fetches or writes, and the others read
+/// (tests hold `--help` and README to listing each).
+pub use cli::{OTHER_VARS, SETTING_VARS};
+
 /// The whole program: parse the command line, run the command, map its outcome to an
 /// exit code.
 pub fn main() -> ExitCode {
-    let cli = match cli::Cli::try_parse() {
+    let cli = match cli::parse() {
         Ok(cli) => cli,
-        // Usage errors exit 1 like every other configuration error (clap's 2 would read
-        // as "not found" to a `check` readiness probe); --help and --version exit 0.
+        // Usage errors exit 1 with one line like every other configuration error (clap's
+        // 2 would read as "not found" to a `check` probe); --help and --version exit 0.
+        Err(e) if e.use_stderr() => {
+            console::error(&cli::one_line_error(&e));
+            return Exit::Failure.into();
+        }
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() {
-                Exit::Failure
-            } else {
-                Exit::Success
-            }
-            .into();
+            return Exit::Success.into();
         }
     };
+    console::set_verbosity(cli.global.verbose, cli.global.quiet);
     logging::init();
     match commands::run(cli) {
         Ok(exit) => exit.into(),
         Err(e) => {
             // One line: the context chain, joined. Never contains a secret (see secret.rs).
-            console::say(&format!("vault-fetch-relay: error: {e:#}"));
+            console::error(&format!("vault-fetch-relay: error: {e:#}"));
             Exit::Failure.into()
         }
     }

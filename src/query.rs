@@ -1,7 +1,17 @@
 //! The Terraform `external` query on stdin: one JSON object whose values are strings.
 
 use crate::secret::Secret;
-use crate::settings::{non_empty, parse_bool, SettingsError, SettingsInput};
+use crate::settings::{non_empty, parse_bool, FrontEnd, KeySource, SettingsError, SettingsInput};
+
+/// Every key the query may hold; anything else is refused.
+pub const QUERY_KEYS: [&str; 6] = [
+    "api_key",
+    "secret_name",
+    "api_base",
+    "strict",
+    "timeout_seconds",
+    "outcome_only",
+];
 
 /// Terraform queries are tiny; anything this large is not one.
 pub(crate) const MAX_QUERY_BYTES: usize = 1024 * 1024;
@@ -42,6 +52,7 @@ pub fn parse_query(input: &[u8]) -> Result<Query, SettingsError> {
         ))
     })?;
     let mut query = Query::default();
+    query.settings.front_end = FrontEnd::Terraform;
     let out = &mut query.settings;
     for (key, value) in obj {
         let text = value.as_str().ok_or_else(|| {
@@ -50,7 +61,10 @@ pub fn parse_query(input: &[u8]) -> Result<Query, SettingsError> {
         // An empty value means "not given" so the environment fallback applies.
         let given = non_empty(Some(text.to_string()));
         match key.as_str() {
-            "api_key" => out.api_key = given.map(Secret::new),
+            "api_key" => {
+                out.key_source = given.as_ref().map(|_| KeySource::Query);
+                out.api_key = given.map(Secret::new);
+            }
             "secret_name" => out.secret_name = given,
             "api_base" => out.api_base = given,
             "strict" => {
@@ -65,7 +79,24 @@ pub fn parse_query(input: &[u8]) -> Result<Query, SettingsError> {
                     .transpose()?
                     .unwrap_or(false)
             }
-            other => log::debug!("ignoring unknown query key {other:?}"),
+            // A typo would silently fetch the default secret: refuse it. The key is
+            // named (shortened, escaped), never its value.
+            other => {
+                // Named only when it looks like a key name: a secret pasted into the
+                // key position must not reach the message.
+                let looks_like_a_name = other.len() <= 32
+                    && other
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+                let shown = match looks_like_a_name {
+                    true => format!("{other:?}"),
+                    false => "(not shown: not a key name)".to_string(),
+                };
+                return Err(err(format!(
+                    "unknown query key {shown}; valid keys are {}",
+                    QUERY_KEYS.join(", ")
+                )));
+            }
         }
     }
     Ok(query)
@@ -88,7 +119,7 @@ mod tests {
 
     #[test]
     fn recognised_keys_fill_inputs() {
-        let parsed = parse_query(br#"{"api_key":"sk_test_1","secret_name":"a/b c","api_base":"http://127.0.0.1:1","strict":"true","timeout_seconds":"3","outcome_only":"true","other":"x"}"#).unwrap();
+        let parsed = parse_query(br#"{"api_key":"sk_test_1","secret_name":"a/b c","api_base":"http://127.0.0.1:1","strict":"true","timeout_seconds":"3","outcome_only":"true"}"#).unwrap();
         assert!(parsed.outcome_only);
         let q = parsed.settings;
         assert_eq!(q.api_key.unwrap().expose(), "sk_test_1");
@@ -96,6 +127,23 @@ mod tests {
         assert_eq!(q.api_base.as_deref(), Some("http://127.0.0.1:1"));
         assert_eq!(q.strict, Some(true));
         assert_eq!(q.timeout_seconds.as_deref(), Some("3"));
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_naming_the_valid_ones() {
+        let e = parse_query(br#"{"api_key":"sk_live_canary","secret_nmae":"x"}"#)
+            .unwrap_err()
+            .0;
+        assert!(e.contains("\"secret_nmae\""), "{e}");
+        assert!(
+            e.contains("api_key, secret_name, api_base, strict, timeout_seconds"),
+            "{e}"
+        );
+        assert!(!e.contains("canary"), "{e}");
+        let e = parse_query(br#"{"sk_live_CANARY0123456789abcdefghijklmnop":""}"#)
+            .unwrap_err()
+            .0;
+        assert!(e.contains("not shown") && !e.contains("CANARY"), "{e}");
     }
 
     #[test]

@@ -60,27 +60,100 @@ impl<T: Blank + ?Sized> Blank for &T {
     }
 }
 
+/// Where the API key came from (or was looked for and found empty). Messages name it,
+/// so a user fixes the source actually used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    /// The Terraform query's `api_key`.
+    Query,
+    /// `--api-key-file FILE`.
+    FileFlag(PathBuf),
+    /// A file named by a variable (`VAULT_FETCH_API_KEY_FILE` or `WORKOS_API_KEY_FILE`).
+    FileEnv(&'static str, PathBuf),
+    /// `WORKOS_API_KEY`.
+    Env,
+}
+
+impl std::fmt::Display for KeySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeySource::Query => f.write_str("the Terraform query's api_key"),
+            KeySource::FileFlag(p) => write!(f, "--api-key-file {}", p.display()),
+            KeySource::FileEnv(var, p) => write!(f, "the file {var} names ({})", p.display()),
+            KeySource::Env => f.write_str("WORKOS_API_KEY"),
+        }
+    }
+}
+
+/// Which front end a run serves; it decides the words a hint uses (a query key in
+/// Terraform mode, a flag and its variable on the command line).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum FrontEnd {
+    #[default]
+    Cli,
+    Terraform,
+}
+
+/// A setting a hint can point at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Knob {
+    ApiBase,
+    SecretName,
+    Timeout,
+    ApiKey,
+}
+
+impl FrontEnd {
+    /// How the user changes `knob` in this front end.
+    pub(crate) fn name(self, knob: Knob) -> &'static str {
+        match (self, knob) {
+            (FrontEnd::Terraform, Knob::ApiBase) => "the query key api_base",
+            (FrontEnd::Terraform, Knob::SecretName) => "the query key secret_name",
+            (FrontEnd::Terraform, Knob::Timeout) => "the query key timeout_seconds",
+            (FrontEnd::Terraform, Knob::ApiKey) => {
+                "pass api_key in the Terraform query or set WORKOS_API_KEY"
+            }
+            (FrontEnd::Cli, Knob::ApiBase) => "--api-base / VAULT_FETCH_API_BASE",
+            (FrontEnd::Cli, Knob::SecretName) => "--secret-name / VAULT_FETCH_SECRET_NAME",
+            (FrontEnd::Cli, Knob::Timeout) => "--timeout-seconds / VAULT_FETCH_TIMEOUT_SECONDS",
+            (FrontEnd::Cli, Knob::ApiKey) => {
+                "set WORKOS_API_KEY or pass --api-key-file FILE (or VAULT_FETCH_API_KEY_FILE)"
+            }
+        }
+    }
+}
+
 /// Raw, unvalidated inputs. Each front end fills what it has; `resolve` checks them.
 #[derive(Debug, Default, Clone)]
 pub struct SettingsInput {
     pub api_key: Option<Secret>,
+    /// Set whenever a source was given, even one that held nothing.
+    pub key_source: Option<KeySource>,
     pub api_base: Option<String>,
     pub secret_name: Option<String>,
     pub strict: Option<bool>,
     pub timeout_seconds: Option<String>,
     pub ca_file: Option<PathBuf>,
+    pub front_end: FrontEnd,
 }
 
 impl SettingsInput {
-    /// Values set in `over` win; the rest keep what `self` had.
+    /// Values set in `over` win; the rest keep what `self` had. The front end is
+    /// `over`'s (the query makes a run a Terraform run).
     pub(crate) fn overlay(self, over: SettingsInput) -> SettingsInput {
+        let (api_key, key_source) = match over.api_key {
+            Some(k) => (Some(k), over.key_source.or(Some(KeySource::Query))),
+            None => (self.api_key, self.key_source),
+        };
         SettingsInput {
-            api_key: over.api_key.or(self.api_key),
+            api_key,
+            key_source,
             api_base: over.api_base.or(self.api_base),
             secret_name: over.secret_name.or(self.secret_name),
             strict: over.strict.or(self.strict),
             timeout_seconds: over.timeout_seconds.or(self.timeout_seconds),
             ca_file: over.ca_file.or(self.ca_file),
+            front_end: over.front_end,
         }
     }
 }
@@ -92,10 +165,13 @@ pub(crate) struct Settings {
     pub secret_name: String,
     /// `None` is a valid state: the run reports `no_api_key` instead of failing.
     pub api_key: Option<Secret>,
+    /// The source of `api_key`, or the source that was given but empty.
+    pub key_source: Option<KeySource>,
     pub strict: bool,
     pub deadline: Duration,
     pub connect_timeout: Duration,
     pub ca_file: Option<PathBuf>,
+    pub front_end: FrontEnd,
 }
 
 /// A setting the user got wrong. Each message says what to change.
@@ -116,50 +192,69 @@ fn err(msg: impl Into<String>) -> SettingsError {
 
 impl Settings {
     pub(crate) fn resolve(input: SettingsInput) -> Result<Settings, SettingsError> {
-        let api_base = parse_api_base(input.api_base.as_deref().unwrap_or(DEFAULT_API_BASE))?;
+        let fe = input.front_end;
+        let api_base = parse_api_base(input.api_base.as_deref().unwrap_or(DEFAULT_API_BASE))
+            .map_err(|e| err(format!("{e} ({})", fe.name(Knob::ApiBase))))?;
         let secret_name = input
             .secret_name
             .unwrap_or_else(|| DEFAULT_SECRET_NAME.to_string());
         if secret_name == "." || secret_name == ".." {
             // URL parsers resolve dot segments even when percent-encoded: not one segment.
-            return Err(err(
-                "secret name must not be \".\" or \"..\"; set WORKOS_VAULT_SECRET_NAME or secret_name",
-            ));
+            return Err(err(format!(
+                "secret name must not be \".\" or \"..\"; set {}",
+                fe.name(Knob::SecretName)
+            )));
         }
         if secret_name.is_empty() || secret_name.chars().count() > MAX_SECRET_NAME_LEN {
             return Err(err(format!(
-                "secret name must be 1 to {MAX_SECRET_NAME_LEN} characters; set WORKOS_VAULT_SECRET_NAME or secret_name"
+                "secret name must be 1 to {MAX_SECRET_NAME_LEN} characters; set {}",
+                fe.name(Knob::SecretName)
             )));
         }
         let deadline = match input.timeout_seconds.as_deref() {
             None | Some("") => DEFAULT_DEADLINE,
-            Some(text) => parse_timeout(text)?,
+            Some(text) => {
+                parse_timeout(text).map_err(|e| err(format!("{e} ({})", fe.name(Knob::Timeout))))?
+            }
         };
         Ok(Settings {
             api_base,
             secret_name,
-            api_key: check_api_key(input.api_key)?,
+            api_key: check_api_key(input.api_key, input.key_source.as_ref())?,
+            key_source: input.key_source,
             strict: input.strict.unwrap_or(false),
             deadline,
             connect_timeout: CONNECT_TIMEOUT.min(deadline),
             ca_file: input.ca_file,
+            front_end: fe,
         })
+    }
+
+    /// The source of the API key in use, for hints ("check that X holds a valid key").
+    pub(crate) fn key_source_name(&self) -> String {
+        self.key_source
+            .as_ref()
+            .map_or_else(|| "WORKOS_API_KEY".to_string(), |s| s.to_string())
     }
 }
 
 /// Surrounding whitespace (a trailing newline from a mounted file or `echo`) is
 /// dropped; anything else that cannot go into an HTTP header is refused here, before
 /// an HTTP library quotes the header in an error. The key itself is never echoed.
-fn check_api_key(key: Option<Secret>) -> Result<Option<Secret>, SettingsError> {
+fn check_api_key(
+    key: Option<Secret>,
+    source: Option<&KeySource>,
+) -> Result<Option<Secret>, SettingsError> {
     let Some(key) = key else { return Ok(None) };
     let trimmed = key.expose().trim();
     if trimmed.is_empty() {
         return Ok(None);
     }
     if !trimmed.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(err(
-            "the WorkOS API key contains a space, control or non-ASCII character, which an HTTP header cannot carry; check WORKOS_API_KEY / api_key for a stray pasted character",
-        ));
+        let source = source.map_or_else(|| "the API key".to_string(), |s| s.to_string());
+        return Err(err(format!(
+            "the WorkOS API key contains a space, control or non-ASCII character, which an HTTP header cannot carry; check {source} for a stray pasted character"
+        )));
     }
     Ok(Some(Secret::new(trimmed)))
 }
@@ -179,10 +274,10 @@ pub(crate) fn parse_timeout(text: &str) -> Result<Duration, SettingsError> {
     let secs: f64 = text
         .trim()
         .parse()
-        .map_err(|_| err("timeout_seconds must be a number of seconds, e.g. \"30\""))?;
+        .map_err(|_| err("the timeout must be a number of seconds, e.g. \"30\""))?;
     if !(secs.is_finite() && secs > 0.0 && secs <= MAX_DEADLINE.as_secs_f64()) {
         return Err(err(format!(
-            "timeout_seconds must be more than 0 and at most {}",
+            "the timeout must be more than 0 and at most {} seconds",
             MAX_DEADLINE.as_secs()
         )));
     }
@@ -205,7 +300,7 @@ pub(crate) fn parse_api_base(text: &str) -> Result<Url, SettingsError> {
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(err(
-            "api base must not contain user:password; the API key goes in WORKOS_API_KEY",
+            "api base must not contain user:password; the API key goes in WORKOS_API_KEY or a key file",
         ));
     }
     if url.query().is_some() || url.fragment().is_some() {

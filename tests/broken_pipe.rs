@@ -1,5 +1,5 @@
 //! A reader that closes our stdout early (`vault-fetch-relay env | head -1`): the
-//! modes a person pipes (env, helm-values -o -, check) end quietly with the exit code
+//! modes a person pipes (env, helm-values -o -, check, completions, man) end quietly with the exit code
 //! the run earned, as ripgrep does; Terraform mode fails, because Terraform must never
 //! take a truncated object for a result. Each child's stdout is a real pipe whose read
 //! end is closed before the child starts, so every write gets EPIPE.
@@ -34,6 +34,8 @@ fn piped_modes_exit_with_their_own_code_when_the_reader_is_gone() {
         &["env", "--format", "shell"],
         &["helm-values", "-o", "-"],
         &["check"],
+        &["completions", "bash"],
+        &["man"],
     ] {
         let run = closed_stdout(&s, args, "");
         assert_eq!(run.code, Some(0), "{args:?}: {run:?}");

@@ -113,6 +113,15 @@ struct Case {
 
 const ONE_ANSWER: &str = "one answer, not retried";
 
+/// Exit codes (non-strict, strict) for a status: a wrong api base is a configuration
+/// error and fails either way; every other status degrades unless strict.
+fn exit_codes(status: &str) -> (i32, i32) {
+    match status {
+        "wrong_api_base" => (1, 1),
+        _ => (0, 1),
+    }
+}
+
 const fn http(faults: fn() -> Vec<Fault>) -> Target {
     Target::Http { seed: true, faults }
 }
@@ -383,6 +392,18 @@ fn cases() -> Vec<Case> {
             bound: Immediate(ONE_ANSWER),
         },
         Case {
+            fault: "404 that is not WorkOS Vault's (wrong api base, e.g. a `/v1` suffix)",
+            target: http(|| {
+                times(
+                    6,
+                    Fault::status(404, r#"{"code":"not_found","message":"Not Found"}"#),
+                )
+            }),
+            status: "wrong_api_base",
+            requests: 1,
+            bound: Immediate(ONE_ANSWER),
+        },
+        Case {
             fault: "302 redirect to another host",
             target: http(|| {
                 times(
@@ -533,7 +554,11 @@ fn run_one(case: &Case, mode: Mode, strict: bool) -> Outcome {
     };
     let requests = p.server.as_ref().map_or(0, |s| s.request_count());
     let status = case.status;
-    let want_code = if strict { 1 } else { 0 };
+    let want_code = match exit_codes(status) {
+        (soft, _) if !strict => soft,
+        (_, hard) => hard,
+    };
+    let failed = want_code != 0;
     check(
         run.code == Some(want_code),
         format!("exit code {:?}, want {want_code}", run.code),
@@ -542,14 +567,14 @@ fn run_one(case: &Case, mode: Mode, strict: bool) -> Outcome {
         !run.stderr.contains("panicked"),
         format!("panicked: {}", run.stderr),
     );
-    let level = if strict { "error" } else { "warning" };
+    let level = if failed { "error" } else { "warning" };
     let line = format!("vault-fetch-relay: {level}: {status}: ");
     check(
         run.stderr.contains(&line),
         format!("stderr lacks {line:?}: {}", run.stderr.trim()),
     );
     match mode {
-        Mode::Terraform if strict => {
+        Mode::Terraform if failed => {
             check(
                 run.stdout.is_empty(),
                 format!("strict run printed {:?}", run.stdout),
@@ -568,10 +593,18 @@ fn run_one(case: &Case, mode: Mode, strict: bool) -> Outcome {
             }
             Err(e) => check(false, format!("stdout is not JSON ({e}): {:?}", run.stdout)),
         },
+        // A failing run writes nothing: the directory is as the earlier run left it.
+        Mode::Init if failed => {
+            check(
+                relay_dir.join("credentials.json").exists()
+                    && !relay_dir.join("config.yml").exists(),
+                "a failing init run changed its directory".into(),
+            );
+        }
         Mode::Init => {
             check(
                 !relay_dir.join("credentials.json").exists(),
-                "credentials.json exists after a failed run".into(),
+                "credentials.json exists after a degraded run".into(),
             );
             let config = std::fs::read_to_string(relay_dir.join("config.yml")).unwrap_or_default();
             let mode = yaml_rust2::YamlLoader::load_from_str(&config)
@@ -723,15 +756,19 @@ fn failure_behaviour_doc() -> String {
          the usual keys with empty credential values and the `status`; `init` writes\n\
          `config.yml` with `mode: proxy`, removes any stale `credentials.json` and prints\n\
          one warning line naming the status. Exit codes are the same in both modes: 0\n\
-         by default, 1 with `strict`. *Requests* is what the server received: retries\n\
+         by default, 1 with `strict`, and 1 either way for `wrong_api_base` (a\n\
+         configuration error: the pipeline stops). A run that exits 1 prints no result\n\
+         and writes no file; its one stderr line is an `error:`. *Requests* is what\n\
+         the server received: retries\n\
          happen only for connection errors, timeouts, 408, 429 and 500/502/503/504\n\
          (4 attempts at most), and TLS failures end before a request is sent.\n\n\
          | Fault | `status` | Exit (non-strict / strict) | Requests | Bounded by |\n\
          | --- | --- | --- | --- | --- |\n",
     );
     for c in cases() {
+        let (soft, hard) = exit_codes(c.status);
         out.push_str(&format!(
-            "| {} | `{}` | 0 / 1 | {} | {} |\n",
+            "| {} | `{}` | {soft} / {hard} | {} | {} |\n",
             c.fault,
             c.status,
             c.requests,

@@ -353,21 +353,6 @@ fn init_without_credentials_writes_proxy_config_and_removes_stale_credentials() 
 }
 
 #[test]
-fn init_requires_the_api_key() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut c = cmd(&["init", "--dir", dir.path().to_str().unwrap()]);
-    c.env("WORKOS_API_BASE", "http://127.0.0.1:9");
-    let run = run_with(c, "", Duration::from_secs(20));
-    assert_eq!(run.code, Some(1));
-    assert!(
-        run.stderr.contains("WORKOS_API_KEY is not set"),
-        "{}",
-        run.stderr
-    );
-    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
-}
-
-#[test]
 fn init_applies_the_mode_to_a_config_template() {
     let s = server();
     seed(&s, NAME);

@@ -196,14 +196,26 @@ proptest! {
     }
 
     #[test]
+    fn any_other_key_is_refused_naming_the_valid_keys(key in "[a-z_]{1,12}", value in text()) {
+        prop_assume!(!vault_fetch_relay::query::QUERY_KEYS.contains(&key.as_str()));
+        let input = json!({ key.clone(): value }).to_string();
+        let e = parse_query(input.as_bytes()).unwrap_err().0;
+        prop_assert!(e.contains(&format!("{key:?}")) && e.contains("valid keys are api_key"), "{}", e);
+    }
+
+    #[test]
     fn any_object_of_strings_is_accepted(
-        entries in prop::collection::btree_map("[a-z_]{1,12}", text(), 0..8),
+        entries in prop::collection::btree_map(
+            prop::sample::select(vec!["api_key", "secret_name", "api_base", "timeout_seconds"]),
+            text(),
+            0..5,
+        ),
         strict in prop::option::of(prop::sample::select(vec!["true", "false", "", "1", "no"])),
     ) {
         let mut obj: Map<String, Value> = entries
             .into_iter()
-            .filter(|(k, _)| k != "strict")
-            .map(|(k, v)| (k, Value::String(v)))
+            .filter(|(k, _)| *k != "strict")
+            .map(|(k, v)| (k.to_string(), Value::String(v)))
             .collect();
         if let Some(s) = strict {
             obj.insert("strict".into(), json!(s));

@@ -345,7 +345,13 @@ fn help_and_version_work() {
     let run = run_with(cmd(&["--help"]), "", Duration::from_secs(10));
     assert_eq!(run.code, Some(0));
     assert!(run.stdout.contains("data \"external\""), "{}", run.stdout);
-    assert!(run.stdout.contains("check exit codes"));
+    assert!(run.stdout.contains("Environment"));
+    let run = run_with(cmd(&["check", "--help"]), "", Duration::from_secs(10));
+    assert!(
+        run.stdout.contains("Exit codes:\n  0  found and valid"),
+        "{}",
+        run.stdout
+    );
     let run = run_with(cmd(&["--version"]), "", Duration::from_secs(10));
     assert_eq!(
         run.stdout.trim(),

@@ -7,6 +7,7 @@ mod support;
 mod atomic_kill;
 mod broken_pipe;
 mod ci_workflow;
+mod cli;
 mod dev_server_cli;
 mod devserver;
 mod exec;

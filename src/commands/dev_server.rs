@@ -1,15 +1,15 @@
 //! `dev-server`: flags to the dev server's foreground runner.
 
-use crate::cli::{CommonArgs, DevServerArgs};
+use crate::cli::{or_alias, DevServerArgs};
 use crate::devserver::{self, RunOptions};
 use crate::exit::Exit;
-use crate::settings::{non_empty, DEFAULT_SECRET_NAME};
+use crate::settings::DEFAULT_SECRET_NAME;
 
-pub(crate) fn run(common: &CommonArgs, args: &DevServerArgs) -> anyhow::Result<Exit> {
+pub(crate) fn run(args: &DevServerArgs) -> anyhow::Result<Exit> {
     devserver::run(RunOptions {
         listen: std::net::SocketAddr::new(args.listen, args.port),
         seed: args.seed,
-        seed_name: non_empty(common.secret_name.clone())
+        seed_name: or_alias(args.secret_name.clone(), "WORKOS_VAULT_SECRET_NAME")
             .unwrap_or_else(|| DEFAULT_SECRET_NAME.into()),
         from_file: args.from_file.clone(),
         tls_cert: args.tls_cert.clone(),

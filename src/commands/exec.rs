@@ -9,7 +9,7 @@ use anyhow::{anyhow, bail};
 
 use super::init::RelayDirWriter;
 use super::{conclude, settings};
-use crate::cli::{parse_duration, CommonArgs, ExecArgs, MIN_INTERVAL};
+use crate::cli::{parse_duration, ExecArgs, FetchArgs, MIN_INTERVAL};
 use crate::exit::Exit;
 use crate::fetch::{fetch, Found, Outcome, Report, Status};
 use crate::render::{relay_env, CREDENTIAL_VARS};
@@ -29,17 +29,14 @@ fn say(line: &str) {
     crate::console::say(&format!("vault-fetch-relay: exec: {line}"));
 }
 
-pub(crate) fn run(common: &CommonArgs, args: &ExecArgs) -> anyhow::Result<Exit> {
+pub(crate) fn run(args: &ExecArgs) -> anyhow::Result<Exit> {
     let Some((program, rest)) = args.command.split_first() else {
         bail!("exec needs the command to run after `--`, e.g. `vault-fetch-relay exec -- relay run --config /etc/relay`");
     };
     // Everything a user can get wrong is checked before the first request.
-    let settings = settings(common)?;
-    if settings.api_key.is_none() {
-        // Without a key no read can ever succeed: the child would stay in proxy mode
-        // for good. Fail loudly, as `init` does.
-        bail!("WORKOS_API_KEY is not set: exec needs the WorkOS API key to fetch and watch the credentials (set WORKOS_API_KEY or WORKOS_API_KEY_FILE, e.g. from a secretKeyRef to backend-secret/AUTH_API_KEY)");
-    }
+    let settings = settings(&args.fetch)?;
+    // No API key follows the rule of every mode (README, "One rule per question"): a
+    // no_api_key warning and a child in proxy mode, or with --strict no child and exit 1.
     if !args.once {
         check_interval(args.interval, &settings)?;
     }
@@ -48,7 +45,7 @@ pub(crate) fn run(common: &CommonArgs, args: &ExecArgs) -> anyhow::Result<Exit> 
         None => Target::Env,
     };
     let mut watcher = Watcher {
-        common: common.clone(),
+        fetch_args: args.fetch.clone(),
         target,
         program: program.clone(),
         args: rest.to_vec(),
@@ -106,7 +103,7 @@ enum Target {
 
 /// The watch state the supervisor's worker thread owns: what the child was started with.
 struct Watcher {
-    common: CommonArgs,
+    fetch_args: FetchArgs,
     target: Target,
     program: OsString,
     args: Vec<OsString>,
@@ -119,7 +116,7 @@ impl Watcher {
     /// Settings are resolved again on every read, so a rotated WORKOS_API_KEY_FILE
     /// (a mounted Kubernetes secret) is picked up.
     fn fetch(&self) -> anyhow::Result<(Report, bool)> {
-        let settings = settings(&self.common)?;
+        let settings = settings(&self.fetch_args)?;
         let report = fetch(&settings)?;
         Ok((report, settings.strict))
     }
@@ -238,7 +235,10 @@ impl Watcher {
                 ));
                 match m.status {
                     // The vault or the key is in trouble: back off.
-                    Status::Unavailable | Status::Unauthorized | Status::Forbidden => Poll::Failed,
+                    Status::Unavailable
+                    | Status::Unauthorized
+                    | Status::Forbidden
+                    | Status::WrongApiBase => Poll::Failed,
                     // An answer, just not a usable one: keep the steady interval.
                     Status::NotFound | Status::InvalidSecret | Status::NoApiKey | Status::Found => {
                         Poll::Keep

@@ -2,37 +2,36 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 
-use super::{conclude_with, settings};
-use crate::cli::{CommonArgs, InitArgs, RelayFilesArgs, DEFAULT_CREDENTIALS_DIR};
+use super::{conclude, conclude_with, exit_for, fetch_with_feedback, settings};
+use crate::cli::{or_alias, path_or_alias, InitArgs, RelayFilesArgs, DEFAULT_CREDENTIALS_DIR};
 use crate::exit::Exit;
-use crate::fetch::{fetch, Report};
+use crate::fetch::Report;
 use crate::files;
 use crate::render::{RelayDir, RenderFiles, CONFIG_FILE, CREDENTIALS_FILE};
-use crate::settings::non_empty;
 
 /// Largest config template we read: relay configs are a few lines.
 const MAX_TEMPLATE_BYTES: u64 = 64 * 1024;
 
-pub(crate) fn run(common: &CommonArgs, args: &InitArgs) -> anyhow::Result<Exit> {
-    let settings = settings(common)?;
-    if settings.api_key.is_none() {
-        // A missing key means the chart's wiring is broken, not that telemetry is off.
-        bail!("WORKOS_API_KEY is not set: the init container needs the WorkOS API key (e.g. a secretKeyRef to backend-secret/AUTH_API_KEY)");
-    }
+pub(crate) fn run(args: &InitArgs) -> anyhow::Result<Exit> {
+    let settings = settings(&args.fetch)?;
+    // An empty variable means the default, like every other empty variable.
+    let dir = path_or_alias(args.dir.clone(), "CREDENTIALS_DIR")
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_CREDENTIALS_DIR));
+    // The template, the upstream and the destination are checked before any request.
+    let writer = RelayDirWriter::new(dir, &args.files)?;
     // A signal from here on ends the run, but never in the middle of writing files.
     crate::interrupt::exit_between_writes()?;
-    // CREDENTIALS_DIR= (empty) means the default, like every other empty variable.
-    let dir = non_empty(Some(args.dir.as_path()))
-        .unwrap_or(Path::new(DEFAULT_CREDENTIALS_DIR))
-        .to_path_buf();
-    let writer = RelayDirWriter::new(dir, &args.files)?;
-    let report = fetch(&settings)?;
+    let report = fetch_with_feedback(&settings)?;
+    if exit_for(&report, settings.strict) != Exit::Success {
+        // A failing run writes nothing (README: one rule per question).
+        return Ok(conclude(&report, settings.strict));
+    }
     let wrote = writer.write(&report)?;
     match report.credentials() {
         Some(_) => {
-            crate::console::say(&format!("vault-fetch-relay: {wrote}"));
+            crate::console::info(&format!("vault-fetch-relay: {wrote}"));
             Ok(Exit::Success)
         }
         None => Ok(conclude_with(
@@ -51,17 +50,23 @@ pub(super) struct RelayDirWriter {
 }
 
 impl RelayDirWriter {
-    /// Read the template, rewrite it for both modes and check the upstream now: a
-    /// template that cannot be rewritten fails before any request.
+    /// Read the template, rewrite it for both modes, check the upstream and the
+    /// destination now: a template that cannot be rewritten, or a directory that cannot
+    /// be written, fails before any request.
     pub(super) fn new(dir: PathBuf, args: &RelayFilesArgs) -> anyhow::Result<Self> {
-        let config_template = match non_empty(args.config_template.as_ref()) {
-            Some(path) => Some(read_template(path)?),
-            None => None,
-        };
+        let config_template =
+            match path_or_alias(args.config_template.clone(), "RELAY_CONFIG_TEMPLATE") {
+                Some(path) => Some(read_template(&path)?),
+                None => None,
+            };
+        let upstream = or_alias(args.upstream.clone(), "RELAY_UPSTREAM_URL")
+            .unwrap_or_else(|| crate::render::DEFAULT_UPSTREAM.to_string());
         let target = RelayDir::new(
             config_template.as_deref(),
-            &crate::render::parse_upstream(&args.upstream)?,
+            &crate::render::parse_upstream(&upstream)?,
         )?;
+        files::check_dir_destination(&dir)?;
+        files::check_destination(&dir.join(CONFIG_FILE))?;
         Ok(RelayDirWriter { dir, target })
     }
 

@@ -1,94 +1,164 @@
 //! Thin front ends: each builds settings, calls the one `fetch`, renders for its
 //! target and picks an exit code. None of them knows HTTP.
+//!
+//! The rules every mode shares (README, "One rule per question"):
+//! - a destination is checked before any request is sent;
+//! - a run without credentials warns and exits 0, or with --strict exits 1; a
+//!   configuration error (wrong_api_base included) exits 1 whatever --strict says;
+//! - a run that exits non-zero writes nothing;
+//! - a written file is named on stderr in one line; missing parent directories are
+//!   created 0700.
 
 mod check;
 #[cfg(feature = "dev-server")]
 mod dev_server;
 mod env;
 mod exec;
+mod generate;
 mod helm_values;
 mod init;
 mod install;
 mod output;
 mod terraform;
 
+use std::path::PathBuf;
+use std::sync::Arc;
+
 use anyhow::Context;
 
-use crate::cli::{Cli, Command, CommonArgs};
+use crate::cli::{Cli, Command, FetchArgs};
 use crate::exit::Exit;
-use crate::fetch::Report;
+use crate::fetch::{Observer, Report};
 use crate::secret::Secret;
-use crate::settings::{non_empty, Settings, SettingsInput};
+use crate::settings::{non_empty, FrontEnd, KeySource, Settings, SettingsInput};
+use crate::workos::retry::RetryEvent;
 
 /// Run the chosen command; an error exits 1 (`Exit::Failure`) with its message.
 pub(crate) fn run(cli: Cli) -> anyhow::Result<Exit> {
-    let common = &cli.common;
-    match cli.command.unwrap_or(Command::Terraform) {
-        Command::Terraform => terraform::run(common),
-        Command::HelmValues(args) => helm_values::run(common, &args),
-        Command::Init(args) => init::run(common, &args),
-        Command::Env(args) => env::run(common, &args),
-        Command::Check => check::run(common),
-        Command::Exec(args) => exec::run(common, &args),
-        Command::Install(args) => install::run(&args),
+    match cli.command {
+        None => terraform::run(&cli.fetch),
+        Some(Command::Terraform(args)) => terraform::run(&args.fetch),
+        Some(Command::HelmValues(args)) => helm_values::run(&args),
+        Some(Command::Init(args)) => init::run(&args),
+        Some(Command::Env(args)) => env::run(&args),
+        Some(Command::Check(args)) => check::run(&args),
+        Some(Command::Exec(args)) => exec::run(&args),
+        Some(Command::Install(args)) => install::run(&args),
         #[cfg(feature = "dev-server")]
-        Command::DevServer(args) => dev_server::run(common, &args),
+        Some(Command::DevServer(args)) => dev_server::run(&args),
         #[cfg(feature = "dev-server")]
-        Command::Demo => crate::demo::run(),
+        Some(Command::Demo) => crate::demo::run(),
+        Some(Command::Completions(args)) => generate::completions(args.shell),
+        Some(Command::Man) => generate::man(),
     }
 }
 
-/// Settings inputs from flags and environment (clap already merged flag and env).
-fn base_input(common: &CommonArgs) -> anyhow::Result<SettingsInput> {
-    let api_key = match non_empty(common.api_key_file.as_ref()) {
-        Some(path) => {
-            // A key is well under 1 KiB; the cap keeps a wrong path from reading forever.
-            let bytes = crate::files::read_input(
-                path,
-                64 * 1024,
-                "the API key file (WORKOS_API_KEY_FILE)",
-            )?;
-            let text = String::from_utf8(bytes)
-                .context("the API key file (WORKOS_API_KEY_FILE) is not UTF-8 text")?;
-            Some(Secret::new(text.trim()))
-        }
-        None => std::env::var("WORKOS_API_KEY").ok().map(Secret::new),
+/// Where the API key comes from, first found wins: --api-key-file,
+/// VAULT_FETCH_API_KEY_FILE, WORKOS_API_KEY_FILE, WORKOS_API_KEY (the Terraform
+/// query's api_key goes above all of them, see `SettingsInput::overlay`).
+fn key_source(fetch: &FetchArgs) -> Option<KeySource> {
+    let var = |name: &'static str| {
+        non_empty(std::env::var_os(name).map(PathBuf::from)).map(|p| KeySource::FileEnv(name, p))
+    };
+    non_empty(fetch.api_key_file.clone())
+        .map(KeySource::FileFlag)
+        .or_else(|| var("VAULT_FETCH_API_KEY_FILE"))
+        .or_else(|| var("WORKOS_API_KEY_FILE"))
+        .or_else(|| std::env::var_os("WORKOS_API_KEY").map(|_| KeySource::Env))
+}
+
+fn read_key(source: &KeySource) -> anyhow::Result<Option<Secret>> {
+    let path = match source {
+        KeySource::FileFlag(p) | KeySource::FileEnv(_, p) => p,
+        KeySource::Env => return Ok(std::env::var("WORKOS_API_KEY").ok().map(Secret::new)),
+        KeySource::Query => return Ok(None),
+    };
+    // A key is well under 1 KiB; the cap keeps a wrong path from reading forever.
+    let what = format!("the API key file ({source})");
+    let bytes = crate::files::read_input(path, 64 * 1024, &what)?;
+    let text = String::from_utf8(bytes).with_context(|| format!("{what} is not UTF-8 text"))?;
+    Ok(Some(Secret::new(text.trim())))
+}
+
+/// Settings inputs from flags and environment (clap merged each flag with its
+/// VAULT_FETCH_* variable; the older alias variables are read here).
+fn base_input(fetch: &FetchArgs, front_end: FrontEnd) -> anyhow::Result<SettingsInput> {
+    use crate::cli::or_alias;
+    let key_source = key_source(fetch);
+    let api_key = match &key_source {
+        Some(s) => read_key(s)?,
+        None => None,
     };
     Ok(SettingsInput {
         api_key: non_empty(api_key),
-        api_base: non_empty(common.api_base.clone()),
-        secret_name: non_empty(common.secret_name.clone()),
-        strict: common.strict.then_some(true),
-        timeout_seconds: common.timeout_seconds.clone(),
-        ca_file: non_empty(common.ca_file.clone()),
+        key_source,
+        api_base: or_alias(fetch.api_base.clone(), "WORKOS_API_BASE"),
+        secret_name: or_alias(fetch.secret_name.clone(), "WORKOS_VAULT_SECRET_NAME"),
+        strict: fetch.strict.then_some(true),
+        timeout_seconds: fetch.timeout_seconds.clone(),
+        ca_file: non_empty(fetch.ca_file.clone()),
+        front_end,
     })
 }
 
-fn settings(common: &CommonArgs) -> anyhow::Result<Settings> {
-    Ok(Settings::resolve(base_input(common)?)?)
+/// Settings for a command-line mode.
+fn settings(fetch: &FetchArgs) -> anyhow::Result<Settings> {
+    Ok(Settings::resolve(base_input(fetch, FrontEnd::Cli)?)?)
+}
+
+/// Fetch with progress on stderr: one line per retry (on a terminal or with -v), one
+/// per attempt with -v. The words are the retry module's; no HTTP here.
+fn fetch_with_feedback(settings: &Settings) -> anyhow::Result<Report> {
+    let base = settings.api_base.as_str().trim_end_matches('/').to_string();
+    let deadline = settings.deadline;
+    let observer: Observer = Arc::new(move |event| match event {
+        RetryEvent::Attempt { .. } if crate::console::verbosity() > 0 => {
+            crate::console::progress(&format!(
+                "vault-fetch-relay: {event} to {base} (run deadline {:.0} s)",
+                deadline.as_secs_f64()
+            ))
+        }
+        RetryEvent::Attempt { .. } => {}
+        RetryEvent::Retry { .. } => {
+            crate::console::progress(&format!("vault-fetch-relay: {event}"))
+        }
+    });
+    crate::fetch::fetch_observed(settings, observer)
 }
 
 /// Tell the user about a run without credentials and choose the exit: success when
-/// degrading gracefully, failure when strict.
+/// degrading gracefully, failure when strict or when the configuration is wrong.
 fn conclude(report: &Report, strict: bool) -> Exit {
     conclude_with(report, strict, "")
 }
 
-/// `conclude`, with `more` appended to the one stderr line (init says what it wrote).
+/// The exit `conclude` will choose, known before anything is written.
+fn exit_for(report: &Report, strict: bool) -> Exit {
+    let status = report.status();
+    match report.credentials() {
+        Some(_) => Exit::Success,
+        None if strict || status.is_configuration_error() => Exit::Failure,
+        None => Exit::Success,
+    }
+}
+
+/// `conclude`, with `more` appended to a warning line (init says what it wrote).
 fn conclude_with(report: &Report, strict: bool, more: &str) -> Exit {
     if report.credentials().is_some() {
         log::info!("{}", report.reason());
         return Exit::Success;
     }
-    let (level, exit) = if strict {
-        ("error", Exit::Failure)
-    } else {
-        ("warning", Exit::Success)
-    };
-    crate::console::say(&format!(
-        "vault-fetch-relay: {level}: {}: {}{more}",
-        report.status(),
+    let status = report.status();
+    if exit_for(report, strict) != Exit::Success {
+        crate::console::error(&format!(
+            "vault-fetch-relay: error: {status}: {}",
+            report.reason()
+        ));
+        return Exit::Failure;
+    }
+    crate::console::warn(&format!(
+        "vault-fetch-relay: warning: {status}: {}{more}",
         report.reason()
     ));
-    exit
+    Exit::Success
 }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use crate::files;
+use crate::settings::non_empty;
 
 pub(crate) enum Destination {
     Stdout,
@@ -27,7 +28,20 @@ impl Destination {
         }
     }
 
-    /// Write `contents`; returns the file written, if any.
+    /// Refuse a destination that cannot be written, before any request is sent.
+    /// Creates nothing: a run that fails later leaves no trace.
+    pub(crate) fn check(&self) -> anyhow::Result<()> {
+        match self {
+            Destination::File(path) => {
+                files::check_destination(path)?;
+                files::check_creatable_parent(path)
+            }
+            Destination::Stdout | Destination::NewTempFile { .. } => Ok(()),
+        }
+    }
+
+    /// Write `contents`; returns the file written, if any. Missing parent directories
+    /// of a file are created 0700.
     pub(crate) fn write(&self, contents: &str) -> anyhow::Result<Option<PathBuf>> {
         match self {
             // Whoever reads our stdout may stop early (`| head`); that is their call.
@@ -36,6 +50,9 @@ impl Destination {
                 Ok(None)
             }
             Destination::File(path) => {
+                if let Some(parent) = non_empty(path.parent()) {
+                    files::ensure_private_dir(parent)?;
+                }
                 files::write_atomic(path, contents.as_bytes())?;
                 Ok(Some(path.clone()))
             }

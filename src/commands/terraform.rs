@@ -8,29 +8,31 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 
 use super::{base_input, conclude};
-use crate::cli::CommonArgs;
+use crate::cli::FetchArgs;
 use crate::exit::Exit;
 use crate::fetch::fetch;
 use crate::query::{parse_query, MAX_QUERY_BYTES};
 use crate::render::{Render, TerraformResult};
-use crate::settings::{parse_timeout, Settings, DEFAULT_DEADLINE};
+use crate::settings::{parse_timeout, FrontEnd, Settings, DEFAULT_DEADLINE};
 
-pub(crate) fn run(common: &CommonArgs) -> anyhow::Result<Exit> {
+pub(crate) fn run(fetch_args: &FetchArgs) -> anyhow::Result<Exit> {
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
         bail!("reads Terraform's JSON query on stdin; try: echo '{{}}' | vault-fetch-relay (see --help)");
     }
     // The query may set its own timeout, but it is not read yet: bound the read by the
     // flag/environment deadline.
-    let limit = common
+    let limit = fetch_args
         .timeout_seconds
         .as_deref()
         .and_then(|t| parse_timeout(t).ok())
         .unwrap_or(DEFAULT_DEADLINE);
     let input = read_stdin_within(limit)?;
-    // The query overrides flags and environment, as the original script's did.
+    // The query overrides flags and environment, as the original script's did. No
+    // progress lines: Terraform shows stderr only when the program fails.
     let query = parse_query(&input)?;
-    let settings = Settings::resolve(base_input(common)?.overlay(query.settings))?;
+    let settings =
+        Settings::resolve(base_input(fetch_args, FrontEnd::Terraform)?.overlay(query.settings))?;
     let report = fetch(&settings)?;
     let exit = conclude(&report, settings.strict);
     if exit == Exit::Success {

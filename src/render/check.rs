@@ -2,17 +2,72 @@
 
 use super::Render;
 use crate::credentials::InvalidSecret;
-use crate::fetch::{Missing, Outcome, Report};
+use crate::exit::Exit;
+use crate::fetch::{Missing, Outcome, Report, Status};
 use crate::keys::fingerprint;
 
-pub(crate) struct CheckReport;
+/// The text report; `colour` paints the status (a terminal, by console's rules).
+#[derive(Default)]
+pub(crate) struct CheckReport {
+    pub colour: bool,
+}
+
+/// The same facts as one JSON object with stable field names, for CI and monitoring.
+pub(crate) struct CheckJson;
+
+/// "valid", "invalid" or "not_checked".
+fn key_pair(report: &Report) -> &'static str {
+    match &report.outcome {
+        Outcome::Found(_) => "valid",
+        Outcome::Missing(Missing {
+            invalid: Some(InvalidSecret::KeyPairMismatch),
+            ..
+        }) => "invalid",
+        Outcome::Missing(_) => "not_checked",
+    }
+}
+
+impl Render for CheckJson {
+    fn render(&self, report: &Report) -> String {
+        let found = report.found();
+        let request_id = match &report.outcome {
+            Outcome::Found(f) => f.request_id.clone(),
+            Outcome::Missing(m) => m.request_id.clone(),
+        };
+        let doc = serde_json::json!({
+            "api_base": report.api_base,
+            "secret_name": report.secret_name,
+            "status": report.status().as_str(),
+            "reason": found.is_none().then(|| report.reason()),
+            "relay_id": found.map(|f| f.credentials.masked_id()),
+            "public_key_fingerprint": found.map(|f| fingerprint(&f.credentials.public_key)),
+            "key_pair": key_pair(report),
+            "sentry_dsn_present": found.map(|f| f.credentials.sentry_dsn.is_some()),
+            "version_id": found.and_then(|f| f.version_id.clone()),
+            "updated_at": found.and_then(|f| f.updated_at.clone()),
+            "request_id": request_id,
+            "latency_ms": report.elapsed.as_millis() as u64,
+            "attempts": report.attempts,
+            // The code `check` exits with, so a consumer of the JSON needs no table.
+            "exit_code": Exit::for_check(report.status()).code(),
+        });
+        format!("{doc}\n")
+    }
+}
 
 impl Render for CheckReport {
     fn render(&self, report: &Report) -> String {
         let mut rows: Vec<(&str, String)> = vec![
             ("api base", report.api_base.clone()),
             ("secret name", report.secret_name.clone()),
-            ("status", report.status().to_string()),
+            ("status", {
+                let colour = match report.status() {
+                    Status::Found => crate::console::GREEN,
+                    Status::Unavailable => crate::console::YELLOW,
+                    _ => crate::console::RED,
+                };
+                crate::console::paint(report.status().as_str(), colour, self.colour)
+            }),
         ];
         match report.found() {
             Some(f) => {
@@ -63,7 +118,10 @@ impl Render for CheckReport {
         ));
         let mut out = String::new();
         for (k, v) in rows {
-            out.push_str(&format!("{:<12} {}\n", format!("{k}:"), one_line(&v)));
+            // The status cell may hold colour codes we put there; everything else is
+            // escaped to one line.
+            let v = if k == "status" { v } else { one_line(&v) };
+            out.push_str(&format!("{:<12} {v}\n", format!("{k}:")));
         }
         out
     }
@@ -87,14 +145,13 @@ fn one_line(v: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fetch::Status;
     use crate::render::fixtures;
 
     #[test]
     fn report_shows_facts_and_no_secret() {
         let r = fixtures::found();
         let c = r.credentials().unwrap().clone();
-        let out = CheckReport.render(&r);
+        let out = CheckReport::default().render(&r);
         assert!(out.contains("status:      found"), "{out}");
         assert!(out.contains("key pair:    valid"));
         assert!(!out.contains(c.secret_key.expose()));
@@ -103,19 +160,58 @@ mod tests {
     }
 
     #[test]
+    fn json_has_the_documented_fields_and_no_secret() {
+        let r = fixtures::found();
+        let c = r.credentials().unwrap().clone();
+        let out = CheckJson.render(&r);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+        keys.sort();
+        assert_eq!(
+            keys,
+            [
+                "api_base",
+                "attempts",
+                "exit_code",
+                "key_pair",
+                "latency_ms",
+                "public_key_fingerprint",
+                "reason",
+                "relay_id",
+                "request_id",
+                "secret_name",
+                "sentry_dsn_present",
+                "status",
+                "updated_at",
+                "version_id"
+            ]
+        );
+        assert_eq!(v["status"], "found");
+        assert_eq!(v["key_pair"], "valid");
+        assert_eq!(v["exit_code"], 0);
+        assert!(!out.contains(c.secret_key.expose()) && !out.contains(&c.relay_id));
+        let m = CheckJson.render(&fixtures::missing(Status::NotFound));
+        let v: serde_json::Value = serde_json::from_str(&m).unwrap();
+        assert_eq!(
+            (v["exit_code"].as_i64(), v["relay_id"].is_null()),
+            (Some(2), true)
+        );
+    }
+
+    #[test]
     fn server_text_cannot_add_rows() {
         let mut r = fixtures::found();
         if let crate::fetch::Outcome::Found(f) = &mut r.outcome {
             f.version_id = Some("v1\nRELAY_MODE=proxy\u{202e}".into());
         }
-        let out = CheckReport.render(&r);
+        let out = CheckReport::default().render(&r);
         assert!(!out.contains("\nRELAY_MODE"), "{out}");
         assert!(out.contains("v1\\u{a}RELAY_MODE=proxy\\u{202e}"), "{out}");
     }
 
     #[test]
     fn missing_shows_the_reason() {
-        let out = CheckReport.render(&fixtures::missing(Status::NotFound));
+        let out = CheckReport::default().render(&fixtures::missing(Status::NotFound));
         assert!(
             out.contains("reason:      the secret does not exist"),
             "{out}"

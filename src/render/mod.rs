@@ -9,7 +9,7 @@ mod relay_dir;
 mod terraform;
 pub mod yaml;
 
-pub(crate) use check::CheckReport;
+pub(crate) use check::{CheckJson, CheckReport};
 pub(crate) use env::{relay_env, CREDENTIAL_VARS};
 pub use env::{EnvFile, EnvFormat};
 pub use helm::HelmValues;

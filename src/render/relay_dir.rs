@@ -101,7 +101,7 @@ impl RenderFiles for RelayDir {
 /// user info, query or fragment (relay refuses those at start, long after the init
 /// container said all was well). Returns it normalised (`https://sentry.io/`).
 pub(crate) fn parse_upstream(text: &str) -> anyhow::Result<String> {
-    let hint = "use an http(s) URL with no path, like https://sentry.io/ (--upstream / RELAY_UPSTREAM_URL)";
+    let hint = "use an http(s) URL with no path, like https://sentry.io/ (--upstream / VAULT_FETCH_UPSTREAM_URL)";
     let url = url::Url::parse(text.trim())
         .map_err(|e| anyhow::anyhow!("upstream {text:?} is not a URL ({e}); {hint}"))?;
     let plain = matches!(url.scheme(), "http" | "https")

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use url::Url;
 
 use super::answer::{Answer, BodyError};
-use super::retry::{self, is_retryable_status, parse_retry_after, RetryPolicy, Step};
+use super::retry::{self, is_retryable_status, parse_retry_after, RetryEvent, RetryPolicy, Step};
 use super::transport::{build_tls_config, parse_proxy, proxy_for, redact_proxy};
 use super::{VaultError, VaultErrorKind as Kind, VaultObject};
 use crate::secret::Secret;
@@ -68,11 +68,13 @@ impl VaultClient {
     }
 
     /// `GET /vault/v1/kv/name/{name}` with retries, ending by `deadline`.
-    /// Returns the result and the number of HTTP attempts made.
+    /// Returns the result and the number of HTTP attempts made. `observe` hears of
+    /// each attempt and wait (its reasons scrubbed like every other text).
     pub(crate) fn read_by_name(
         &self,
         name: &str,
         deadline: Instant,
+        observe: &mut dyn FnMut(RetryEvent<'_>),
     ) -> (Result<VaultObject, VaultError>, u32) {
         let url = self.object_url(name);
         log::debug!(
@@ -87,9 +89,27 @@ impl VaultClient {
             deadline,
             |_| self.attempt(name, &url, deadline),
             std::thread::sleep,
+            |event| match event {
+                RetryEvent::Retry {
+                    failed,
+                    of,
+                    reason,
+                    wait,
+                } => {
+                    let reason = self.scrub(reason);
+                    observe(RetryEvent::Retry {
+                        failed,
+                        of,
+                        reason: &reason,
+                        wait,
+                    })
+                }
+                other => observe(other),
+            },
         );
         // The one place every text from the network passes before leaving the client.
         let result = result.map_err(|e| VaultError {
+            deadline_reached: e.deadline_reached,
             kind: e.kind,
             detail: self.scrub(&e.detail),
             request_id: e.request_id.map(|id| self.scrub(&id)),
@@ -108,7 +128,10 @@ impl VaultClient {
     fn attempt(&self, name: &str, url: &str, deadline: Instant) -> Step<VaultObject> {
         let remaining = deadline.saturating_duration_since(Instant::now());
         if remaining.is_zero() {
-            return Step::Done(Err(VaultError::unavailable("run deadline reached")));
+            return Step::Done(Err(VaultError {
+                deadline_reached: true,
+                ..VaultError::unavailable("run deadline reached")
+            }));
         }
         let started = Instant::now();
         let result = self
@@ -176,16 +199,19 @@ impl VaultClient {
                 o.request_id = request_id.clone();
                 o
             }).map_err(|d| fail(Kind::Unavailable, d))),
-            404 => {
-                let mut detail = String::from("no such object");
-                if json_field(&body, "error").is_none() {
-                    detail.push_str(&format!(
-                        "; the 404 body is not WorkOS Vault's ({}): check the api base",
-                        self.excerpt(&body)
-                    ));
-                }
-                Step::Done(Err(fail(Kind::NotFound, detail)))
+            // WorkOS Vault's own 404 carries {"error": "..."}; any other 404 (a web
+            // server, another API, a path prefix missing) says the base is wrong, not
+            // that the secret is missing.
+            404 if json_field(&body, "error").is_some() => {
+                Step::Done(Err(fail(Kind::NotFound, "no such object".into())))
             }
+            404 => Step::Done(Err(fail(
+                Kind::WrongApiBase,
+                format!(
+                    "HTTP 404 that is not WorkOS Vault's object-not-found answer ({}), so the api base does not lead to WorkOS Vault",
+                    self.excerpt(&body)
+                ),
+            ))),
             401 => Step::Done(Err(fail(Kind::Unauthorized, format!("HTTP 401: {}", self.error_text(&body))))),
             403 => Step::Done(Err(fail(Kind::Forbidden, format!("HTTP 403: {}", self.error_text(&body))))),
             300..=399 if location_host.is_some() => Step::Done(Err(fail(

@@ -25,6 +25,8 @@ pub(crate) struct VaultError {
     pub detail: String,
     /// WorkOS's X-Request-ID, what WorkOS support asks for.
     pub request_id: Option<String>,
+    /// The run's deadline ended the retries (a longer deadline might have helped).
+    pub deadline_reached: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +34,9 @@ pub(crate) enum VaultErrorKind {
     NotFound,
     Unauthorized,
     Forbidden,
+    /// The server at the api base answered "not found", but not as WorkOS Vault does
+    /// (a 404 without Vault's `error` body): a configuration error, not a missing secret.
+    WrongApiBase,
     /// Network, TLS, timeouts, throttling or server errors after retries, or an answer
     /// that is not WorkOS Vault's.
     Unavailable,
@@ -47,6 +52,7 @@ impl VaultError {
             kind,
             detail: detail.into(),
             request_id,
+            deadline_reached: false,
         }
     }
 

@@ -46,6 +46,41 @@ pub(crate) fn is_retryable_status(status: u16) -> bool {
     matches!(status, 408 | 429 | 500 | 502 | 503 | 504)
 }
 
+/// What the loop is doing, for front ends that show progress (the loop itself never
+/// prints). `reason` is the failed attempt's one-line detail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum RetryEvent<'a> {
+    /// Attempt `number` (1-based) of at most `of` is about to start.
+    Attempt { number: u32, of: u32 },
+    /// Attempt `failed` failed with `reason`; attempt `failed + 1` of `of` follows after `wait`.
+    Retry {
+        failed: u32,
+        of: u32,
+        reason: &'a str,
+        wait: Duration,
+    },
+}
+
+/// One line for a person watching: "attempt 1/4 failed: HTTP 503: busy; retry 2/4 in 0.4 s".
+impl std::fmt::Display for RetryEvent<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RetryEvent::Attempt { number, of } => write!(f, "attempt {number}/{of}"),
+            RetryEvent::Retry {
+                failed,
+                of,
+                reason,
+                wait,
+            } => write!(
+                f,
+                "attempt {failed}/{of} failed: {reason}; retry {}/{of} in {:.1} s",
+                failed + 1,
+                wait.as_secs_f64()
+            ),
+        }
+    }
+}
+
 /// What one attempt produced.
 pub(crate) enum Step<T> {
     Done(Result<T, VaultError>),
@@ -73,16 +108,20 @@ pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration
 
 /// Run `attempt` until it is done, retries are used up, or the deadline would pass.
 /// Returns the result and the number of attempts made. `sleep` is injected so unit
-/// tests can check the schedule without waiting.
+/// tests can check the schedule without waiting; `observe` hears of every attempt
+/// and every wait before it happens.
 pub(crate) fn run<T>(
     policy: &RetryPolicy,
     deadline: Instant,
     mut attempt: impl FnMut(u32) -> Step<T>,
     mut sleep: impl FnMut(Duration),
+    mut observe: impl FnMut(RetryEvent<'_>),
 ) -> (Result<T, VaultError>, u32) {
     let mut made = 0u32;
+    let of = policy.max_retries + 1;
     loop {
         made += 1;
+        observe(RetryEvent::Attempt { number: made, of });
         let (error, retry_after) = match attempt(made) {
             Step::Done(result) => return (result, made),
             Step::Retry { error, retry_after } => (error, retry_after),
@@ -111,9 +150,17 @@ pub(crate) fn run<T>(
                 ),
                 None => format!("run deadline reached after {made} attempt(s)"),
             };
-            return (Err(annotate(error, &note)), made);
+            let mut error = annotate(error, &note);
+            error.deadline_reached = true;
+            return (Err(error), made);
         }
         log::debug!("attempt {made} failed; retrying in {} ms", wait.as_millis());
+        observe(RetryEvent::Retry {
+            failed: made,
+            of,
+            reason: &error.detail,
+            wait,
+        });
         sleep(wait);
     }
 }
@@ -164,6 +211,7 @@ mod tests {
                 retry_after: None,
             },
             |d| slept.push(d),
+            |_| {},
         );
         assert_eq!(made, 4);
         assert_eq!(slept.len(), 3);
@@ -189,6 +237,7 @@ mod tests {
                 _ => Step::Done(Ok(n)),
             },
             |d| slept.push(d),
+            |_| {},
         );
         assert_eq!((res.unwrap(), made), (2, 2));
         assert_eq!(slept, vec![Duration::from_secs(2)]);
@@ -201,6 +250,7 @@ mod tests {
                 retry_after: Some(Duration::from_secs(3600)),
             },
             |_| panic!("must not sleep past the deadline"),
+            |_| {},
         );
         assert_eq!(made, 1);
         assert!(format!("{:?}", res.unwrap_err()).contains("past the run's deadline"));
@@ -216,6 +266,7 @@ mod tests {
                 retry_after: parse_retry_after("18446744073709551615", SystemTime::now()),
             },
             |_| panic!("must not sleep"),
+            |_| {},
         );
         assert_eq!(made, 1);
         assert!(res.unwrap_err().detail.contains("past the run's deadline"));
@@ -232,6 +283,7 @@ mod tests {
                 retry_after: Some(Duration::ZERO),
             },
             |d| slept.push(d),
+            |_| {},
         );
         assert_eq!(made, 4);
         assert_eq!(slept, vec![Duration::from_millis(250); 3]);
@@ -244,9 +296,30 @@ mod tests {
             Instant::now() + Duration::from_secs(10),
             |_| Step::Done(Err(VaultError::new(VaultErrorKind::NotFound, "gone", None))),
             |_| panic!("no sleep"),
+            |_| {},
         );
         assert_eq!(made, 1);
         assert_eq!(res.unwrap_err().kind, VaultErrorKind::NotFound);
+    }
+
+    #[test]
+    fn the_observer_hears_every_attempt_and_wait_in_order() {
+        let mut events = vec![];
+        let (_, made) = run::<()>(
+            &RetryPolicy::default(),
+            Instant::now() + Duration::from_secs(30),
+            |n| Step::Retry {
+                error: unavailable(n),
+                retry_after: Some(Duration::from_secs(1)),
+            },
+            |_| {},
+            |e| events.push(format!("{e:?}")),
+        );
+        assert_eq!(made, 4);
+        let attempts = events.iter().filter(|e| e.starts_with("Attempt")).count();
+        let retries = events.iter().filter(|e| e.starts_with("Retry")).count();
+        assert_eq!((attempts, retries), (4, 3), "{events:?}");
+        assert!(events[1].contains("failed: 1, of: 4") && events[1].contains("HTTP 503 #1"));
     }
 
     #[test]
