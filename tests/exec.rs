@@ -277,7 +277,8 @@ fn starts_the_child_with_credentials_in_its_environment_and_passes_its_exit_code
         .env("EXIT_CODE", "7")
         .env("RELAY_SECRET_KEY", "stale")
         .env("RELAY_ID", "stale")
-        .env("WORKOS_API_KEY_FILE", "");
+        .env("WORKOS_API_KEY_FILE", "")
+        .env("VAULT_FETCH_API_KEY_FILE", "");
     let mut sup = Supervised::start(c_cmd);
     assert_eq!(sup.wait_exit(), 7, "{}", sup.stderr());
     let pid = rig.wait_start(1);
@@ -288,6 +289,7 @@ fn starts_the_child_with_credentials_in_its_environment_and_passes_its_exit_code
         "the API key reached the child"
     );
     assert!(!env.contains_key("WORKOS_API_KEY_FILE"));
+    assert!(!env.contains_key("VAULT_FETCH_API_KEY_FILE"));
     assert_eq!(
         env.get("REC"),
         Some(&rig.rec().to_str().unwrap().to_string())

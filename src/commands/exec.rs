@@ -23,7 +23,11 @@ pub const DEV_FLOOR_VAR: &str = "VAULT_FETCH_DEV_INTERVAL_FLOOR";
 
 /// Never passed on: the child has no use for the WorkOS key, and relay should not be
 /// able to read more than its own credentials.
-const NOT_FOR_THE_CHILD: [&str; 2] = ["WORKOS_API_KEY", "WORKOS_API_KEY_FILE"];
+const NOT_FOR_THE_CHILD: [&str; 3] = [
+    "WORKOS_API_KEY",
+    "VAULT_FETCH_API_KEY_FILE",
+    "WORKOS_API_KEY_FILE",
+];
 
 fn say(line: &str) {
     crate::console::say(&format!("vault-fetch-relay: exec: {line}"));
