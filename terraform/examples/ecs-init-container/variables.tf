@@ -30,7 +30,7 @@ variable "vault_secret_name" {
 variable "vault_fetch_relay_image" {
   description = "The vault-fetch-relay image (runs `init --dir /relay`)."
   type        = string
-  default     = "ghcr.io/example/vault-fetch-relay:0.1.0"
+  default     = "ghcr.io/OWNER/vault-fetch-relay:0.1.0"
 }
 
 variable "strict" {
