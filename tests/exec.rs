@@ -710,3 +710,45 @@ fn install_copies_the_executable_atomically_with_mode_0755() {
     assert_eq!(r.code, Some(1));
     assert!(r.stderr.contains("not a directory"), "{}", r.stderr);
 }
+
+#[test]
+fn retries_are_announced_with_v_as_in_every_cli_mode() {
+    let rig = Rig::new();
+    let creds = seed(&rig.server, NAME);
+    rig.server
+        .push_fault(Fault::status(503, r#"{"message":"busy"}"#));
+    let r = run_exec(rig.cmd(&["-v"], Some(&["true"])));
+    assert_eq!(r.code, Some(0), "{}", r.text());
+    assert!(
+        r.stderr.contains("HTTP 503") && r.stderr.contains("retry 2/4"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("mode managed"), "{}", r.stderr);
+    assert_no_leak(&r.text(), Some(&creds));
+}
+
+#[test]
+fn quiet_keeps_only_errors() {
+    let rig = Rig::new();
+    // Degraded (a warning) and the child's own exit: nothing on stderr with -q.
+    let r = run_exec(rig.cmd(&["-q"], Some(&["true"])));
+    assert_eq!(r.code, Some(0), "{}", r.text());
+    assert_eq!(r.stderr, "", "-q must silence exec's lines");
+    seed(&rig.server, NAME);
+    let r = run_exec(rig.cmd(
+        &[
+            "-q",
+            "--dir",
+            rig.dir.path().join("relay").to_str().unwrap(),
+        ],
+        Some(&["true"]),
+    ));
+    assert_eq!(r.code, Some(0), "{}", r.text());
+    assert_eq!(r.stderr, "", "-q must silence exec's lines");
+    // An error still shows, as one line.
+    let r = run_exec(rig.cmd(&["-q"], Some(&["/nonexistent/relay"])));
+    assert_eq!(r.code, Some(127), "{}", r.text());
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(r.stderr.contains("error: exec: cannot run"), "{}", r.stderr);
+}

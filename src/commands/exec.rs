@@ -8,10 +8,10 @@ use std::time::Duration;
 use anyhow::{anyhow, bail};
 
 use super::init::RelayDirWriter;
-use super::{conclude, settings};
+use super::{conclude, fetch_with_feedback, settings};
 use crate::cli::{parse_duration, ExecArgs, FetchArgs, MIN_INTERVAL};
 use crate::exit::Exit;
-use crate::fetch::{fetch, Found, Outcome, Report, Status};
+use crate::fetch::{Found, Outcome, Report, Status};
 use crate::render::{relay_env, CREDENTIAL_VARS};
 use crate::secret::Secret;
 use crate::settings::{is_loopback_host, Settings};
@@ -29,8 +29,14 @@ const NOT_FOR_THE_CHILD: [&str; 3] = [
     "WORKOS_API_KEY_FILE",
 ];
 
+/// What exec did (fetches, starts, restarts): silenced by -q like every mode's "wrote ..." lines.
 fn say(line: &str) {
-    crate::console::say(&format!("vault-fetch-relay: exec: {line}"));
+    crate::console::info(&format!("vault-fetch-relay: exec: {line}"));
+}
+
+/// Something went wrong: shown even with -q.
+fn say_error(line: &str) {
+    crate::console::error(&format!("vault-fetch-relay: error: exec: {line}"));
 }
 
 pub(crate) fn run(args: &ExecArgs) -> anyhow::Result<Exit> {
@@ -60,7 +66,7 @@ pub(crate) fn run(args: &ExecArgs) -> anyhow::Result<Exit> {
         return Ok(match watcher.first() {
             Ok(launch) => {
                 let e = supervisor::exec(&launch);
-                say(&e.message);
+                say_error(&e.message);
                 Exit::Child(e.code)
             }
             Err(code) => code,
@@ -121,7 +127,8 @@ impl Watcher {
     /// (a mounted Kubernetes secret) is picked up.
     fn fetch(&self) -> anyhow::Result<(Report, bool)> {
         let settings = settings(&self.fetch_args)?;
-        let report = fetch(&settings)?;
+        // The same retry lines as every CLI mode (on a terminal or with -v).
+        let report = fetch_with_feedback(&settings)?;
         Ok((report, settings.strict))
     }
 
@@ -142,7 +149,10 @@ impl Watcher {
                     .into_iter()
                     .map(|(k, v)| (k, Secret::new(v)))
                     .collect(),
-                format!("{mode}, credentials in its environment"),
+                match report.credentials() {
+                    Some(_) => format!("{mode}, credentials in its environment"),
+                    None => format!("{mode} in its environment"),
+                },
             ),
             Target::Dir(writer) => {
                 say(&writer.write(report)?);
@@ -169,7 +179,7 @@ impl Watcher {
         let (report, strict) = match self.fetch() {
             Ok(r) => r,
             Err(e) => {
-                crate::console::say(&format!("vault-fetch-relay: error: {e:#}"));
+                crate::console::error(&format!("vault-fetch-relay: error: {e:#}"));
                 return Err(Exit::Failure);
             }
         };
@@ -187,7 +197,7 @@ impl Watcher {
                 Ok(launch)
             }
             Err(e) => {
-                crate::console::say(&format!("vault-fetch-relay: error: {e:#}"));
+                crate::console::error(&format!("vault-fetch-relay: error: {e:#}"));
                 Err(Exit::Failure)
             }
         }
@@ -263,7 +273,7 @@ impl Watcher {
                 }
             }
             Err(e) => {
-                say(&format!(
+                say_error(&format!(
                     "cannot prepare the restart: {e:#}; the child keeps running"
                 ));
                 Poll::Failed
