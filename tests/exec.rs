@@ -752,3 +752,31 @@ fn quiet_keeps_only_errors() {
     assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
     assert!(r.stderr.contains("error: exec: cannot run"), "{}", r.stderr);
 }
+
+#[test]
+fn config_template_and_upstream_without_dir_are_refused_before_any_request() {
+    let rig = Rig::new();
+    seed(&rig.server, NAME);
+    let template = write_temp(rig.dir.path(), "config.yml", "relay:\n  mode: managed\n");
+    let template = template.to_str().unwrap();
+    let runs = [
+        run_exec(rig.cmd(&["--config-template", template], Some(&["true"]))),
+        run_exec({
+            let mut c = rig.cmd(&[], Some(&["true"]));
+            c.env("RELAY_CONFIG_TEMPLATE", template);
+            c
+        }),
+        run_exec(rig.cmd(&["--upstream", "https://sentry.example/"], Some(&["true"]))),
+    ];
+    for r in runs {
+        assert_eq!(r.code, Some(1), "{}", r.text());
+        assert!(r.stderr.contains("--dir"), "{}", r.stderr);
+        assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    }
+    assert_eq!(rig.server.request_count(), 0, "refused before the fetch");
+    // relay reads RELAY_UPSTREAM_URL itself: passed on, not refused.
+    let mut c = rig.cmd(&[], Some(&["true"]));
+    c.env("RELAY_UPSTREAM_URL", "https://sentry.example/");
+    let r = run_exec(c);
+    assert_eq!(r.code, Some(0), "{}", r.text());
+}

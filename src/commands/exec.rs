@@ -52,7 +52,23 @@ pub(crate) fn run(args: &ExecArgs) -> anyhow::Result<Exit> {
     }
     let target = match args.dir.as_ref().filter(|d| !d.as_os_str().is_empty()) {
         Some(dir) => Target::Dir(RelayDirWriter::new(dir.clone(), &args.files)?),
-        None => Target::Env,
+        None => {
+            // Without --dir no config.yml is written and RELAY_MODE decides the mode:
+            // a template or upstream given for it would be silently ignored.
+            if crate::cli::path_or_alias(
+                args.files.config_template.clone(),
+                "RELAY_CONFIG_TEMPLATE",
+            )
+            .is_some()
+            {
+                bail!("a config template (--config-template, VAULT_FETCH_CONFIG_TEMPLATE or RELAY_CONFIG_TEMPLATE) is used only with exec --dir DIR; add --dir, or unset it (without --dir the child gets RELAY_MODE in its environment)");
+            }
+            // (RELAY_UPSTREAM_URL alone is fine: relay itself reads that variable.)
+            if args.files.upstream.is_some() {
+                bail!("--upstream (or VAULT_FETCH_UPSTREAM_URL) is used only with exec --dir DIR, which writes config.yml; add --dir, or set RELAY_UPSTREAM_URL, which relay reads itself");
+            }
+            Target::Env
+        }
     };
     let mut watcher = Watcher {
         fetch_args: args.fetch.clone(),
