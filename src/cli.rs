@@ -476,7 +476,12 @@ pub(crate) fn one_line_error(e: &clap::Error) -> String {
     let text = e.render().to_string();
     let mut message = String::new();
     let mut tips = Vec::new();
-    let mut help = String::from("vault-fetch-relay --help");
+    // clap shows a usage line (which names the subcommand) only for some errors; for
+    // the others (an invalid value) the subcommand is the first argument naming one.
+    let mut help = match subcommand_in(std::env::args().skip(1)) {
+        Some(sub) => format!("vault-fetch-relay {sub} --help"),
+        None => String::from("vault-fetch-relay --help"),
+    };
     let mut in_message = false;
     for line in text.lines() {
         let line = line.trim();
@@ -514,4 +519,14 @@ pub(crate) fn one_line_error(e: &clap::Error) -> String {
     }
     out.push_str(&format!("; see '{help}'"));
     out
+}
+
+/// The subcommand named in `args` (before any `--`), if one is.
+fn subcommand_in(args: impl Iterator<Item = String>) -> Option<String> {
+    use clap::CommandFactory;
+    let cli = Cli::command();
+    args.take_while(|a| a != "--").find(|a| {
+        cli.get_subcommands()
+            .any(|s| s.get_name() == a && a != "help")
+    })
 }

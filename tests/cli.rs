@@ -98,6 +98,20 @@ fn usage_errors_are_one_line_exit_1_and_suggest_the_right_word() {
         line.contains("see 'vault-fetch-relay dev-server --help'"),
         "{line}"
     );
+    // An invalid value (clap prints no usage line for it) points at the subcommand's
+    // help too, where the accepted values are.
+    for (args, help) in [
+        (&["exec", "--interval", "abc", "--", "true"][..], "exec"),
+        (&["check", "--format", "yaml"][..], "check"),
+        (&["env", "--format", "x"][..], "env"),
+    ] {
+        let r = run(cmd(args));
+        let line = one_error_line(&r);
+        assert!(
+            line.contains(&format!("see 'vault-fetch-relay {help} --help'")),
+            "{args:?}: {line}"
+        );
+    }
 }
 
 #[test]
