@@ -639,7 +639,13 @@ fn completions_and_the_man_page_come_from_the_clap_definition() {
     for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
         let r = run(cmd(&["completions", shell]));
         assert_eq!(r.code, Some(0), "{shell}: {r:?}");
-        for word in ["helm-values", "api-key-file", "completions"] {
+        for word in [
+            "helm-values",
+            "api-key-file",
+            "completions",
+            "exec",
+            "install",
+        ] {
             assert!(r.stdout.contains(word), "{shell} completion lacks {word}");
         }
     }
@@ -651,6 +657,27 @@ fn completions_and_the_man_page_come_from_the_clap_definition() {
         &r.stdout[..200.min(r.stdout.len())]
     );
     assert!(r.stdout.contains("helm\\-values"));
+    // One page: every subcommand's options are in it, and it points at no
+    // vault-fetch-relay-exec(1)-style page that nobody ships.
+    for (section, option) in [
+        ("EXEC", "\\-\\-interval"),
+        ("INSTALL", "DIR"),
+        ("HELM-VALUES", "\\-\\-set\\-path"),
+        ("INIT", "\\-\\-config\\-template"),
+    ] {
+        let heading = format!(".SH \"VAULT-FETCH-RELAY {section}\"");
+        let at = r
+            .stdout
+            .find(&heading)
+            .unwrap_or_else(|| panic!("no {heading}"));
+        let body = &r.stdout[at + heading.len()..];
+        let body = &body[..body.find(".SH ").unwrap_or(body.len())];
+        assert!(body.contains(option), "{heading} lacks {option}");
+    }
+    assert!(
+        !r.stdout.contains("relay\\-exec(1)"),
+        "dangling page reference"
+    );
 }
 
 #[test]
