@@ -473,6 +473,15 @@ pub(crate) fn parse() -> Result<Cli, clap::Error> {
 /// which `--help` to read. clap's own rendering spans five lines with a usage line
 /// that lists whatever the environment happened to set.
 pub(crate) fn one_line_error(e: &clap::Error) -> String {
+    #[cfg(not(feature = "dev-server"))]
+    if e.kind() == clap::error::ErrorKind::InvalidSubcommand {
+        // A lean build (the -minimal archives, the image) has no dev server: say so
+        // rather than "unrecognized subcommand", which reads as a typo.
+        let first = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+        if let Some(sub) = first.filter(|a| a == "dev-server" || a == "demo") {
+            return format!("vault-fetch-relay: error: {sub} is not in this build (built without the dev-server feature, as the -minimal release archives and the image are); use a full build: a release archive without -minimal, or cargo install with default features");
+        }
+    }
     let text = e.render().to_string();
     let mut message = String::new();
     let mut tips = Vec::new();
