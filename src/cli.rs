@@ -30,11 +30,12 @@ strings on stdin and prints one JSON object of strings on stdout.
 
   $ echo '{\"api_key\": \"sk_test_...\"}' | vault-fetch-relay
   {\"public_key\":\"...\",\"reason\":\"\",\"relay_id\":\"...\",\"secret_key\":\"...\",\"sentry_dsn\":\"...\",
-   \"status\":\"found\",\"updated_at\":\"...\",\"version_id\":\"...\"}
+   \"status\":\"found\",\"updated_at\":\"...\",\"version_id\":\"...\",\"version_number\":\"...\"}
 
 Query keys (all optional strings; a query key wins over the flag and the environment):
-api_key, secret_name, api_base, strict (\"true\"/\"false\"), timeout_seconds. Any other key is
-refused (exit 1).
+api_key, secret_name, api_base, strict (\"true\"/\"false\"), timeout_seconds, outcome_only
+(\"true\": only status, version_id, updated_at, version_number and reason, no credential, for
+plan-time decisions kept in state). Any other key is refused (exit 1).
 
 status is one of: found, not_found, no_api_key, invalid_secret, unauthorized, forbidden, unavailable,
 wrong_api_base. Every status but found returns the credential keys empty and exits 0 with one

@@ -124,6 +124,26 @@ fn help_lists_every_variable_read_exit_codes_and_grouped_options() {
         assert!(help.stdout.contains(var), "--help lacks {var}");
         assert!(readme.contains(var), "README lacks {var}");
     }
+    // Every query key the Terraform mode accepts (as its refusal lists them) is in
+    // --help, and so is every key it prints.
+    let refused = run_with(cmd(&[]), r#"{"no_such_key":"x"}"#, Duration::from_secs(30));
+    let keys = refused
+        .stderr
+        .split("valid keys are ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{}", refused.stderr));
+    for key in keys.trim().split(", ") {
+        assert!(
+            help.stdout.contains(key),
+            "--help lacks the query key {key}"
+        );
+    }
+    for key in ["version_id", "updated_at", "version_number", "reason"] {
+        assert!(
+            help.stdout.contains(key),
+            "--help lacks the output key {key}"
+        );
+    }
     let check = run(cmd(&["check", "--help"])).stdout;
     for code in [
         "0  found and valid",
