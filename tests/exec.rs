@@ -661,6 +661,14 @@ fn bad_input_gets_one_line_and_the_documented_code() {
         "{}",
         r.stderr
     );
+    // Set by its variable, the message names that too.
+    let mut c = cmd(&["exec", "--", "true"]);
+    c.env("WORKOS_API_KEY", CANARY_KEY)
+        .env("WORKOS_API_BASE", "https://api.workos.com")
+        .env("VAULT_FETCH_INTERVAL", "10s");
+    let r = run_exec(c);
+    assert_eq!(r.code, Some(1), "{}", r.text());
+    assert!(r.stderr.contains("VAULT_FETCH_INTERVAL"), "{}", r.stderr);
     // The dev-server knob does not lower the floor for a non-loopback API base.
     let mut c = cmd(&["exec", "--interval", "10s", "--", "true"]);
     c.env("WORKOS_API_KEY", CANARY_KEY)

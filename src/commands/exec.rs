@@ -112,7 +112,7 @@ fn check_interval(interval: Duration, settings: &Settings) -> anyhow::Result<()>
     };
     if interval < floor {
         bail!(
-            "--interval {:.1} s is below the floor of {} s: WorkOS allows 6,000 requests per minute per API key, shared by every pod polling with it; use --interval {}s or more (default 5m)",
+            "--interval / VAULT_FETCH_INTERVAL {:.1} s is below the floor of {} s: WorkOS allows 6,000 requests per minute per API key, shared by every pod polling with it; use --interval {}s or more (default 5m)",
             interval.as_secs_f64(),
             floor.as_secs_f64(),
             floor.as_secs_f64()
