@@ -63,8 +63,10 @@ pub const SETTING_VARS: [&str; 16] = [
     "SSL_CERT_FILE",
 ];
 
-/// The other variables read: proxies, colour, logging, the dev server's key.
-pub const OTHER_VARS: [&str; 9] = [
+/// The other variables read: exec's timing, proxies, colour, logging, the dev server's key.
+pub const OTHER_VARS: [&str; 11] = [
+    "VAULT_FETCH_INTERVAL",
+    "VAULT_FETCH_GRACE",
     "HTTPS_PROXY",
     "HTTP_PROXY",
     "ALL_PROXY",
@@ -90,8 +92,10 @@ Environment (a flag wins over its variable; VAULT_FETCH_* wins over the older al
   VAULT_FETCH_TIMEOUT_SECONDS   whole-run deadline in seconds (default 30, at most 600)
   VAULT_FETCH_STRICT            like --strict (false, 0, no, off or empty mean off)
   VAULT_FETCH_CREDENTIALS_DIR   init: relay's config directory  (alias CREDENTIALS_DIR)
-  VAULT_FETCH_CONFIG_TEMPLATE   init: your own config.yml  (alias RELAY_CONFIG_TEMPLATE)
-  VAULT_FETCH_UPSTREAM_URL      init: upstream in the default config.yml  (alias RELAY_UPSTREAM_URL)
+  VAULT_FETCH_CONFIG_TEMPLATE   init, exec --dir: your own config.yml  (alias RELAY_CONFIG_TEMPLATE)
+  VAULT_FETCH_UPSTREAM_URL      init, exec --dir: upstream in the default config.yml  (alias RELAY_UPSTREAM_URL)
+  VAULT_FETCH_INTERVAL          exec: how often to read the secret again (default 5m, at least 30 s)
+  VAULT_FETCH_GRACE             exec: how long a restarted child may take to stop (default 30s)
   SSL_CERT_FILE                 extra PEM CA bundle (corporate TLS proxies)
   HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY   proxy settings (http:// proxies)
   NO_COLOR, CLICOLOR, CLICOLOR_FORCE             colour on a terminal
