@@ -711,8 +711,12 @@ fn install_copies_the_executable_atomically_with_mode_0755() {
     assert!(leftovers.is_empty(), "temp files left: {leftovers:?}");
     let out = Command::new(&installed).arg("--version").output().unwrap();
     assert!(out.status.success());
-    // Again over the existing copy (an init container restarted): still fine.
-    assert!(run_tool(cmd(&["install", dir.path().to_str().unwrap()])).success());
+    assert!(r.stderr.contains("installed"), "{}", r.stderr);
+    // Again over the existing copy (an init container restarted): still fine; -q keeps
+    // stderr for errors only.
+    let r = run_tool(cmd(&["install", "-q", dir.path().to_str().unwrap()]));
+    assert!(r.success(), "{}", r.text());
+    assert_eq!(r.stderr, "", "-q must silence the installed line");
 
     let r = run_tool(cmd(&["install", "/nonexistent/dir"]));
     assert_eq!(r.code, Some(1));
