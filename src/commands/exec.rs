@@ -79,6 +79,11 @@ pub(crate) fn run(args: &ExecArgs) -> anyhow::Result<Exit> {
         current: None,
     };
     if args.once {
+        // As in init: a signal during the --dir write takes effect after it (the
+        // handler goes with this process image at exec).
+        if matches!(watcher.target, Target::Dir(_)) {
+            crate::interrupt::exit_between_writes()?;
+        }
         return Ok(match watcher.first() {
             Ok(launch) => {
                 let e = supervisor::exec(&launch);
