@@ -540,3 +540,29 @@ fn exec_once_dir_finishes_its_write_on_sigterm() {
     }
     assert!(terms > 0, "no run was signalled; the test proves nothing");
 }
+
+/// helm-values -o and env -o write one file holding the secret key: a SIGTERM during
+/// that write waits for it, as in init, and leaves no temp file behind.
+#[test]
+fn single_file_outputs_finish_their_write_on_sigterm() {
+    let s = server();
+    let creds = RelayCredentials::generate(None).unwrap();
+    s.set_value(NAME, &creds.to_vault_value()).unwrap();
+    for (mode, file) in [("helm-values", "values.yaml"), ("env", "relay.env")] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join(file);
+        let out_arg = out.to_str().unwrap().to_string();
+        let mut terms = 0;
+        for i in 0..40 {
+            let c = umask0(&s, &[mode, "-o", &out_arg]);
+            let (signalled, _) = signal_after(c, random_ms(12), "TERM");
+            terms += signalled as usize;
+            let temps = check_leftovers(dir.path(), &[file]);
+            assert_eq!(temps, 0, "{mode} run {i}: SIGTERM left a temp file");
+        }
+        assert!(
+            terms > 0,
+            "{mode}: no run was signalled; the test proves nothing"
+        );
+    }
+}
