@@ -66,8 +66,10 @@ pub const SETTING_VARS: [&str; 16] = [
     "SSL_CERT_FILE",
 ];
 
-/// The other variables read: proxies, colour, logging, the dev server's key.
-pub const OTHER_VARS: [&str; 9] = [
+/// The other variables read: exec's timing, proxies, colour, logging, the dev server's key.
+pub const OTHER_VARS: [&str; 11] = [
+    "VAULT_FETCH_INTERVAL",
+    "VAULT_FETCH_GRACE",
     "HTTPS_PROXY",
     "HTTP_PROXY",
     "ALL_PROXY",
@@ -93,8 +95,10 @@ Environment (a flag wins over its variable; VAULT_FETCH_* wins over the older al
   VAULT_FETCH_TIMEOUT_SECONDS   whole-run deadline in seconds (default 30, at most 600)
   VAULT_FETCH_STRICT            like --strict (false, 0, no, off or empty mean off)
   VAULT_FETCH_CREDENTIALS_DIR   init: relay's config directory  (alias CREDENTIALS_DIR)
-  VAULT_FETCH_CONFIG_TEMPLATE   init: your own config.yml  (alias RELAY_CONFIG_TEMPLATE)
-  VAULT_FETCH_UPSTREAM_URL      init: upstream in the default config.yml  (alias RELAY_UPSTREAM_URL)
+  VAULT_FETCH_CONFIG_TEMPLATE   init, exec --dir: your own config.yml  (alias RELAY_CONFIG_TEMPLATE)
+  VAULT_FETCH_UPSTREAM_URL      init, exec --dir: upstream in the default config.yml  (alias RELAY_UPSTREAM_URL)
+  VAULT_FETCH_INTERVAL          exec: how often to read the secret again (default 5m, at least 30 s)
+  VAULT_FETCH_GRACE             exec: how long a restarted child may take to stop (default 30s)
   SSL_CERT_FILE                 extra PEM CA bundle (corporate TLS proxies)
   HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY   proxy settings (http:// proxies)
   NO_COLOR, CLICOLOR, CLICOLOR_FORCE             colour on a terminal
@@ -477,10 +481,24 @@ pub(crate) fn parse() -> Result<Cli, clap::Error> {
 /// which `--help` to read. clap's own rendering spans five lines with a usage line
 /// that lists whatever the environment happened to set.
 pub(crate) fn one_line_error(e: &clap::Error) -> String {
+    #[cfg(not(feature = "dev-server"))]
+    if e.kind() == clap::error::ErrorKind::InvalidSubcommand {
+        // A lean build (the -minimal archives, the image) has no dev server: say so
+        // rather than "unrecognized subcommand", which reads as a typo.
+        let first = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+        if let Some(sub) = first.filter(|a| a == "dev-server" || a == "demo") {
+            return format!("vault-fetch-relay: error: {sub} is not in this build (built without the dev-server feature, as the -minimal release archives and the image are); use a full build: a release archive without -minimal, or cargo install with default features");
+        }
+    }
     let text = e.render().to_string();
     let mut message = String::new();
     let mut tips = Vec::new();
-    let mut help = String::from("vault-fetch-relay --help");
+    // clap shows a usage line (which names the subcommand) only for some errors; for
+    // the others (an invalid value) the subcommand is the first argument naming one.
+    let mut help = match subcommand_in(std::env::args().skip(1)) {
+        Some(sub) => format!("vault-fetch-relay {sub} --help"),
+        None => String::from("vault-fetch-relay --help"),
+    };
     let mut in_message = false;
     for line in text.lines() {
         let line = line.trim();
@@ -518,4 +536,14 @@ pub(crate) fn one_line_error(e: &clap::Error) -> String {
     }
     out.push_str(&format!("; see '{help}'"));
     out
+}
+
+/// The subcommand named in `args` (before any `--`), if one is.
+fn subcommand_in(args: impl Iterator<Item = String>) -> Option<String> {
+    use clap::CommandFactory;
+    let cli = Cli::command();
+    args.take_while(|a| a != "--").find(|a| {
+        cli.get_subcommands()
+            .any(|s| s.get_name() == a && a != "help")
+    })
 }

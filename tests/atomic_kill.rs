@@ -505,3 +505,64 @@ fn init_writes_nothing_outside_its_directory() {
         "only config.yml after the degraded runs"
     );
 }
+
+/// `exec --once --dir` writes init's files, then becomes the child: a SIGTERM during
+/// its write must, as for init, wait for the write (no temp left behind, the directory
+/// startable), not kill it half-way.
+#[test]
+fn exec_once_dir_finishes_its_write_on_sigterm() {
+    let s = server();
+    let known: Vec<RelayCredentials> = (0..2)
+        .map(|_| RelayCredentials::generate(None).unwrap())
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let relay = dir.path().join("relay");
+    let relay_arg = relay.to_str().unwrap().to_string();
+    let args = ["exec", "--once", "--dir", &relay_arg, "--", "true"];
+    s.set_value(NAME, &known[0].to_vault_value()).unwrap();
+    let first = run_bounded(umask0(&s, &args));
+    assert_eq!(first.code, Some(0), "{first:?}");
+    let names = ["credentials.json", "config.yml"];
+    let (mut terms, mut prev_temps) = (0, 0);
+    for i in 0..60 {
+        s.set_value(NAME, &known[i % 2].to_vault_value()).unwrap();
+        let mut c = umask0(&s, &args);
+        if (i / 2) % 2 == 1 {
+            c.env("WORKOS_VAULT_SECRET_NAME", "missing");
+        }
+        let (signalled, _) = signal_after(c, random_ms(12), "TERM");
+        terms += signalled as usize;
+        let when = format!("run {i} (SIGTERM)");
+        assert_startable(&relay, &known, &when);
+        let temps = check_leftovers(&relay, &names);
+        assert!(temps <= prev_temps, "{when}: SIGTERM left a temp file");
+        prev_temps = temps;
+    }
+    assert!(terms > 0, "no run was signalled; the test proves nothing");
+}
+
+/// helm-values -o and env -o write one file holding the secret key: a SIGTERM during
+/// that write waits for it, as in init, and leaves no temp file behind.
+#[test]
+fn single_file_outputs_finish_their_write_on_sigterm() {
+    let s = server();
+    let creds = RelayCredentials::generate(None).unwrap();
+    s.set_value(NAME, &creds.to_vault_value()).unwrap();
+    for (mode, file) in [("helm-values", "values.yaml"), ("env", "relay.env")] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join(file);
+        let out_arg = out.to_str().unwrap().to_string();
+        let mut terms = 0;
+        for i in 0..40 {
+            let c = umask0(&s, &[mode, "-o", &out_arg]);
+            let (signalled, _) = signal_after(c, random_ms(12), "TERM");
+            terms += signalled as usize;
+            let temps = check_leftovers(dir.path(), &[file]);
+            assert_eq!(temps, 0, "{mode} run {i}: SIGTERM left a temp file");
+        }
+        assert!(
+            terms > 0,
+            "{mode}: no run was signalled; the test proves nothing"
+        );
+    }
+}

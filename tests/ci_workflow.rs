@@ -156,6 +156,11 @@ fn ci_runs_the_readme_test_command_with_fmt_and_clippy_once() {
         "scripts/test checks the lean build"
     );
     assert!(
+        script.contains("cargo build --quiet --locked --no-default-features")
+            && script.contains("is not in this build"),
+        "scripts/test runs the lean binary: dev-server and demo refused in one line"
+    );
+    assert!(
         read(".ci/run").contains("bash scripts/test"),
         ".ci/run must run the README's test command"
     );

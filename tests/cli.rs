@@ -98,6 +98,20 @@ fn usage_errors_are_one_line_exit_1_and_suggest_the_right_word() {
         line.contains("see 'vault-fetch-relay dev-server --help'"),
         "{line}"
     );
+    // An invalid value (clap prints no usage line for it) points at the subcommand's
+    // help too, where the accepted values are.
+    for (args, help) in [
+        (&["exec", "--interval", "abc", "--", "true"][..], "exec"),
+        (&["check", "--format", "yaml"][..], "check"),
+        (&["env", "--format", "x"][..], "env"),
+    ] {
+        let r = run(cmd(args));
+        let line = one_error_line(&r);
+        assert!(
+            line.contains(&format!("see 'vault-fetch-relay {help} --help'")),
+            "{args:?}: {line}"
+        );
+    }
 }
 
 #[test]
@@ -109,6 +123,26 @@ fn help_lists_every_variable_read_exit_codes_and_grouped_options() {
     for var in SETTING_VARS.iter().chain(OTHER_VARS.iter()) {
         assert!(help.stdout.contains(var), "--help lacks {var}");
         assert!(readme.contains(var), "README lacks {var}");
+    }
+    // Every query key the Terraform mode accepts (as its refusal lists them) is in
+    // --help, and so is every key it prints.
+    let refused = run_with(cmd(&[]), r#"{"no_such_key":"x"}"#, Duration::from_secs(30));
+    let keys = refused
+        .stderr
+        .split("valid keys are ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{}", refused.stderr));
+    for key in keys.trim().split(", ") {
+        assert!(
+            help.stdout.contains(key),
+            "--help lacks the query key {key}"
+        );
+    }
+    for key in ["version_id", "updated_at", "version_number", "reason"] {
+        assert!(
+            help.stdout.contains(key),
+            "--help lacks the output key {key}"
+        );
     }
     let check = run(cmd(&["check", "--help"])).stdout;
     for code in [
@@ -625,7 +659,13 @@ fn completions_and_the_man_page_come_from_the_clap_definition() {
     for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
         let r = run(cmd(&["completions", shell]));
         assert_eq!(r.code, Some(0), "{shell}: {r:?}");
-        for word in ["helm-values", "api-key-file", "completions"] {
+        for word in [
+            "helm-values",
+            "api-key-file",
+            "completions",
+            "exec",
+            "install",
+        ] {
             assert!(r.stdout.contains(word), "{shell} completion lacks {word}");
         }
     }
@@ -637,6 +677,27 @@ fn completions_and_the_man_page_come_from_the_clap_definition() {
         &r.stdout[..200.min(r.stdout.len())]
     );
     assert!(r.stdout.contains("helm\\-values"));
+    // One page: every subcommand's options are in it, and it points at no
+    // vault-fetch-relay-exec(1)-style page that nobody ships.
+    for (section, option) in [
+        ("EXEC", "\\-\\-interval"),
+        ("INSTALL", "DIR"),
+        ("HELM-VALUES", "\\-\\-set\\-path"),
+        ("INIT", "\\-\\-config\\-template"),
+    ] {
+        let heading = format!(".SH \"VAULT-FETCH-RELAY {section}\"");
+        let at = r
+            .stdout
+            .find(&heading)
+            .unwrap_or_else(|| panic!("no {heading}"));
+        let body = &r.stdout[at + heading.len()..];
+        let body = &body[..body.find(".SH ").unwrap_or(body.len())];
+        assert!(body.contains(option), "{heading} lacks {option}");
+    }
+    assert!(
+        !r.stdout.contains("relay\\-exec(1)"),
+        "dangling page reference"
+    );
 }
 
 #[test]

@@ -661,6 +661,14 @@ fn bad_input_gets_one_line_and_the_documented_code() {
         "{}",
         r.stderr
     );
+    // Set by its variable, the message names that too.
+    let mut c = cmd(&["exec", "--", "true"]);
+    c.env("WORKOS_API_KEY", CANARY_KEY)
+        .env("WORKOS_API_BASE", "https://api.workos.com")
+        .env("VAULT_FETCH_INTERVAL", "10s");
+    let r = run_exec(c);
+    assert_eq!(r.code, Some(1), "{}", r.text());
+    assert!(r.stderr.contains("VAULT_FETCH_INTERVAL"), "{}", r.stderr);
     // The dev-server knob does not lower the floor for a non-loopback API base.
     let mut c = cmd(&["exec", "--interval", "10s", "--", "true"]);
     c.env("WORKOS_API_KEY", CANARY_KEY)
@@ -703,10 +711,84 @@ fn install_copies_the_executable_atomically_with_mode_0755() {
     assert!(leftovers.is_empty(), "temp files left: {leftovers:?}");
     let out = Command::new(&installed).arg("--version").output().unwrap();
     assert!(out.status.success());
-    // Again over the existing copy (an init container restarted): still fine.
-    assert!(run_tool(cmd(&["install", dir.path().to_str().unwrap()])).success());
+    assert!(r.stderr.contains("installed"), "{}", r.stderr);
+    // Again over the existing copy (an init container restarted): still fine; -q keeps
+    // stderr for errors only.
+    let r = run_tool(cmd(&["install", "-q", dir.path().to_str().unwrap()]));
+    assert!(r.success(), "{}", r.text());
+    assert_eq!(r.stderr, "", "-q must silence the installed line");
 
     let r = run_tool(cmd(&["install", "/nonexistent/dir"]));
     assert_eq!(r.code, Some(1));
     assert!(r.stderr.contains("not a directory"), "{}", r.stderr);
+}
+
+#[test]
+fn retries_are_announced_with_v_as_in_every_cli_mode() {
+    let rig = Rig::new();
+    let creds = seed(&rig.server, NAME);
+    rig.server
+        .push_fault(Fault::status(503, r#"{"message":"busy"}"#));
+    let r = run_exec(rig.cmd(&["-v"], Some(&["true"])));
+    assert_eq!(r.code, Some(0), "{}", r.text());
+    assert!(
+        r.stderr.contains("HTTP 503") && r.stderr.contains("retry 2/4"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("mode managed"), "{}", r.stderr);
+    assert_no_leak(&r.text(), Some(&creds));
+}
+
+#[test]
+fn quiet_keeps_only_errors() {
+    let rig = Rig::new();
+    // Degraded (a warning) and the child's own exit: nothing on stderr with -q.
+    let r = run_exec(rig.cmd(&["-q"], Some(&["true"])));
+    assert_eq!(r.code, Some(0), "{}", r.text());
+    assert_eq!(r.stderr, "", "-q must silence exec's lines");
+    seed(&rig.server, NAME);
+    let r = run_exec(rig.cmd(
+        &[
+            "-q",
+            "--dir",
+            rig.dir.path().join("relay").to_str().unwrap(),
+        ],
+        Some(&["true"]),
+    ));
+    assert_eq!(r.code, Some(0), "{}", r.text());
+    assert_eq!(r.stderr, "", "-q must silence exec's lines");
+    // An error still shows, as one line.
+    let r = run_exec(rig.cmd(&["-q"], Some(&["/nonexistent/relay"])));
+    assert_eq!(r.code, Some(127), "{}", r.text());
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(r.stderr.contains("error: exec: cannot run"), "{}", r.stderr);
+}
+
+#[test]
+fn config_template_and_upstream_without_dir_are_refused_before_any_request() {
+    let rig = Rig::new();
+    seed(&rig.server, NAME);
+    let template = write_temp(rig.dir.path(), "config.yml", "relay:\n  mode: managed\n");
+    let template = template.to_str().unwrap();
+    let runs = [
+        run_exec(rig.cmd(&["--config-template", template], Some(&["true"]))),
+        run_exec({
+            let mut c = rig.cmd(&[], Some(&["true"]));
+            c.env("RELAY_CONFIG_TEMPLATE", template);
+            c
+        }),
+        run_exec(rig.cmd(&["--upstream", "https://sentry.example/"], Some(&["true"]))),
+    ];
+    for r in runs {
+        assert_eq!(r.code, Some(1), "{}", r.text());
+        assert!(r.stderr.contains("--dir"), "{}", r.stderr);
+        assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    }
+    assert_eq!(rig.server.request_count(), 0, "refused before the fetch");
+    // relay reads RELAY_UPSTREAM_URL itself: passed on, not refused.
+    let mut c = rig.cmd(&[], Some(&["true"]));
+    c.env("RELAY_UPSTREAM_URL", "https://sentry.example/");
+    let r = run_exec(c);
+    assert_eq!(r.code, Some(0), "{}", r.text());
 }

@@ -778,6 +778,26 @@ fn init_sets_the_mode_in_quoted_key_templates_and_refuses_unsafe_ones_before_fet
     );
     assert_eq!(run.code, Some(1), "{run:?}");
     assert!(run.stderr.contains("config template"), "{}", run.stderr);
+    // The message names the file and where its path came from, in one line.
+    assert!(
+        run.stderr.contains(bad.to_str().unwrap()) && run.stderr.contains("--config-template"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert_eq!(s.request_count(), before, "refused before the fetch");
+    assert!(!fresh.exists());
+    let run = mode(
+        &s,
+        &["init", "--dir", fresh.to_str().unwrap()],
+        &[("RELAY_CONFIG_TEMPLATE", bad.to_str().unwrap())],
+    );
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr.contains(bad.to_str().unwrap()) && run.stderr.contains("RELAY_CONFIG_TEMPLATE"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(s.request_count(), before, "refused before the fetch");
     assert!(!fresh.exists());
 }

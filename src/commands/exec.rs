@@ -8,10 +8,10 @@ use std::time::Duration;
 use anyhow::{anyhow, bail};
 
 use super::init::RelayDirWriter;
-use super::{conclude, settings};
+use super::{conclude, fetch_with_feedback, settings};
 use crate::cli::{parse_duration, ExecArgs, FetchArgs, MIN_INTERVAL};
 use crate::exit::Exit;
-use crate::fetch::{fetch, Found, Outcome, Report, Status};
+use crate::fetch::{Found, Outcome, Report, Status};
 use crate::render::{relay_env, CREDENTIAL_VARS};
 use crate::secret::Secret;
 use crate::settings::{is_loopback_host, Settings};
@@ -29,8 +29,14 @@ const NOT_FOR_THE_CHILD: [&str; 3] = [
     "WORKOS_API_KEY_FILE",
 ];
 
+/// What exec did (fetches, starts, restarts): silenced by -q like every mode's "wrote ..." lines.
 fn say(line: &str) {
-    crate::console::say(&format!("vault-fetch-relay: exec: {line}"));
+    crate::console::info(&format!("vault-fetch-relay: exec: {line}"));
+}
+
+/// Something went wrong: shown even with -q.
+fn say_error(line: &str) {
+    crate::console::error(&format!("vault-fetch-relay: error: exec: {line}"));
 }
 
 pub(crate) fn run(args: &ExecArgs) -> anyhow::Result<Exit> {
@@ -46,7 +52,23 @@ pub(crate) fn run(args: &ExecArgs) -> anyhow::Result<Exit> {
     }
     let target = match args.dir.as_ref().filter(|d| !d.as_os_str().is_empty()) {
         Some(dir) => Target::Dir(RelayDirWriter::new(dir.clone(), &args.files)?),
-        None => Target::Env,
+        None => {
+            // Without --dir no config.yml is written and RELAY_MODE decides the mode:
+            // a template or upstream given for it would be silently ignored.
+            if crate::cli::path_or_alias(
+                args.files.config_template.clone(),
+                "RELAY_CONFIG_TEMPLATE",
+            )
+            .is_some()
+            {
+                bail!("a config template (--config-template, VAULT_FETCH_CONFIG_TEMPLATE or RELAY_CONFIG_TEMPLATE) is used only with exec --dir DIR; add --dir, or unset it (without --dir the child gets RELAY_MODE in its environment)");
+            }
+            // (RELAY_UPSTREAM_URL alone is fine: relay itself reads that variable.)
+            if args.files.upstream.is_some() {
+                bail!("--upstream (or VAULT_FETCH_UPSTREAM_URL) is used only with exec --dir DIR, which writes config.yml; add --dir, or set RELAY_UPSTREAM_URL, which relay reads itself");
+            }
+            Target::Env
+        }
     };
     let mut watcher = Watcher {
         fetch_args: args.fetch.clone(),
@@ -57,10 +79,15 @@ pub(crate) fn run(args: &ExecArgs) -> anyhow::Result<Exit> {
         current: None,
     };
     if args.once {
+        // As in init: a signal during the --dir write takes effect after it (the
+        // handler goes with this process image at exec).
+        if matches!(watcher.target, Target::Dir(_)) {
+            crate::interrupt::exit_between_writes()?;
+        }
         return Ok(match watcher.first() {
             Ok(launch) => {
                 let e = supervisor::exec(&launch);
-                say(&e.message);
+                say_error(&e.message);
                 Exit::Child(e.code)
             }
             Err(code) => code,
@@ -90,7 +117,7 @@ fn check_interval(interval: Duration, settings: &Settings) -> anyhow::Result<()>
     };
     if interval < floor {
         bail!(
-            "--interval {:.1} s is below the floor of {} s: WorkOS allows 6,000 requests per minute per API key, shared by every pod polling with it; use --interval {}s or more (default 5m)",
+            "--interval / VAULT_FETCH_INTERVAL {:.1} s is below the floor of {} s: WorkOS allows 6,000 requests per minute per API key, shared by every pod polling with it; use --interval {}s or more (default 5m)",
             interval.as_secs_f64(),
             floor.as_secs_f64(),
             floor.as_secs_f64()
@@ -121,7 +148,8 @@ impl Watcher {
     /// (a mounted Kubernetes secret) is picked up.
     fn fetch(&self) -> anyhow::Result<(Report, bool)> {
         let settings = settings(&self.fetch_args)?;
-        let report = fetch(&settings)?;
+        // The same retry lines as every CLI mode (on a terminal or with -v).
+        let report = fetch_with_feedback(&settings)?;
         Ok((report, settings.strict))
     }
 
@@ -142,7 +170,10 @@ impl Watcher {
                     .into_iter()
                     .map(|(k, v)| (k, Secret::new(v)))
                     .collect(),
-                format!("{mode}, credentials in its environment"),
+                match report.credentials() {
+                    Some(_) => format!("{mode}, credentials in its environment"),
+                    None => format!("{mode} in its environment"),
+                },
             ),
             Target::Dir(writer) => {
                 say(&writer.write(report)?);
@@ -169,7 +200,7 @@ impl Watcher {
         let (report, strict) = match self.fetch() {
             Ok(r) => r,
             Err(e) => {
-                crate::console::say(&format!("vault-fetch-relay: error: {e:#}"));
+                crate::console::error(&format!("vault-fetch-relay: error: {e:#}"));
                 return Err(Exit::Failure);
             }
         };
@@ -187,7 +218,7 @@ impl Watcher {
                 Ok(launch)
             }
             Err(e) => {
-                crate::console::say(&format!("vault-fetch-relay: error: {e:#}"));
+                crate::console::error(&format!("vault-fetch-relay: error: {e:#}"));
                 Err(Exit::Failure)
             }
         }
@@ -263,7 +294,7 @@ impl Watcher {
                 }
             }
             Err(e) => {
-                say(&format!(
+                say_error(&format!(
                     "cannot prepare the restart: {e:#}; the child keeps running"
                 ));
                 Poll::Failed

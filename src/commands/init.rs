@@ -54,17 +54,28 @@ impl RelayDirWriter {
     /// destination now: a template that cannot be rewritten, or a directory that cannot
     /// be written, fails before any request.
     pub(super) fn new(dir: PathBuf, args: &RelayFilesArgs) -> anyhow::Result<Self> {
-        let config_template =
-            match path_or_alias(args.config_template.clone(), "RELAY_CONFIG_TEMPLATE") {
-                Some(path) => Some(read_template(&path)?),
-                None => None,
-            };
+        // Messages name the file and where its path came from.
+        let source = match args.config_template {
+            Some(_) => "--config-template / VAULT_FETCH_CONFIG_TEMPLATE",
+            None => "RELAY_CONFIG_TEMPLATE",
+        };
+        let template_path = path_or_alias(args.config_template.clone(), "RELAY_CONFIG_TEMPLATE");
+        let config_template = match &template_path {
+            Some(path) => Some(read_template(path, source)?),
+            None => None,
+        };
         let upstream = or_alias(args.upstream.clone(), "RELAY_UPSTREAM_URL")
             .unwrap_or_else(|| crate::render::DEFAULT_UPSTREAM.to_string());
-        let target = RelayDir::new(
-            config_template.as_deref(),
-            &crate::render::parse_upstream(&upstream)?,
-        )?;
+        let upstream = crate::render::parse_upstream(&upstream)?;
+        let target =
+            RelayDir::new(config_template.as_deref(), &upstream).map_err(
+                |e| match &template_path {
+                    Some(path) => {
+                        anyhow::anyhow!("config template {} ({source}): {e:#}", path.display())
+                    }
+                    None => e,
+                },
+            )?;
         files::check_dir_destination(&dir)?;
         files::check_destination(&dir.join(CONFIG_FILE))?;
         Ok(RelayDirWriter { dir, target })
@@ -104,8 +115,13 @@ impl RelayDirWriter {
     }
 }
 
-fn read_template(path: &Path) -> anyhow::Result<String> {
-    let bytes = files::read_input(path, MAX_TEMPLATE_BYTES, "the config template")?;
-    String::from_utf8(bytes)
-        .with_context(|| format!("config template {} is not UTF-8 text", path.display()))
+fn read_template(path: &Path, source: &str) -> anyhow::Result<String> {
+    let what = format!("the config template ({source})");
+    let bytes = files::read_input(path, MAX_TEMPLATE_BYTES, &what)?;
+    String::from_utf8(bytes).with_context(|| {
+        format!(
+            "config template {} ({source}) is not UTF-8 text",
+            path.display()
+        )
+    })
 }

@@ -28,7 +28,8 @@ pub(crate) fn run(args: &InstallArgs) -> anyhow::Result<Exit> {
     let dest = dir.join(INSTALLED_NAME);
     files::remove_stale_temps(&dest, false)?;
     files::install_executable(&dest, &mut source)?;
-    crate::console::say(&format!(
+    // A "wrote ..." line like every mode's: silenced by -q.
+    crate::console::info(&format!(
         "vault-fetch-relay: installed {} (mode 0755)",
         dest.display()
     ));

@@ -50,6 +50,10 @@ impl Destination {
                 Ok(None)
             }
             Destination::File(path) => {
+                // As in init: a signal now takes effect after the write, so no temp
+                // holding the secret key is left half-written.
+                crate::interrupt::exit_between_writes()?;
+                let _writing = crate::interrupt::hold();
                 if let Some(parent) = non_empty(path.parent()) {
                     files::ensure_private_dir(parent)?;
                 }
@@ -57,6 +61,8 @@ impl Destination {
                 Ok(Some(path.clone()))
             }
             Destination::NewTempFile { prefix, suffix } => {
+                crate::interrupt::exit_between_writes()?;
+                let _writing = crate::interrupt::hold();
                 let (path, mut file) =
                     files::create_private(&std::env::temp_dir(), prefix, suffix)?;
                 file.write_all(contents.as_bytes())

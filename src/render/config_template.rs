@@ -36,7 +36,7 @@ impl Node {
 pub fn set_relay_mode(template: &str, mode: &str) -> anyhow::Result<String> {
     let refuse = |why: String| {
         anyhow::anyhow!(
-            "config template: {why}; write relay's settings as a mapping, e.g. `relay:` with `mode: managed` under it"
+            "{why}; write relay's settings as a mapping, e.g. `relay:` with `mode: managed` under it"
         )
     };
     let text = template.strip_prefix('\u{feff}').unwrap_or(template);

@@ -43,8 +43,14 @@ pub struct Options {
 /// After this many failed polls in a row the wait stops growing: 1x, 2x, 4x the interval.
 const MAX_BACKOFF_DOUBLINGS: u32 = 2;
 
+/// What exec did (fetches, starts, restarts): silenced by -q like every mode's "wrote ..." lines.
 fn say(line: &str) {
-    crate::console::say(&format!("vault-fetch-relay: exec: {line}"));
+    crate::console::info(&format!("vault-fetch-relay: exec: {line}"));
+}
+
+/// Something went wrong: shown even with -q.
+fn say_error(line: &str) {
+    crate::console::error(&format!("vault-fetch-relay: error: exec: {line}"));
 }
 
 /// The wait before the next poll: the interval (doubled per failure, up to 4x) plus up
@@ -217,7 +223,7 @@ impl Supervisor {
                 Ok(())
             }
             Err(e) => {
-                say(&e.message);
+                say_error(&e.message);
                 Err(e.code)
             }
         }
@@ -339,7 +345,7 @@ impl Supervisor {
                 self.next_poll = None;
                 self.in_flight = true;
                 if self.jobs.send(()).is_err() {
-                    say("the watch worker stopped; the child keeps running unwatched");
+                    say_error("the watch worker stopped; the child keeps running unwatched");
                     self.in_flight = false;
                 }
             }
