@@ -51,15 +51,22 @@ if ! command -v curl >/dev/null || ! command -v jq >/dev/null; then
 fi
 
 # --- build
-say "building the release binary and the bench examples"
-cargo build --release --locked --quiet
+# Timings need the release build; the smoke run checks behaviour only, so it uses the debug build the
+# test suite already made instead of spending minutes on an LTO build in CI.
+if [ $smoke = 1 ]; then
+  profile=(); profile_dir=debug
+else
+  profile=(--release); profile_dir=release
+fi
+say "building the $profile_dir binary and the bench examples"
+cargo build "${profile[@]}" --locked --quiet
 target_dir=$(cargo metadata --format-version 1 --no-deps --locked |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-bin="$target_dir/release/vault-fetch-relay"
+bin="$target_dir/$profile_dir/vault-fetch-relay"
 examples_ok=1
-cargo build --release --locked --quiet --example gen-test-cert --example bench-spawn \
+cargo build "${profile[@]}" --locked --quiet --example gen-test-cert --example bench-spawn \
   --example bench-faults || examples_ok=0
-ex="$target_dir/release/examples"
+ex="$target_dir/$profile_dir/examples"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/vfr-bench.XXXXXX")
 server_pid=""
