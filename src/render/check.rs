@@ -45,6 +45,10 @@ impl Render for CheckJson {
             "sentry_dsn_present": found.map(|f| f.credentials.sentry_dsn.is_some()),
             "version_id": found.and_then(|f| f.version_id.clone()),
             "updated_at": found.and_then(|f| f.updated_at.clone()),
+            // The same number as Terraform's version_number (updated_at in microseconds).
+            "version_number": found
+                .and_then(|f| f.updated_at.as_deref())
+                .and_then(super::terraform::micros_since_epoch),
             "request_id": request_id,
             "latency_ms": report.elapsed.as_millis() as u64,
             "attempts": report.attempts,
@@ -183,12 +187,15 @@ mod tests {
                 "sentry_dsn_present",
                 "status",
                 "updated_at",
-                "version_id"
+                "version_id",
+                "version_number"
             ]
         );
         assert_eq!(v["status"], "found");
         assert_eq!(v["key_pair"], "valid");
         assert_eq!(v["exit_code"], 0);
+        // 2025-03-11T02:18:54.250931Z, the same number Terraform's version_number gives.
+        assert_eq!(v["version_number"], 1_741_659_534_250_931u64);
         assert!(!out.contains(c.secret_key.expose()) && !out.contains(&c.relay_id));
         let m = CheckJson.render(&fixtures::missing(Status::NotFound));
         let v: serde_json::Value = serde_json::from_str(&m).unwrap();
