@@ -107,9 +107,15 @@ impl FrontEnd {
     /// How the user changes `knob` in this front end.
     pub(crate) fn name(self, knob: Knob) -> &'static str {
         match (self, knob) {
-            (FrontEnd::Terraform, Knob::ApiBase) => "the query key api_base",
-            (FrontEnd::Terraform, Knob::SecretName) => "the query key secret_name",
-            (FrontEnd::Terraform, Knob::Timeout) => "the query key timeout_seconds",
+            (FrontEnd::Terraform, Knob::ApiBase) => {
+                "the query key api_base (or VAULT_FETCH_API_BASE)"
+            }
+            (FrontEnd::Terraform, Knob::SecretName) => {
+                "the query key secret_name (or VAULT_FETCH_SECRET_NAME)"
+            }
+            (FrontEnd::Terraform, Knob::Timeout) => {
+                "the query key timeout_seconds (or VAULT_FETCH_TIMEOUT_SECONDS)"
+            }
             (FrontEnd::Terraform, Knob::ApiKey) => {
                 "pass api_key in the Terraform query or set WORKOS_API_KEY"
             }
