@@ -28,7 +28,7 @@ pub(crate) fn check_destination(path: &Path) -> anyhow::Result<()> {
 
 /// Replace `path` with `contents` in one step: readers see the old file or the new
 /// one, never a part. The file ends with mode 0600.
-pub(crate) fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
     replace_atomic(path, 0o600, |file| file.write_all(contents))
 }
 
@@ -148,7 +148,7 @@ pub(crate) fn remove_if_present(path: &Path) -> anyhow::Result<bool> {
 
 /// One change of a set written by [`write_set`]: new contents, or removal.
 pub struct Change<'a> {
-    pub name: &'a str,
+    pub name: &'a std::ffi::OsStr,
     pub contents: Option<&'a [u8]>,
 }
 
@@ -212,7 +212,7 @@ fn lock_dir(dir: &Path) -> anyhow::Result<Option<File>> {
                 std::thread::sleep(std::time::Duration::from_millis(5))
             }
             Err(fs::TryLockError::WouldBlock) => bail!(
-                "another run has been writing {} for over {} s; stop it or choose another --dir",
+                "another run has been writing {} for over {} s; stop it or choose another destination",
                 dir.display(),
                 LOCK_WAIT.as_secs()
             ),
@@ -421,11 +421,11 @@ mod tests {
         fs::write(d.path().join(".a.tmp123abc"), "killed writer").unwrap();
         let changes = [
             Change {
-                name: "a",
+                name: "a".as_ref(),
                 contents: Some(b"1"),
             },
             Change {
-                name: "gone",
+                name: "gone".as_ref(),
                 contents: None,
             },
         ];

@@ -93,7 +93,7 @@ impl RelayDirWriter {
         let changes: Vec<files::Change> = files
             .iter()
             .map(|f| files::Change {
-                name: f.name,
+                name: f.name.as_ref(),
                 contents: f.contents.as_ref().map(|c| c.expose().as_bytes()),
             })
             .collect();

@@ -50,14 +50,20 @@ impl Destination {
                 Ok(None)
             }
             Destination::File(path) => {
-                // As in init: a signal now takes effect after the write, so no temp
-                // holding the secret key is left half-written.
+                // The same writer as init's: a set of one file, under the directory
+                // lock (temps a killed run left are removed), a signal waiting for it.
                 crate::interrupt::exit_between_writes()?;
-                let _writing = crate::interrupt::hold();
-                if let Some(parent) = non_empty(path.parent()) {
-                    files::ensure_private_dir(parent)?;
-                }
-                files::write_atomic(path, contents.as_bytes())?;
+                let name = path
+                    .file_name()
+                    .with_context(|| format!("{} has no file name", path.display()))?;
+                let dir = non_empty(path.parent()).unwrap_or(Path::new("."));
+                files::write_set(
+                    dir,
+                    &[files::Change {
+                        name,
+                        contents: Some(contents.as_bytes()),
+                    }],
+                )?;
                 Ok(Some(path.clone()))
             }
             Destination::NewTempFile { prefix, suffix } => {
