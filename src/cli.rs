@@ -477,6 +477,39 @@ pub(crate) fn parse() -> Result<Cli, clap::Error> {
     Cli::from_arg_matches(&matches)
 }
 
+/// argv as text; a non-UTF-8 argument becomes lossy text instead of a panic (whose
+/// message would quote it).
+fn args_lossy() -> impl Iterator<Item = String> {
+    std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+}
+
+/// The words clap's error quotes from argv that do not look like a flag, subcommand
+/// or value name.
+fn unechoable_words(e: &clap::Error) -> Vec<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    // For an invalid value, InvalidArg is our own flag's spelling (`--format <FORMAT>`).
+    let arg = (e.kind() == ErrorKind::UnknownArgument).then_some(ContextKind::InvalidArg);
+    [
+        arg,
+        Some(ContextKind::InvalidSubcommand),
+        Some(ContextKind::InvalidValue),
+    ]
+    .into_iter()
+    .flatten()
+    .filter_map(|kind| match e.get(kind) {
+        Some(ContextValue::String(word)) => Some(word.clone()),
+        _ => None,
+    })
+    .filter(|word| {
+        !crate::secret::echoable(word.trim_start_matches('-'), |b| {
+            b.is_ascii_alphanumeric() || b"-_.".contains(&b)
+        })
+    })
+    .collect()
+}
+
 /// clap's error as one line: its message, its tip ("a similar argument exists"), and
 /// which `--help` to read. clap's own rendering spans five lines with a usage line
 /// that lists whatever the environment happened to set.
@@ -485,7 +518,7 @@ pub(crate) fn one_line_error(e: &clap::Error) -> String {
     if e.kind() == clap::error::ErrorKind::InvalidSubcommand {
         // A lean build (the -minimal archives, the image) has no dev server: say so
         // rather than "unrecognized subcommand", which reads as a typo.
-        let first = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+        let first = args_lossy().find(|a| !a.starts_with('-'));
         if let Some(sub) = first.filter(|a| a == "dev-server" || a == "demo") {
             return format!("vault-fetch-relay: error: {sub} is not in this build (built without the dev-server feature, as the -minimal release archives and the image are); use a full build: a release archive without -minimal, or cargo install with default features");
         }
@@ -495,7 +528,7 @@ pub(crate) fn one_line_error(e: &clap::Error) -> String {
     let mut tips = Vec::new();
     // clap shows a usage line (which names the subcommand) only for some errors; for
     // the others (an invalid value) the subcommand is the first argument naming one.
-    let mut help = match subcommand_in(std::env::args().skip(1)) {
+    let mut help = match subcommand_in(args_lossy()) {
         Some(sub) => format!("vault-fetch-relay {sub} --help"),
         None => String::from("vault-fetch-relay --help"),
     };
@@ -529,6 +562,14 @@ pub(crate) fn one_line_error(e: &clap::Error) -> String {
             .next()
             .unwrap_or("invalid arguments")
             .to_string();
+    }
+    // clap quotes the word it could not place; a key pasted as an argument must not
+    // reach stderr (CI logs) through that quote.
+    for word in unechoable_words(e) {
+        message = message.replace(&word, "(not shown: not an argument name)");
+        for t in &mut tips {
+            *t = t.replace(&word, "(not shown)");
+        }
     }
     let mut out = format!("vault-fetch-relay: error: {message}");
     for t in tips {

@@ -84,10 +84,9 @@ pub fn parse_query(input: &[u8]) -> Result<Query, SettingsError> {
             other => {
                 // Named only when it looks like a key name: a secret pasted into the
                 // key position must not reach the message.
-                let looks_like_a_name = other.len() <= 32
-                    && other
-                        .bytes()
-                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+                let looks_like_a_name = crate::secret::echoable(other, |b| {
+                    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'
+                });
                 let shown = match looks_like_a_name {
                     true => format!("{other:?}"),
                     false => "(not shown: not a key name)".to_string(),

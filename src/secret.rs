@@ -30,6 +30,12 @@ impl Secret {
 }
 
 /// Keep the first `keep` characters of `value` and replace the rest with `****`.
+/// Whether a word the user typed may be echoed in a message: short and made only of
+/// the bytes names are made of, so it cannot be a secret pasted in the wrong place.
+pub(crate) fn echoable(word: &str, name_byte: impl Fn(u8) -> bool) -> bool {
+    word.len() <= 32 && word.bytes().all(name_byte)
+}
+
 pub(crate) fn mask(value: &str, keep: usize) -> String {
     if value.is_empty() {
         return String::from("(empty)");

@@ -83,6 +83,22 @@ fn usage_errors_are_one_line_exit_1_and_suggest_the_right_word() {
         assert!(line.contains(want), "{args:?}: {line}");
         assert!(r.stdout.is_empty(), "{args:?}: {}", r.stdout);
     }
+    // An API key pasted as an argument is not quoted back onto stderr (CI logs).
+    let key = "sk_test_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8";
+    for args in [
+        &["check", key][..],
+        &[key][..],
+        &["check", "--format", key][..],
+        &["exec", "--interval", key, "--", "true"][..],
+    ] {
+        let r = run(cmd(args));
+        let line = one_error_line(&r);
+        assert!(line.contains("(not shown"), "{args:?}: {line}");
+        assert!(
+            !line.contains(&key[..12]),
+            "{args:?} echoed the key: {line}"
+        );
+    }
     // The environment does not turn options into "required" ones on the usage line.
     let mut c = cmd(&["dev-server", "--tls-cert", "x.pem"]);
     c.env("WORKOS_API_BASE", "http://127.0.0.1:1")
