@@ -45,6 +45,13 @@ wrong_api_base. Every status but found returns the credential keys empty and exi
 warning line on stderr, so a deploy goes on without telemetry; with strict it exits 1 and Terraform
 shows the line. wrong_api_base (the server at the api base is not WorkOS Vault) always exits 1.";
 
+/// The variables that hold or point at the WorkOS API key (exec never passes them on).
+pub(crate) const API_KEY_VARS: [&str; 3] = [
+    "WORKOS_API_KEY",
+    "VAULT_FETCH_API_KEY_FILE",
+    "WORKOS_API_KEY_FILE",
+];
+
 /// Every variable that changes what a run fetches or writes. The demo clears them all
 /// (its tour shows the defaults); a test keeps `--help` and README listing each.
 pub const SETTING_VARS: [&str; 16] = [
@@ -587,4 +594,21 @@ fn subcommand_in(args: impl Iterator<Item = String>) -> Option<String> {
         cli.get_subcommands()
             .any(|s| s.get_name() == a && a != "help")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_api_key_variable_is_a_setting_variable() {
+        // exec withholds API_KEY_VARS from the child; a key variable added to the
+        // settings must be added there too.
+        assert_eq!(SETTING_VARS[..API_KEY_VARS.len()], API_KEY_VARS);
+        let key_like = SETTING_VARS
+            .iter()
+            .filter(|v| v.contains("API_KEY"))
+            .count();
+        assert_eq!(key_like, API_KEY_VARS.len());
+    }
 }

@@ -16,6 +16,7 @@ use crate::render::{relay_env, CREDENTIAL_VARS};
 use crate::secret::Secret;
 use crate::settings::{is_loopback_host, Settings};
 use crate::supervisor::{self, Launch, Poll};
+use crate::supervisor::{say, say_error};
 
 /// Lowers the --interval floor, for the dev server only (tests, demos): honoured only
 /// when the API base is a loopback address, where WorkOS's rate limit does not apply.
@@ -23,21 +24,7 @@ pub const DEV_FLOOR_VAR: &str = "VAULT_FETCH_DEV_INTERVAL_FLOOR";
 
 /// Never passed on: the child has no use for the WorkOS key, and relay should not be
 /// able to read more than its own credentials.
-const NOT_FOR_THE_CHILD: [&str; 3] = [
-    "WORKOS_API_KEY",
-    "VAULT_FETCH_API_KEY_FILE",
-    "WORKOS_API_KEY_FILE",
-];
-
-/// What exec did (fetches, starts, restarts): silenced by -q like every mode's "wrote ..." lines.
-fn say(line: &str) {
-    crate::console::info(&format!("vault-fetch-relay: exec: {line}"));
-}
-
-/// Something went wrong: shown even with -q.
-fn say_error(line: &str) {
-    crate::console::error(&format!("vault-fetch-relay: error: exec: {line}"));
-}
+const NOT_FOR_THE_CHILD: [&str; 3] = crate::cli::API_KEY_VARS;
 
 pub(crate) fn run(args: &ExecArgs) -> anyhow::Result<Exit> {
     let Some((program, rest)) = args.command.split_first() else {

@@ -8,9 +8,9 @@ use std::process::Command;
 
 use crate::secret::Secret;
 
-/// Everything needed to start the child once. Values are `Secret`s, so a `Debug` of a
-/// launch never shows a key.
-#[derive(Debug, Clone)]
+/// Everything needed to start the child once. No `Debug`: `args` may carry a secret
+/// (`relay run --secret-key ...`), and the values are `Secret`s.
+#[derive(Clone)]
 pub struct Launch {
     pub program: OsString,
     pub args: Vec<OsString>,

@@ -18,8 +18,8 @@ pub use child::{exec, Launch};
 
 use signals::Signals;
 
-/// What a poll found.
-#[derive(Debug)]
+/// What a poll found. No `Debug`: a launch holds the child's argv, which may carry a
+/// secret (`relay run --secret-key ...`).
 pub enum Poll {
     /// Nothing for the child to change; poll again after the interval.
     Keep,
@@ -44,12 +44,12 @@ pub struct Options {
 const MAX_BACKOFF_DOUBLINGS: u32 = 2;
 
 /// What exec did (fetches, starts, restarts): silenced by -q like every mode's "wrote ..." lines.
-fn say(line: &str) {
+pub(crate) fn say(line: &str) {
     crate::console::info(&format!("vault-fetch-relay: exec: {line}"));
 }
 
 /// Something went wrong: shown even with -q.
-fn say_error(line: &str) {
+pub(crate) fn say_error(line: &str) {
     crate::console::error(&format!("vault-fetch-relay: error: exec: {line}"));
 }
 
