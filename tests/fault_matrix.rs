@@ -864,4 +864,11 @@ fn framing_is_checked_and_interim_responses_are_skipped() {
         assert_eq!(m["relay_id"], c.relay_id);
         assert_eq!(requests, 1);
     }
+    // A connection that drops after an interim response is a drop, retried like any
+    // other, not a framing error that ends the run.
+    let (run, requests, c) = run(vec![Fault::Raw(b"HTTP/1.1 100 Continue\r\n\r\n".to_vec())]);
+    let m = run.terraform_map();
+    assert_eq!(m["status"], "found", "{m:?} {}", run.stderr);
+    assert_eq!(m["relay_id"], c.relay_id);
+    assert_eq!(requests, 2);
 }

@@ -10,11 +10,11 @@ mod terraform;
 pub mod yaml;
 
 pub(crate) use check::{CheckJson, CheckReport};
+pub use config_template::set_relay_mode;
 pub(crate) use env::{relay_env, CREDENTIAL_VARS};
 pub use env::{EnvFile, EnvFormat};
 pub use helm::HelmValues;
 pub(crate) use helm::Layout as HelmLayout;
-pub use relay_dir::set_relay_mode;
 pub(crate) use relay_dir::{
     parse_upstream, RelayDir, CONFIG_FILE, CREDENTIALS_FILE, DEFAULT_UPSTREAM,
 };

@@ -1,7 +1,7 @@
 //! Relay's config directory: `credentials.json` (only with valid credentials) and
 //! `config.yml` (always: relay refuses `--config DIR` without it).
 
-pub use super::config_template::set_relay_mode;
+use super::config_template::set_relay_mode;
 use super::yaml::{comment, quote};
 use super::{header, relay_mode, FileChange, RenderFiles};
 use crate::fetch::Report;

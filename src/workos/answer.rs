@@ -25,6 +25,27 @@ pub enum BodyError {
 const MAX_INTERIM: usize = 8;
 const MAX_HEAD_BYTES: usize = 64 * 1024;
 
+/// Why no answer could be read.
+#[derive(Debug)]
+pub enum ReadError {
+    /// The bytes cannot be trusted as an HTTP message: unrecoverable, never guessed at.
+    Framing(String),
+    /// The connection failed or closed before the answer: as retryable as any drop.
+    Io(String),
+}
+
+impl From<String> for ReadError {
+    fn from(framing: String) -> ReadError {
+        ReadError::Framing(framing)
+    }
+}
+
+impl From<&str> for ReadError {
+    fn from(framing: &str) -> ReadError {
+        ReadError::Framing(framing.to_string())
+    }
+}
+
 impl Answer {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
@@ -34,8 +55,7 @@ impl Answer {
     }
 
     /// Read the final answer from what ureq parsed, reading past interim responses.
-    /// `Err` is a framing error: the bytes cannot be trusted as an HTTP message.
-    pub fn read(response: ureq::Response, max_body: u64) -> Result<Answer, String> {
+    pub fn read(response: ureq::Response, max_body: u64) -> Result<Answer, ReadError> {
         let status = response.status();
         let headers: Vec<(String, String)> = response
             .headers_names()
@@ -57,8 +77,14 @@ impl Answer {
             log::debug!("skipping interim HTTP {status}");
             return read_after_interim(response.into_reader(), max_body);
         }
-        content_length(&headers)?;
-        let body = read_capped(response.into_reader(), max_body);
+        // ureq reads by its own parse of the first Content-Length, which a valid list of
+        // equal values (`5, 5`) fails: it would wait for the close. Read the length we
+        // validated instead.
+        let length = content_length(&headers)?;
+        let body = read_capped(
+            response.into_reader().take(length.unwrap_or(u64::MAX)),
+            max_body,
+        );
         Ok(Answer {
             status,
             headers,
@@ -133,7 +159,7 @@ impl<R: Read> Buffered<R> {
     }
 }
 
-fn read_after_interim(reader: impl Read, max_body: u64) -> Result<Answer, String> {
+fn read_after_interim(reader: impl Read, max_body: u64) -> Result<Answer, ReadError> {
     let mut s = Buffered {
         reader,
         buf: Vec::new(),
@@ -151,8 +177,8 @@ fn read_after_interim(reader: impl Read, max_body: u64) -> Result<Answer, String
             }
             match s.fill() {
                 Ok(true) => continue,
-                Ok(false) => return Err(eof()),
-                Err(e) => return Err(io_failure(&e)),
+                Ok(false) => return Err(ReadError::Io(eof())),
+                Err(e) => return Err(ReadError::Io(io_failure(&e))),
             }
         };
         let status = head.code.unwrap_or(0);
@@ -191,9 +217,7 @@ fn read_after_interim(reader: impl Read, max_body: u64) -> Result<Answer, String
             body,
         });
     }
-    Err(format!(
-        "more than {MAX_INTERIM} interim responses before the answer"
-    ))
+    Err(format!("more than {MAX_INTERIM} interim responses before the answer").into())
 }
 
 fn read_exact_or_to_end<R: Read>(

@@ -7,7 +7,7 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::Deserialize;
 use url::Url;
 
-use super::answer::{Answer, BodyError};
+use super::answer::{Answer, BodyError, ReadError};
 use super::retry::{self, is_retryable_status, parse_retry_after, RetryEvent, RetryPolicy, Step};
 use super::transport::{build_tls_config, parse_proxy, proxy_for, redact_proxy};
 use super::{VaultError, VaultErrorKind as Kind, VaultObject};
@@ -151,9 +151,14 @@ impl VaultClient {
         let step = match response.map(|r| Answer::read(r, MAX_BODY_BYTES)) {
             Ok(Ok(answer)) => self.on_response(name, answer),
             // Framing that cannot be trusted is unrecoverable: fail, never guess.
-            Ok(Err(framing)) => Step::Done(Err(VaultError::unavailable(format!(
-                "the server's answer is not valid HTTP: {framing}"
-            )))),
+            Ok(Err(ReadError::Framing(framing))) => Step::Done(Err(VaultError::unavailable(
+                format!("the server's answer is not valid HTTP: {framing}"),
+            ))),
+            // A drop after an interim response is a drop like any other.
+            Ok(Err(ReadError::Io(e))) => Step::Retry {
+                error: VaultError::unavailable(e),
+                retry_after: None,
+            },
             Err(t) => on_transport_error(&t),
         };
         log::debug!("attempt took {} ms", started.elapsed().as_millis());
