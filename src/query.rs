@@ -1,7 +1,7 @@
 //! The Terraform `external` query on stdin: one JSON object whose values are strings.
 
 use crate::secret::Secret;
-use crate::settings::{non_empty, parse_bool, FrontEnd, KeySource, SettingsError, SettingsInput};
+use crate::settings::{non_empty, parse_bool, KeySource, SettingsError, SettingsInput};
 
 /// Every key the query may hold; anything else is refused.
 pub const QUERY_KEYS: [&str; 6] = [
@@ -52,7 +52,6 @@ pub fn parse_query(input: &[u8]) -> Result<Query, SettingsError> {
         ))
     })?;
     let mut query = Query::default();
-    query.settings.front_end = FrontEnd::Terraform;
     let out = &mut query.settings;
     for (key, value) in obj {
         let text = value.as_str().ok_or_else(|| {

@@ -159,7 +159,8 @@ impl SettingsInput {
             strict: over.strict.or(self.strict),
             timeout_seconds: over.timeout_seconds.or(self.timeout_seconds),
             ca_file: over.ca_file.or(self.ca_file),
-            front_end: over.front_end,
+            // The caller (the front end that overlays) decides the words hints use.
+            front_end: self.front_end,
         }
     }
 }

@@ -68,15 +68,18 @@ fn key_source(fetch: &FetchArgs) -> Option<KeySource> {
 }
 
 fn read_key(source: &KeySource) -> anyhow::Result<Option<Secret>> {
-    let path = match source {
-        KeySource::FileFlag(p) | KeySource::FileEnv(_, p) => p,
+    let (named_by, path) = match source {
+        KeySource::FileFlag(p) => ("--api-key-file", p),
+        KeySource::FileEnv(var, p) => (*var, p),
         KeySource::Env => return Ok(std::env::var("WORKOS_API_KEY").ok().map(Secret::new)),
         KeySource::Query => return Ok(None),
     };
     // A key is well under 1 KiB; the cap keeps a wrong path from reading forever.
-    let what = format!("the API key file ({source})");
+    // read_input adds the path itself.
+    let what = format!("the API key file ({named_by})");
     let bytes = crate::files::read_input(path, 64 * 1024, &what)?;
-    let text = String::from_utf8(bytes).with_context(|| format!("{what} is not UTF-8 text"))?;
+    let text = String::from_utf8(bytes)
+        .with_context(|| format!("{what} {} is not UTF-8 text", path.display()))?;
     Ok(Some(Secret::new(text.trim())))
 }
 

@@ -101,11 +101,8 @@ impl Render for CheckReport {
                 ));
             }
             None => {
-                let pair = match &report.outcome {
-                    Outcome::Missing(Missing {
-                        invalid: Some(InvalidSecret::KeyPairMismatch),
-                        ..
-                    }) => "INVALID: the public key does not belong to the secret key",
+                let pair = match key_pair(report) {
+                    "invalid" => "INVALID: the public key does not belong to the secret key",
                     _ => "not checked",
                 };
                 rows.push(("key pair", pair.into()));
