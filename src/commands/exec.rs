@@ -84,7 +84,7 @@ pub(crate) fn run(args: &ExecArgs) -> anyhow::Result<Exit> {
         interval: args.interval,
         grace: args.grace,
     };
-    let code = supervisor::run(Some(options), move || watcher.poll());
+    let code = supervisor::run(options, move || watcher.poll());
     // A `--dir` write in progress on the watch thread finishes first, and none starts
     // after: the guard is kept until the process exits.
     std::mem::forget(crate::interrupt::hold());

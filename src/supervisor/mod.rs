@@ -94,12 +94,8 @@ impl Phase {
 }
 
 /// Run the first poll, start the child, and supervise it until it exits; returns the
-/// exit code for this process. With `options` = None there is no watch: the child
-/// runs until it ends.
-pub fn run(
-    options: Option<Options>,
-    poll: impl FnMut() -> Poll + Send + 'static,
-) -> anyhow::Result<u8> {
+/// exit code for this process.
+pub fn run(options: Options, poll: impl FnMut() -> Poll + Send + 'static) -> anyhow::Result<u8> {
     // Before any thread exists, so every thread inherits the mask.
     let signals =
         Signals::block().map_err(|e| anyhow::anyhow!("cannot set up signal handling: {e}"))?;
@@ -166,7 +162,7 @@ fn start_worker(
 }
 
 struct Supervisor {
-    options: Option<Options>,
+    options: Options,
     phase: Phase,
     in_flight: bool,
     next_poll: Option<Instant>,
@@ -197,9 +193,8 @@ impl Supervisor {
     }
 
     fn schedule(&mut self) {
-        self.next_poll = self
-            .options
-            .map(|o| Instant::now() + next_wait(o.interval, self.failures, random_u64()));
+        self.next_poll =
+            Some(Instant::now() + next_wait(self.options.interval, self.failures, random_u64()));
     }
 
     fn start(&mut self, launch: &Launch, restarted: Option<&str>) -> Result<(), u8> {
@@ -290,10 +285,10 @@ impl Supervisor {
                 None
             }
             (Phase::NotStarted, Poll::Keep | Poll::Failed) => {
-                // Not something the front end does; try again rather than hang.
-                self.failures += 1;
-                self.in_flight = true;
-                self.jobs.send(()).err().map(|_| 1)
+                // The first poll must start the child or stop: polling again at once
+                // would send back-to-back requests to WorkOS.
+                say_error("the first read neither started the command nor stopped");
+                Some(1)
             }
             (Phase::Running(_), Poll::Keep) => {
                 self.failures = 0;
@@ -307,7 +302,7 @@ impl Supervisor {
             }
             (Phase::Running(pid), Poll::Start { reason, launch }) => {
                 let pid = *pid;
-                let grace = self.options.map_or(Duration::ZERO, |o| o.grace);
+                let grace = self.options.grace;
                 say(&format!(
                     "restarting {} (pid {pid}): {reason}; sent SIGTERM, SIGKILL after {:.0} s",
                     launch.name(),
