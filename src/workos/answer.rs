@@ -57,8 +57,11 @@ impl Answer {
     /// Read the final answer from what ureq parsed, reading past interim responses.
     pub fn read(response: ureq::Response, max_body: u64) -> Result<Answer, ReadError> {
         let status = response.status();
-        let headers: Vec<(String, String)> = response
-            .headers_names()
+        // One entry per field line: a name sent twice is listed once, `all` gives both.
+        let mut names = response.headers_names();
+        names.sort_unstable_by_key(|n| n.to_ascii_lowercase());
+        names.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+        let headers: Vec<(String, String)> = names
             .iter()
             .flat_map(|name| {
                 response
