@@ -27,6 +27,7 @@ fn umask0(s: &DevServer, args: &[&str]) -> Command {
         .env("WORKOS_API_KEY", CANARY_KEY)
         .env("WORKOS_API_BASE", s.base_url())
         .env("VAULT_FETCH_TIMEOUT_SECONDS", "10");
+    hermetic(&mut c);
     c
 }
 

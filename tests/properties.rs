@@ -161,7 +161,7 @@ fn sample<S: Strategy>(strategy: S, n: usize) -> Vec<S::Value> {
 
 /// Run `program` with `input` on stdin; stdout, or a panic with stderr.
 fn pipe(program: &mut Command, input: &[u8]) -> Vec<u8> {
-    let mut child = program
+    let mut child = crate::support::hermetic(program)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
