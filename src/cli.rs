@@ -326,7 +326,8 @@ Every --interval (jittered; doubled up to 4x after a failed read) the secret is 
 values changed, or credentials appear for a child running in proxy mode, the child is restarted:
 SIGTERM, up to --grace, SIGKILL, start. A failed read or an invalid new value never touches the child.
 
-SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 are passed on; exec exits with the child's code
+SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 are passed on (one ignored when exec starts, as
+under nohup, stays ignored, for the child too); exec exits with the child's code
 (128 + signal when a signal ended it) and never restarts a child that exited on its own. A command that
 is not found exits 127, one that cannot be executed 126.";
 
@@ -346,7 +347,7 @@ pub(crate) struct ExecArgs {
     /// How often to read the secret again, e.g. 300, 90s, 5m (at least 30 s)
     #[arg(long, env = "VAULT_FETCH_INTERVAL", default_value = DEFAULT_INTERVAL, value_name = "DURATION", value_parser = parse_duration)]
     pub interval: std::time::Duration,
-    /// Fetch once, then replace this process with the command (no watch, no supervisor)
+    /// Fetch once, then replace this process with the command (no watch, no supervisor; --interval and --grace are refused)
     #[arg(long)]
     pub once: bool,
     /// How long the child may take to stop after SIGTERM before SIGKILL, on a restart

@@ -273,13 +273,22 @@ pub fn check_set_destination(
             "{} is not a directory; point {named_by} at a directory",
             dir.display()
         ),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => nearest_existing_dir(dir, named_by)?,
+        // ENOTDIR: a file on the way, which the walk up names.
+        Err(e) if is_absent(&e) => nearest_existing_dir(dir, named_by)?,
         Err(e) => return Err(e).with_context(|| format!("cannot inspect {}", dir.display())),
     };
     for name in names {
         check_destination(&dir.join(name))?;
     }
-    check_writable_dir(existing, named_by)
+    let what = match existing == dir {
+        true => named_by.to_string(),
+        false => format!("{named_by}, to create {} in it", dir.display()),
+    };
+    check_writable_dir(existing, &what)
+}
+
+fn is_absent(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::NotFound || e.raw_os_error() == Some(libc::ENOTDIR)
 }
 
 /// The ancestor of a missing `dir` that exists; it must be a directory.
@@ -297,7 +306,7 @@ fn nearest_existing_dir<'a>(dir: &'a Path, named_by: &str) -> anyhow::Result<&'a
                 dir.display(),
                 cur.display()
             ),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) if is_absent(&e) => continue,
             Err(e) => return Err(e).with_context(|| format!("cannot inspect {}", cur.display())),
         }
     }
@@ -305,7 +314,8 @@ fn nearest_existing_dir<'a>(dir: &'a Path, named_by: &str) -> anyhow::Result<&'a
 
 /// Refuse a directory this process cannot create files in, naming the directory, its
 /// owner and mode, our uid and the usual fix (a non-root container writing a volume that
-/// starts owned by root, as a Fargate bind mount does).
+/// starts owned by root, as a Fargate bind mount does). `named_by` says which flag
+/// led here.
 fn check_writable_dir(dir: &Path, named_by: &str) -> anyhow::Result<()> {
     use std::os::unix::ffi::OsStrExt;
     use std::os::unix::fs::MetadataExt;
@@ -340,7 +350,7 @@ fn check_writable_dir(dir: &Path, named_by: &str) -> anyhow::Result<()> {
         );
     }
     bail!(
-        "cannot write into {} ({owner}): this process runs as uid {uid} gid {gid}; make it writable for uid {uid} (Kubernetes: mount an emptyDir there, or set the pod's fsGroup; ECS: mount the task volume at the path the image declares as a VOLUME, which it owns for uid 65532)",
+        "cannot write into {} ({named_by}; {owner}): this process runs as uid {uid} gid {gid}; make it writable for uid {uid} (Kubernetes: mount an emptyDir there, or set the pod's fsGroup; ECS: mount the task volume at the path the image declares as a VOLUME, which it owns for uid 65532)",
         dir.display()
     )
 }
@@ -502,6 +512,35 @@ mod tests {
             .to_string();
         assert!(e.contains("not a regular file"), "{e}");
         assert!(read_input(d.path(), 1024, "the key file").is_err());
+    }
+
+    #[test]
+    fn set_destinations_are_checked_whole_before_anything_is_made() {
+        let d = tempfile::tempdir().unwrap();
+        let names: [&std::ffi::OsStr; 2] = ["config.yml".as_ref(), "credentials.json".as_ref()];
+        // A missing directory (and its missing parents) in a writable one: fine, not made.
+        let missing = d.path().join("a/b");
+        check_set_destination(&missing, &names, "--dir").unwrap();
+        assert!(!d.path().join("a").exists());
+        // A symlink at a name that might only be removed is refused all the same.
+        let relay = d.path().join("relay");
+        fs::create_dir(&relay).unwrap();
+        std::os::unix::fs::symlink("/etc/hostname", relay.join("credentials.json")).unwrap();
+        let e = check_set_destination(&relay, &names, "--dir")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("symbolic link"), "{e}");
+        // A file where a directory goes, itself or as an ancestor, names the flag.
+        let file = d.path().join("file");
+        fs::write(&file, "").unwrap();
+        let e = check_set_destination(&file, &names, "--dir")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not a directory") && e.contains("--dir"), "{e}");
+        let e = check_set_destination(&file.join("x"), &names, "-o")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not a directory") && e.contains("-o"), "{e}");
     }
 
     #[test]
