@@ -711,7 +711,7 @@ fn install_copies_the_executable_atomically_with_mode_0755() {
         .filter(|n| n != "vault-fetch-relay")
         .collect();
     assert!(leftovers.is_empty(), "temp files left: {leftovers:?}");
-    let out = Command::new(&installed).arg("--version").output().unwrap();
+    let out = output(Command::new(&installed).arg("--version"));
     assert!(out.status.success());
     assert!(r.stderr.contains("installed"), "{}", r.stderr);
     // Again over the existing copy (an init container restarted): still fine; -q keeps

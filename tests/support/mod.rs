@@ -221,6 +221,58 @@ pub fn run_with_stdout(mut c: Command, stdin: &str, limit: Duration, stdout: Std
     }
 }
 
+/// `c`'s output, with `input` on its stdin, started [`hermetic`]ally and killed after
+/// CHILD_TIMEOUT (a judge that hangs fails its test instead of stalling the suite).
+/// Bytes, not text: some judges print NUL-separated values.
+pub fn output_with(c: &mut Command, input: &[u8]) -> std::process::Output {
+    let started = Instant::now();
+    let mut child = hermetic(c)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn {:?}: {e}", c.get_program()));
+    let mut stdin = child.stdin.take().unwrap();
+    let data = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&data);
+    });
+    let read = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = pipe.read_to_end(&mut buf);
+            buf
+        })
+    };
+    let out_t = read(Box::new(child.stdout.take().unwrap()));
+    let err_t = read(Box::new(child.stderr.take().unwrap()));
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        if started.elapsed() > CHILD_TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "{:?} ran longer than {CHILD_TIMEOUT:?} and was killed",
+                c.get_program()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let _ = writer.join();
+    std::process::Output {
+        status,
+        stdout: out_t.join().unwrap(),
+        stderr: err_t.join().unwrap(),
+    }
+}
+
+/// [`output_with`] and no input: `Command::output`, bounded.
+pub fn output(c: &mut Command) -> std::process::Output {
+    output_with(c, b"")
+}
+
 /// Terraform's way: the query as compact JSON on stdin.
 pub fn terraform(query: &serde_json::Value, env: &[(&str, &str)]) -> Run {
     let mut c = cmd(&[]);
