@@ -84,13 +84,15 @@ fn a_non_root_run_into_a_root_owned_0755_directory_is_refused_before_any_request
     let missing = format!("{v}/sub");
     let values = format!("{v}/values.yaml");
     let envf = format!("{v}/relay.env");
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 7] = [
         (&["init", "--dir", &v], "--dir"),
         (&["init", "--dir", &missing], "--dir"),
         (&["exec", "--dir", &v, "--", "true"], "exec --dir"),
         (&["exec", "--once", "--dir", &v, "--", "true"], "exec --dir"),
         (&["helm-values", "-o", &values], "-o"),
         (&["env", "-o", &envf], "-o"),
+        // Fetches nothing, but the ECS exec path's copy container is such a run too.
+        (&["install", &v], "install DIR"),
     ];
     for (args, named_by) in cases {
         let r = run_with(as_uid(&binary, &s, args), "", Duration::from_secs(30));
