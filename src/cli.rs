@@ -89,8 +89,10 @@ pub const OTHER_VARS: [&str; 11] = [
 ];
 
 /// The environment, the API key precedence, network behaviour: shown under every
-/// `--help` that fetches.
-pub(crate) const ENVIRONMENT_HELP: &str = "\
+/// `--help` that fetches. `$dev` is the dev server's line, only in a build that has it.
+macro_rules! environment_help {
+    ($dev:expr) => {
+        concat!("\
 API key, first found wins: the Terraform query's api_key (default mode only), --api-key-file,
 VAULT_FETCH_API_KEY_FILE, WORKOS_API_KEY_FILE, WORKOS_API_KEY. Messages name the source used.
 
@@ -110,13 +112,22 @@ Environment (a flag wins over its variable; VAULT_FETCH_* wins over the older al
   HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY   proxy settings (http:// proxies)
   NO_COLOR, CLICOLOR, CLICOLOR_FORCE             colour on a terminal
   RUST_LOG=debug                diagnostics on stderr (secrets are masked); wins over -v/-q
-  VAULT_DEV_API_KEY             dev-server: the API key it accepts (default: a generated one)
-
+", $dev, "
 Network: connect timeout 5 s, whole run 30 s; up to 3 retries on connection errors, timeouts,
 408, 429 and 5xx with exponential backoff and jitter; Retry-After honoured within the deadline;
 redirects are never followed. Each retry is announced on stderr on a terminal or with -v.
 
-Every mode exits 1 with one line on stderr on a usage or configuration error.";
+Every mode exits 1 with one line on stderr on a usage or configuration error.")
+    };
+}
+
+#[cfg(feature = "dev-server")]
+pub(crate) const ENVIRONMENT_HELP: &str = environment_help!(
+    "  VAULT_DEV_API_KEY             dev-server: the API key it accepts (default: a generated one)\n"
+);
+// The lean build has no dev server: its variable is not listed.
+#[cfg(not(feature = "dev-server"))]
+pub(crate) const ENVIRONMENT_HELP: &str = environment_help!("");
 
 pub(crate) const CHECK_EXIT_CODES: &str = "\
 Exit codes:
@@ -315,7 +326,8 @@ Every --interval (jittered; doubled up to 4x after a failed read) the secret is 
 values changed, or credentials appear for a child running in proxy mode, the child is restarted:
 SIGTERM, up to --grace, SIGKILL, start. A failed read or an invalid new value never touches the child.
 
-SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 are passed on; exec exits with the child's code
+SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 are passed on (one ignored when exec starts, as
+under nohup, stays ignored, for the child too); exec exits with the child's code
 (128 + signal when a signal ended it) and never restarts a child that exited on its own. A command that
 is not found exits 127, one that cannot be executed 126.";
 
@@ -335,7 +347,7 @@ pub(crate) struct ExecArgs {
     /// How often to read the secret again, e.g. 300, 90s, 5m (at least 30 s)
     #[arg(long, env = "VAULT_FETCH_INTERVAL", default_value = DEFAULT_INTERVAL, value_name = "DURATION", value_parser = parse_duration)]
     pub interval: std::time::Duration,
-    /// Fetch once, then replace this process with the command (no watch, no supervisor)
+    /// Fetch once, then replace this process with the command (no watch, no supervisor; --interval and --grace are refused)
     #[arg(long)]
     pub once: bool,
     /// How long the child may take to stop after SIGTERM before SIGKILL, on a restart
@@ -481,7 +493,28 @@ pub(crate) fn parse() -> Result<Cli, clap::Error> {
             }
         }
     }
+    if let Some(("exec", exec)) = matches.subcommand() {
+        refuse_watch_flags_with_once(exec)?;
+    }
     Cli::from_arg_matches(&matches)
+}
+
+/// `exec --once` does not watch, so `--interval` and `--grace` would be ignored: refuse
+/// the flags. Their variables stay accepted (a chart sets them for every mode).
+fn refuse_watch_flags_with_once(exec: &clap::ArgMatches) -> Result<(), clap::Error> {
+    use clap::CommandFactory;
+    if !exec.get_flag("once") {
+        return Ok(());
+    }
+    for id in ["interval", "grace"] {
+        if exec.value_source(id) == Some(clap::parser::ValueSource::CommandLine) {
+            return Err(Cli::command().error(
+                clap::error::ErrorKind::ArgumentConflict,
+                format!("--{id} is not used with exec --once, which fetches once and replaces itself with the command (nothing is watched or restarted); drop --{id} or --once (VAULT_FETCH_{} may stay set)", id.to_uppercase()),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// argv as text; a non-UTF-8 argument becomes lossy text instead of a panic (whose

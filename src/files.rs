@@ -166,20 +166,11 @@ const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 pub fn write_set(dir: &Path, changes: &[Change]) -> anyhow::Result<()> {
     ensure_private_dir(dir)?;
     // Refuse a bad destination before writing anything, so a failure leaves no new
-    // file next to an old one. (A file to remove may be a link: only the link goes.)
+    // file next to an old one.
     for c in changes {
-        let path = dir.join(c.name);
-        match c.contents {
-            Some(_) => check_destination(&path)?,
-            None => {
-                if fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir()) {
-                    bail!(
-                        "{} is a directory; remove it so a stale file cannot linger",
-                        path.display()
-                    );
-                }
-            }
-        }
+        // One rule for writes and removals: a symlink or non-regular file is refused
+        // (the front ends refused it before the request; this catches one planted since).
+        check_destination(&dir.join(c.name))?;
     }
     let lock = lock_dir(dir)?;
     let _no_signal_now = crate::interrupt::hold();
@@ -264,44 +255,104 @@ pub fn remove_stale_temps(path: &Path, locked: bool) -> anyhow::Result<usize> {
     Ok(removed)
 }
 
-/// Refuse a path whose directory cannot be made: its nearest existing ancestor must
-/// be a directory. Creates nothing (the run has not fetched yet).
-pub fn check_creatable_parent(path: &Path) -> anyhow::Result<()> {
-    let mut dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => return Ok(()),
+/// The one check of a destination, made before any request: `names` will be written
+/// (or removed) in `dir`. Each must be absent or a regular file (never a symlink, even
+/// one that would only be removed: a link there is refused whatever the vault holds,
+/// so the answer cannot decide whether the run fails), `dir` must be a directory or
+/// creatable, and this process must be able to create files in it (or in the nearest
+/// existing ancestor that it would create `dir` in). Creates nothing. `named_by` is
+/// the flag or variable the path came from, for the message.
+pub fn check_set_destination(
+    dir: &Path,
+    names: &[&std::ffi::OsStr],
+    named_by: &str,
+) -> anyhow::Result<()> {
+    let existing = match fs::metadata(dir) {
+        Ok(meta) if meta.is_dir() => dir,
+        Ok(_) => bail!(
+            "{} is not a directory; point {named_by} at a directory",
+            dir.display()
+        ),
+        // ENOTDIR: a file on the way, which the walk up names.
+        Err(e) if is_absent(&e) => nearest_existing_dir(dir, named_by)?,
+        Err(e) => return Err(e).with_context(|| format!("cannot inspect {}", dir.display())),
     };
+    for name in names {
+        check_destination(&dir.join(name))?;
+    }
+    let what = match existing == dir {
+        true => named_by.to_string(),
+        false => format!("{named_by}, to create {} in it", dir.display()),
+    };
+    check_writable_dir(existing, &what)
+}
+
+fn is_absent(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::NotFound || e.raw_os_error() == Some(libc::ENOTDIR)
+}
+
+/// The ancestor of a missing `dir` that exists; it must be a directory.
+fn nearest_existing_dir<'a>(dir: &'a Path, named_by: &str) -> anyhow::Result<&'a Path> {
+    let mut cur = dir;
     loop {
-        match fs::metadata(dir) {
-            Ok(meta) if meta.is_dir() => return Ok(()),
+        cur = match cur.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => return Ok(Path::new(".")),
+        };
+        match fs::metadata(cur) {
+            Ok(meta) if meta.is_dir() => return Ok(cur),
             Ok(_) => bail!(
-                "cannot write {}: {} is not a directory",
-                path.display(),
-                dir.display()
+                "cannot create {} ({named_by}): {} is not a directory",
+                dir.display(),
+                cur.display()
             ),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => match dir.parent() {
-                Some(p) if !p.as_os_str().is_empty() => dir = p,
-                _ => return Ok(()),
-            },
-            Err(e) => return Err(e).with_context(|| format!("cannot inspect {}", dir.display())),
+            Err(e) if is_absent(&e) => continue,
+            Err(e) => return Err(e).with_context(|| format!("cannot inspect {}", cur.display())),
         }
     }
 }
 
-/// Refuse a directory destination before any request: it must be a directory if it
-/// exists, and creatable if it does not.
-pub fn check_dir_destination(dir: &Path) -> anyhow::Result<()> {
-    match fs::metadata(dir) {
-        Ok(meta) if meta.is_dir() => Ok(()),
-        Ok(_) => bail!(
-            "{} is not a directory; point --dir / VAULT_FETCH_CREDENTIALS_DIR at a directory",
+/// Refuse a directory this process cannot create files in, naming the directory, its
+/// owner and mode, our uid and the usual fix (a non-root container writing a volume that
+/// starts owned by root, as a Fargate bind mount does). `named_by` says which flag
+/// led here.
+fn check_writable_dir(dir: &Path, named_by: &str) -> anyhow::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::MetadataExt;
+    let Ok(c_path) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
+        bail!(
+            "{} is not a usable path (it holds a NUL byte)",
             dir.display()
-        ),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            check_creatable_parent(&dir.join("x"))
-        }
-        Err(e) => Err(e).with_context(|| format!("cannot inspect {}", dir.display())),
+        );
+    };
+    // access(2) answers for this process's real ids (we are never setuid), and also
+    // says EROFS for a read-only file system, which uid and mode would not show.
+    if unsafe { libc::access(c_path.as_ptr(), libc::W_OK | libc::X_OK) } == 0 {
+        return Ok(());
     }
+    let err = std::io::Error::last_os_error();
+    let uid = unsafe { libc::getuid() };
+    let gid = unsafe { libc::getgid() };
+    let owner = fs::metadata(dir)
+        .map(|m| {
+            format!(
+                "owned by uid {} gid {}, mode {:04o}",
+                m.uid(),
+                m.gid(),
+                m.mode() & 0o7777
+            )
+        })
+        .unwrap_or_else(|_| "owner unknown".into());
+    if err.raw_os_error() == Some(libc::EROFS) {
+        bail!(
+            "cannot write into {} ({named_by}): it is on a read-only file system; mount a writable volume there (Kubernetes: an emptyDir; ECS: a task volume)",
+            dir.display()
+        );
+    }
+    bail!(
+        "cannot write into {} ({named_by}; {owner}): this process runs as uid {uid} gid {gid}; make it writable for uid {uid} (Kubernetes: mount an emptyDir there, or set the pod's fsGroup; ECS: mount the task volume at the path the image declares as a VOLUME, which it owns for uid 65532)",
+        dir.display()
+    )
 }
 
 /// Create `dir` (and parents) with mode 0700 when missing; it must be a directory.
@@ -461,6 +512,35 @@ mod tests {
             .to_string();
         assert!(e.contains("not a regular file"), "{e}");
         assert!(read_input(d.path(), 1024, "the key file").is_err());
+    }
+
+    #[test]
+    fn set_destinations_are_checked_whole_before_anything_is_made() {
+        let d = tempfile::tempdir().unwrap();
+        let names: [&std::ffi::OsStr; 2] = ["config.yml".as_ref(), "credentials.json".as_ref()];
+        // A missing directory (and its missing parents) in a writable one: fine, not made.
+        let missing = d.path().join("a/b");
+        check_set_destination(&missing, &names, "--dir").unwrap();
+        assert!(!d.path().join("a").exists());
+        // A symlink at a name that might only be removed is refused all the same.
+        let relay = d.path().join("relay");
+        fs::create_dir(&relay).unwrap();
+        std::os::unix::fs::symlink("/etc/hostname", relay.join("credentials.json")).unwrap();
+        let e = check_set_destination(&relay, &names, "--dir")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("symbolic link"), "{e}");
+        // A file where a directory goes, itself or as an ancestor, names the flag.
+        let file = d.path().join("file");
+        fs::write(&file, "").unwrap();
+        let e = check_set_destination(&file, &names, "--dir")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not a directory") && e.contains("--dir"), "{e}");
+        let e = check_set_destination(&file.join("x"), &names, "-o")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not a directory") && e.contains("-o"), "{e}");
     }
 
     #[test]

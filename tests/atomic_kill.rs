@@ -27,6 +27,7 @@ fn umask0(s: &DevServer, args: &[&str]) -> Command {
         .env("WORKOS_API_KEY", CANARY_KEY)
         .env("WORKOS_API_BASE", s.base_url())
         .env("VAULT_FETCH_TIMEOUT_SECONDS", "10");
+    hermetic(&mut c);
     c
 }
 
@@ -362,31 +363,48 @@ fn symlinked_destinations_are_refused_and_their_targets_untouched() {
         assert_no_leak(&r.stderr, None);
     }
 
-    // init with credentials: a planted credentials.json (or config.yml) link is refused.
-    for planted in ["credentials.json", "config.yml"] {
-        fs::write(&outside, keep).unwrap();
-        let relay = dir.path().join(format!("relay-{planted}"));
-        fs::create_dir_all(&relay).unwrap();
-        std::os::unix::fs::symlink(&outside, relay.join(planted)).unwrap();
-        let r = run_bounded(umask0(&s, &["init", "--dir", relay.to_str().unwrap()]));
-        assert_eq!(r.code, Some(1), "{planted}: {r:?}");
-        assert!(r.stderr.contains("symbolic link"), "{}", r.stderr);
-        assert_eq!(fs::read_to_string(&outside).unwrap(), keep, "{planted}");
+    // init and exec --dir: a planted credentials.json (or config.yml) link is refused
+    // before any request, whether the secret is there (it would be written) or missing
+    // (it would only be removed): one rule, which the vault's answer cannot change.
+    let front_ends: [&[&str]; 2] = [&["init", "--dir"], &["exec", "--once", "--dir"]];
+    for front_end in front_ends {
+        for planted in ["credentials.json", "config.yml"] {
+            for secret in [NAME, "missing"] {
+                fs::write(&outside, keep).unwrap();
+                let relay = dir
+                    .path()
+                    .join(format!("relay-{}-{planted}-{secret}", front_end[0]));
+                fs::create_dir_all(&relay).unwrap();
+                let link = relay.join(planted);
+                std::os::unix::fs::symlink(&outside, &link).unwrap();
+                let mut a = front_end.to_vec();
+                a.push(relay.to_str().unwrap());
+                if front_end[0] == "exec" {
+                    a.extend(["--", "true"]);
+                }
+                let before = s.request_count();
+                let mut c = umask0(&s, &a);
+                c.env("WORKOS_VAULT_SECRET_NAME", secret);
+                let r = run_bounded(c);
+                let case = format!("{a:?}, secret {secret}");
+                assert_eq!(r.code, Some(1), "{case}: {r:?}");
+                assert!(r.stderr.contains("symbolic link"), "{case}: {}", r.stderr);
+                assert_eq!(r.stderr.lines().count(), 1, "{case}: {}", r.stderr);
+                assert_eq!(
+                    s.request_count(),
+                    before,
+                    "{case}: refused before any request"
+                );
+                assert_eq!(fs::read_to_string(&outside).unwrap(), keep, "{case}");
+                assert!(fs::symlink_metadata(&link).unwrap().is_symlink(), "{case}");
+                assert_eq!(
+                    fs::read_dir(&relay).unwrap().count(),
+                    1,
+                    "{case}: nothing written"
+                );
+            }
+        }
     }
-
-    // init without credentials: the stale link itself is removed, never followed.
-    fs::write(&outside, keep).unwrap();
-    let relay = dir.path().join("relay-stale");
-    fs::create_dir_all(&relay).unwrap();
-    std::os::unix::fs::symlink(&outside, relay.join("credentials.json")).unwrap();
-    let mut c = umask0(&s, &["init", "--dir", relay.to_str().unwrap()]);
-    c.env("WORKOS_VAULT_SECRET_NAME", "missing");
-    let r = run_bounded(c);
-    assert_eq!(r.code, Some(0), "{r:?}");
-    assert!(fs::symlink_metadata(relay.join("credentials.json")).is_err());
-    assert_eq!(fs::read_to_string(&outside).unwrap(), keep);
-    let yml = fs::read_to_string(relay.join("config.yml")).unwrap();
-    assert!(yml.contains("mode: proxy"), "{yml}");
 }
 
 #[test]
@@ -412,12 +430,14 @@ fn non_regular_destinations_are_refused_without_blocking() {
     let r = run_bounded(umask0(&s, &["init", "--dir", relay.to_str().unwrap()]));
     assert_eq!(r.code, Some(1), "{r:?}");
     assert!(r.stderr.contains("not a regular file"), "{}", r.stderr);
-    // ...and without: it cannot be removed as a stale file, which is an error too.
+    // ...and without (it would only be removed): refused the same, before any request.
+    let before = s.request_count();
     let mut c = umask0(&s, &["init", "--dir", relay.to_str().unwrap()]);
     c.env("WORKOS_VAULT_SECRET_NAME", "missing");
     let r = run_bounded(c);
     assert_eq!(r.code, Some(1), "{r:?}");
-    assert!(r.stderr.contains("is a directory"), "{}", r.stderr);
+    assert!(r.stderr.contains("not a regular file"), "{}", r.stderr);
+    assert_eq!(s.request_count(), before, "refused before any request");
     assert!(relay.join("credentials.json").is_dir());
 
     // --dir naming a file is refused.

@@ -66,9 +66,10 @@ impl Rig {
     }
 
     /// `exec` against the dev server, fast polling allowed (loopback only), the script
-    /// as the command unless `command` is given.
+    /// as the command unless `command` is given. The interval is set by its variable,
+    /// which `--once` accepts (its flag it refuses).
     fn cmd(&self, flags: &[&str], command: Option<&[&str]>) -> Command {
-        let mut args = vec!["exec", "--interval", INTERVAL];
+        let mut args = vec!["exec"];
         args.extend_from_slice(flags);
         args.push("--");
         let script = self.script();
@@ -80,6 +81,7 @@ impl Rig {
         c.env("WORKOS_API_BASE", self.server.base_url())
             .env("WORKOS_API_KEY", CANARY_KEY)
             .env("VAULT_FETCH_DEV_INTERVAL_FLOOR", "0.05")
+            .env("VAULT_FETCH_INTERVAL", INTERVAL)
             .env("REC", self.rec());
         c
     }
@@ -709,7 +711,7 @@ fn install_copies_the_executable_atomically_with_mode_0755() {
         .filter(|n| n != "vault-fetch-relay")
         .collect();
     assert!(leftovers.is_empty(), "temp files left: {leftovers:?}");
-    let out = Command::new(&installed).arg("--version").output().unwrap();
+    let out = output(Command::new(&installed).arg("--version"));
     assert!(out.status.success());
     assert!(r.stderr.contains("installed"), "{}", r.stderr);
     // Again over the existing copy (an init container restarted): still fine; -q keeps
@@ -789,6 +791,126 @@ fn config_template_and_upstream_without_dir_are_refused_before_any_request() {
     // relay reads RELAY_UPSTREAM_URL itself: passed on, not refused.
     let mut c = rig.cmd(&[], Some(&["true"]));
     c.env("RELAY_UPSTREAM_URL", "https://sentry.example/");
+    let r = run_exec(c);
+    assert_eq!(r.code, Some(0), "{}", r.text());
+}
+
+/// Whether `pid` ignores `sig` (its SigIgn mask in /proc).
+fn ignores(pid: u32, sig: i32) -> bool {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let mask = status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigIgn:"))
+        .and_then(|m| u64::from_str_radix(m.trim(), 16).ok())
+        .unwrap_or(0);
+    mask & (1 << (sig - 1)) != 0
+}
+
+/// `c`, started with `sig` ignored the way nohup or a non-interactive shell's background
+/// job does it: a shell sets the ignore, then execs the command (which inherits it).
+fn started_ignoring(c: &Command, sig: &str) -> Command {
+    let mut w = Command::new("/bin/sh");
+    w.arg("-c")
+        .arg(format!("trap '' {sig}; exec \"$0\" \"$@\""))
+        .arg(c.get_program())
+        .args(c.get_args())
+        .env_clear();
+    for (k, v) in c.get_envs() {
+        if let Some(v) = v {
+            w.env(k, v);
+        }
+    }
+    hermetic(&mut w);
+    w
+}
+
+#[test]
+fn a_signal_ignored_when_exec_starts_stays_ignored_for_exec_and_the_child() {
+    // README, exec: as under nohup, exec behaves as if it were not there: the signal is
+    // not forwarded, and the child inherits the ignore.
+    let rig = Rig::new();
+    seed(&rig.server, NAME);
+    let mut sup = Supervised::start(started_ignoring(&rig.cmd(&[], None), "HUP"));
+    let pid = rig.wait_start(1);
+    assert!(
+        ignores(sup.pid() as u32, libc::SIGHUP),
+        "exec leaves it ignored"
+    );
+    assert!(ignores(pid, libc::SIGHUP), "the child inherits the ignore");
+    assert!(!ignores(pid, libc::SIGTERM) && !ignores(pid, libc::SIGINT));
+    sup.signal(libc::SIGHUP);
+    // USR1 is forwarded as usual: once the child has it, a forwarded HUP would be there.
+    sup.signal(libc::SIGUSR1);
+    wait_for("the child to get SIGUSR1", || {
+        (!rig.signals_of(pid).is_empty()).then_some(())
+    });
+    assert_eq!(rig.signals_of(pid), ["USR1"], "{}", sup.stderr());
+    assert!(
+        sup.child.try_wait().unwrap().is_none(),
+        "exec keeps running"
+    );
+    assert!(alive(pid), "the child keeps running");
+    // The signals it did not ignore are forwarded as always.
+    sup.signal(libc::SIGTERM);
+    assert_eq!(sup.wait_exit(), 143, "{}", sup.stderr());
+    assert_eq!(rig.signals_of(pid), ["USR1", "TERM"]);
+
+    // --once --dir installs a handler for its write; the command still inherits the ignore.
+    let out = rig.dir.path().join("sigign");
+    let script = format!("grep '^SigIgn:' /proc/$$/status > {}", out.display());
+    let dir = rig.dir.path().join("relay");
+    let c = rig.cmd(
+        &["--once", "--dir", dir.to_str().unwrap()],
+        Some(&["/bin/sh", "-c", &script]),
+    );
+    let r = run_exec(started_ignoring(&c, "HUP"));
+    assert_eq!(r.code, Some(0), "{}", r.text());
+    let mask = fs::read_to_string(&out).unwrap();
+    let mask = u64::from_str_radix(mask.trim_start_matches("SigIgn:").trim(), 16).unwrap();
+    assert_ne!(
+        mask & (1 << (libc::SIGHUP - 1)),
+        0,
+        "SIGHUP stays ignored: {mask:x}"
+    );
+    assert_eq!(
+        mask & (1 << (libc::SIGTERM - 1)),
+        0,
+        "SIGTERM is not: {mask:x}"
+    );
+}
+
+#[test]
+fn v_prints_the_found_line_once() {
+    let rig = Rig::new();
+    seed(&rig.server, NAME);
+    let r = run_exec(rig.cmd(&["-v", "--once"], Some(&["true"])));
+    assert_eq!(r.code, Some(0), "{}", r.text());
+    assert_eq!(
+        r.stderr.matches("found relay credentials").count(),
+        1,
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn once_refuses_the_watch_flags_but_not_their_variables() {
+    let rig = Rig::new();
+    seed(&rig.server, NAME);
+    for flag in ["--interval", "--grace"] {
+        let r = run_exec(rig.cmd(&["--once", flag, "40s"], Some(&["true"])));
+        assert_eq!(r.code, Some(1), "{}", r.text());
+        assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+        assert!(
+            r.stderr.contains(flag) && r.stderr.contains("--once"),
+            "{}",
+            r.stderr
+        );
+    }
+    assert_eq!(rig.server.request_count(), 0, "refused before any request");
+    // The variables (a chart sets them for every mode) are accepted.
+    let mut c = rig.cmd(&["--once"], Some(&["true"]));
+    c.env("VAULT_FETCH_GRACE", "40s");
     let r = run_exec(c);
     assert_eq!(r.code, Some(0), "{}", r.text());
 }

@@ -403,14 +403,11 @@ other_sk, _ = r.generate_key_pair()
 assert not pk.verify(b"probe", other_sk.sign(b"probe"))
 print("ok", str(pk) == c["public_key"])
 "#;
-    let out = Command::new(py)
-        .args([
-            "-c",
-            script,
-            dir.path().join("credentials.json").to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
+    let out = output(Command::new(py).args([
+        "-c",
+        script,
+        dir.path().join("credentials.json").to_str().unwrap(),
+    ]));
     assert!(
         out.status.success(),
         "{}",
@@ -424,10 +421,8 @@ fn relay_generated_credentials_pass_our_validation() {
     let Some(py) = python_with("sentry_relay") else {
         return;
     };
-    let out = Command::new(py)
-        .args(["-c", "import json, uuid, sentry_relay as r\nsk, pk = r.generate_key_pair()\nprint(json.dumps({'secret_key': str(sk), 'public_key': str(pk), 'id': str(uuid.uuid4())}))"])
-        .output()
-        .unwrap();
+    let out = output(Command::new(py)
+        .args(["-c", "import json, uuid, sentry_relay as r\nsk, pk = r.generate_key_pair()\nprint(json.dumps({'secret_key': str(sk), 'public_key': str(pk), 'id': str(uuid.uuid4())}))"]));
     assert!(
         out.status.success(),
         "{}",
@@ -449,14 +444,12 @@ fn env_shell_output_sources_back_to_the_same_values() {
     assert_eq!(run.code, Some(0), "{run:?}");
     let dir = tempfile::tempdir().unwrap();
     let file = write_temp(dir.path(), "env.sh", &run.stdout);
-    let out = Command::new("sh")
+    let out = output(Command::new("sh")
         .arg("-c")
         .arg(". \"$1\"; printf '%s\\n%s\\n%s\\n%s\\n%s' \"$RELAY_MODE\" \"$RELAY_ID\" \"$RELAY_PUBLIC_KEY\" \"$RELAY_SECRET_KEY\" \"$SENTRY_DSN\"")
         .arg("sh")
         .arg(&file)
-        .env_clear()
-        .output()
-        .unwrap();
+        .env_clear());
     let text = String::from_utf8(out.stdout).unwrap();
     let got: Vec<&str> = text.splitn(5, '\n').collect();
     assert_eq!(
@@ -483,10 +476,8 @@ fn env_dotenv_reads_back_with_python_dotenv() {
     let run = mode(&s, &["env", "-o", file.to_str().unwrap()], &[]);
     assert_eq!(run.code, Some(0), "{run:?}");
     assert_eq!(mode_bits(&file), 0o600);
-    let out = Command::new(py)
-        .args(["-c", "import json, sys, dotenv\nprint(json.dumps(dotenv.dotenv_values(sys.argv[1], interpolate=False)))", file.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let out = output(Command::new(py)
+        .args(["-c", "import json, sys, dotenv\nprint(json.dumps(dotenv.dotenv_values(sys.argv[1], interpolate=False)))", file.to_str().unwrap()]));
     assert!(
         out.status.success(),
         "{}",
@@ -512,23 +503,21 @@ fn env_dotenv_reads_back_with_python_dotenv() {
         mode(&s, &["env", "-o", file.to_str().unwrap()], &[]).code,
         Some(0)
     );
-    let out = Command::new(python_with("dotenv").unwrap())
-        .args(["-c", "import json, sys, dotenv\nprint(json.dumps(dotenv.dotenv_values(sys.argv[1], interpolate=False)))", file.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let out = output(Command::new(python_with("dotenv").unwrap())
+        .args(["-c", "import json, sys, dotenv\nprint(json.dumps(dotenv.dotenv_values(sys.argv[1], interpolate=False)))", file.to_str().unwrap()]));
     let vars: std::collections::BTreeMap<String, String> =
         serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(vars["SENTRY_DSN"], dsn);
-    let out = Command::new("sh")
-        .args([
-            "-c",
-            "set -a; . \"$1\"; printf %s \"$SENTRY_DSN\"",
-            "sh",
-            file.to_str().unwrap(),
-        ])
-        .env_clear()
-        .output()
-        .unwrap();
+    let out = output(
+        Command::new("sh")
+            .args([
+                "-c",
+                "set -a; . \"$1\"; printf %s \"$SENTRY_DSN\"",
+                "sh",
+                file.to_str().unwrap(),
+            ])
+            .env_clear(),
+    );
     assert_eq!(String::from_utf8_lossy(&out.stdout), dsn);
 }
 

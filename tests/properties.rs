@@ -3,8 +3,7 @@
 //! Case counts follow `PROPTEST_CASES` (default 256); `scripts/fuzz-smoke.sh` raises it.
 //! The shell, PyYAML and python-dotenv judges get every generated string in one call.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -159,21 +158,9 @@ fn sample<S: Strategy>(strategy: S, n: usize) -> Vec<S::Value> {
         .collect()
 }
 
-/// Run `program` with `input` on stdin; stdout, or a panic with stderr.
+/// Run `program` with `input` on stdin (bounded, see support); stdout, or a panic with stderr.
 fn pipe(program: &mut Command, input: &[u8]) -> Vec<u8> {
-    let mut child = program
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn the judge");
-    let mut stdin = child.stdin.take().unwrap();
-    let input = input.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&input);
-    });
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
+    let out = crate::support::output_with(program, input);
     assert!(
         out.status.success(),
         "judge failed: {}",

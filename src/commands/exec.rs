@@ -38,7 +38,7 @@ pub(crate) fn run(args: &ExecArgs) -> anyhow::Result<Exit> {
         check_interval(args.interval, &settings)?;
     }
     let target = match args.dir.as_ref().filter(|d| !d.as_os_str().is_empty()) {
-        Some(dir) => Target::Dir(RelayDirWriter::new(dir.clone(), &args.files)?),
+        Some(dir) => Target::Dir(RelayDirWriter::new(dir.clone(), "exec --dir", &args.files)?),
         None => {
             // Without --dir no config.yml is written and RELAY_MODE decides the mode:
             // a template or upstream given for it would be silently ignored.
@@ -192,12 +192,14 @@ impl Watcher {
             }
         };
         if report.credentials().is_some() {
+            // exec's own line; `conclude` would log the same reason again (-v).
             say(&format!("fetch: {}", report.reason()));
-        }
-        // The warning (or, strict, the error) line for a start without credentials.
-        let code = conclude(&report, strict);
-        if code != Exit::Success {
-            return Err(code);
+        } else {
+            // The warning (or, strict, the error) line for a start without credentials.
+            let code = conclude(&report, strict);
+            if code != Exit::Success {
+                return Err(code);
+            }
         }
         match self.launch(&report) {
             Ok(launch) => {

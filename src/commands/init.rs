@@ -20,7 +20,7 @@ pub(crate) fn run(args: &InitArgs) -> anyhow::Result<Exit> {
     let dir = path_or_alias(args.dir.clone(), "CREDENTIALS_DIR")
         .unwrap_or_else(|| PathBuf::from(DEFAULT_CREDENTIALS_DIR));
     // The template, the upstream and the destination are checked before any request.
-    let writer = RelayDirWriter::new(dir, &args.files)?;
+    let writer = RelayDirWriter::new(dir, "--dir / VAULT_FETCH_CREDENTIALS_DIR", &args.files)?;
     // A signal from here on ends the run, but never in the middle of writing files.
     crate::interrupt::exit_between_writes()?;
     let report = fetch_with_feedback(&settings)?;
@@ -53,7 +53,8 @@ impl RelayDirWriter {
     /// Read the template, rewrite it for both modes, check the upstream and the
     /// destination now: a template that cannot be rewritten, or a directory that cannot
     /// be written, fails before any request.
-    pub(super) fn new(dir: PathBuf, args: &RelayFilesArgs) -> anyhow::Result<Self> {
+    /// `named_by` is where `dir` came from (a flag, a variable), for messages.
+    pub(super) fn new(dir: PathBuf, named_by: &str, args: &RelayFilesArgs) -> anyhow::Result<Self> {
         // Messages name the file and where its path came from.
         let source = match args.config_template {
             Some(_) => "--config-template / VAULT_FETCH_CONFIG_TEMPLATE",
@@ -76,8 +77,13 @@ impl RelayDirWriter {
                     None => e,
                 },
             )?;
-        files::check_dir_destination(&dir)?;
-        files::check_destination(&dir.join(CONFIG_FILE))?;
+        // Both names, also the one that may only be removed: a symlinked
+        // credentials.json is refused now, whatever the vault then holds.
+        files::check_set_destination(
+            &dir,
+            &[CONFIG_FILE.as_ref(), CREDENTIALS_FILE.as_ref()],
+            named_by,
+        )?;
         Ok(RelayDirWriter { dir, target })
     }
 

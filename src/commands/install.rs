@@ -25,6 +25,9 @@ pub(crate) fn run(args: &InstallArgs) -> anyhow::Result<Exit> {
     let mut source = File::open("/proc/self/exe")
         .or_else(|_| File::open(std::env::current_exe()?))
         .context("cannot open this program's own executable to copy it")?;
+    // A non-root init container and a volume that starts owned by root: say so in one
+    // line (which directory, uid, fix), as every mode that writes does.
+    files::check_set_destination(dir, &[INSTALLED_NAME.as_ref()], "install DIR")?;
     let dest = dir.join(INSTALLED_NAME);
     files::remove_stale_temps(&dest, false)?;
     files::install_executable(&dest, &mut source)?;

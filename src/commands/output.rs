@@ -33,10 +33,16 @@ impl Destination {
     pub(crate) fn check(&self) -> anyhow::Result<()> {
         match self {
             Destination::File(path) => {
-                files::check_destination(path)?;
-                files::check_creatable_parent(path)
+                let name = path
+                    .file_name()
+                    .with_context(|| format!("-o {} has no file name", path.display()))?;
+                let dir = non_empty(path.parent()).unwrap_or(Path::new("."));
+                files::check_set_destination(dir, &[name], "-o")
             }
-            Destination::Stdout | Destination::NewTempFile { .. } => Ok(()),
+            Destination::NewTempFile { .. } => {
+                files::check_set_destination(&std::env::temp_dir(), &[], "TMPDIR")
+            }
+            Destination::Stdout => Ok(()),
         }
     }
 

@@ -45,10 +45,12 @@ pub fn set_relay_mode(template: &str, mode: &str) -> anyhow::Result<String> {
     // where the two could read different keys, nothing is rewritten.
     // Tabs too: libyaml refuses them in places a YAML 1.2 parser allows (before a
     // comment or a key at the start of a line).
-    if let Some(c) = text.chars().find(|&c| {
-        matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}')
-            || (c.is_control() && !matches!(c, '\n' | '\r'))
-    }) {
+    // The same character rule as everything we write (yaml::inline_safe), LF and CR
+    // apart: those are the line breaks every version agrees on.
+    if let Some(c) = text
+        .chars()
+        .find(|&c| !super::yaml::inline_safe(c) && !matches!(c, '\n' | '\r'))
+    {
         let hint = if c == '\t' {
             " (indent with spaces)"
         } else {

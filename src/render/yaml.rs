@@ -4,6 +4,20 @@
 //! Plain scalars are where YAML's traps live (`no`, `0123`, `1e3`, `*ref`, `: `); a
 //! double-quoted scalar is always a string, in YAML 1.1 and 1.2 alike.
 
+/// Every line break YAML recognises: LF and CR (1.1 and 1.2), NEL, LS and PS (1.1 only,
+/// but relay's loader, libyaml, is a 1.1 parser, and so is PyYAML).
+pub const LINE_BREAKS: [char; 5] = ['\n', '\r', '\u{85}', '\u{2028}', '\u{2029}'];
+
+/// The one sanitizer for text that reaches our YAML (a comment, a key, a scalar): true
+/// when `c` stands for itself inside one line for every parser. That is YAML 1.2's
+/// printable set (§5.1) minus every line break of either version and the BOM (which
+/// some parsers strip); everything else is escaped in a scalar and blanked in a comment.
+pub fn inline_safe(c: char) -> bool {
+    matches!(c, ' '..='~' | '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
+        && !LINE_BREAKS.contains(&c)
+        && c != '\u{FEFF}'
+}
+
 /// `s` as a double-quoted YAML scalar.
 pub fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
@@ -15,14 +29,7 @@ pub fn quote(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            // Printable per YAML 1.2 §5.1, minus characters some parsers treat as line
-            // breaks (NEL, LS, PS) or strip (BOM).
-            ' '..='~' => out.push(c),
-            '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}'
-                if !matches!(c, '\u{2028}' | '\u{2029}' | '\u{FEFF}') =>
-            {
-                out.push(c)
-            }
+            c if inline_safe(c) => out.push(c),
             c if (c as u32) <= 0xFF => out.push_str(&format!("\\x{:02X}", c as u32)),
             c if (c as u32) <= 0xFFFF => out.push_str(&format!("\\u{:04X}", c as u32)),
             c => out.push_str(&format!("\\U{:08X}", c as u32)),
@@ -118,11 +125,13 @@ impl Node {
     }
 }
 
-/// Make a string safe for a `#` comment line.
+/// `text` as one `#` comment line: whatever is not [`inline_safe`] (a line break of
+/// any kind, a control character) becomes a space, so the comment can never end early
+/// and let the rest of a server's message be read as YAML.
 pub(crate) fn comment(text: &str) -> String {
     let line: String = text
         .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| if inline_safe(c) { c } else { ' ' })
         .collect();
     format!("# {line}\n")
 }
@@ -168,5 +177,12 @@ mod tests {
     #[test]
     fn comments_stay_on_one_line() {
         assert_eq!(comment("a\nb"), "# a b\n");
+        for brk in LINE_BREAKS {
+            let line = comment(&format!("denied{brk}injected: 1{brk}"));
+            assert!(!line[..line.len() - 1].contains(LINE_BREAKS), "{line:?}");
+            let doc = format!("{line}k: 1\n");
+            let parsed = &YamlLoader::load_from_str(&doc).unwrap()[0];
+            assert!(parsed["injected"].is_badvalue(), "{brk:?}: {doc:?}");
+        }
     }
 }

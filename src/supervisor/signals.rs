@@ -72,14 +72,23 @@ fn cvt(ret: libc::c_int) -> io::Result<libc::c_int> {
 }
 
 impl Signals {
-    /// Block the forwarded signals and SIGCHLD in the calling thread (threads started
-    /// later inherit the mask) and open the descriptors. Call before starting any thread,
+    /// Block the forwarded signals (but those ignored at start) and SIGCHLD in the
+    /// calling thread (threads started later inherit the mask) and open the descriptors. Call before starting any thread,
     /// or a signal could go to a thread that has it unblocked and kill the process.
     pub fn block() -> io::Result<Signals> {
         unsafe {
             let mut set: libc::sigset_t = std::mem::zeroed();
             libc::sigemptyset(&mut set);
             for sig in FORWARDED.iter().chain(&[libc::SIGCHLD]) {
+                // One ignored when we started (nohup) stays ignored, here and in the
+                // child, which inherits the ignore: as if exec were not there.
+                if *sig != libc::SIGCHLD && crate::interrupt::is_ignored(*sig) {
+                    log::info!(
+                        "{} was ignored when exec started: it stays ignored, for the child too",
+                        name(*sig)
+                    );
+                    continue;
+                }
                 libc::sigaddset(&mut set, *sig);
             }
             let rc = libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());

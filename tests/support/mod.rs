@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -122,13 +123,43 @@ impl Run {
     }
 }
 
+/// Make `c` start the same whatever the suite was started from. A suite launched under
+/// nohup, or as a background job of a non-interactive shell, has SIGHUP/SIGINT ignored,
+/// and an ignored signal stays ignored across exec: a child of ours would never see the
+/// signal a test sends (and a shell child may not even trap it). So the child gets the
+/// default disposition of every signal, an empty signal mask, umask 022 (a test that
+/// needs another sets it itself, as atomic_kill's `umask 000` does) and stdin from
+/// /dev/null unless the test gives one (no TTY: a test never reads a terminal).
+pub fn hermetic(c: &mut Command) -> &mut Command {
+    c.stdin(Stdio::null());
+    // Runs between fork and exec: only async-signal-safe calls.
+    unsafe {
+        c.pre_exec(|| {
+            // The standard signals and the real-time ones (libc keeps 32 and 33 for
+            // itself); SIGKILL and SIGSTOP cannot be changed.
+            for sig in (1..32).chain(libc::SIGRTMIN()..=libc::SIGRTMAX()) {
+                if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+                    libc::signal(sig, libc::SIG_DFL);
+                }
+            }
+            let mut empty: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut empty);
+            libc::pthread_sigmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+            libc::umask(0o022);
+            Ok(())
+        });
+    }
+    c
+}
+
 /// A command for the binary with a clean environment (nothing from the machine's
-/// WORKOS_*, SSL_CERT_FILE or proxies leaks in).
+/// WORKOS_*, SSL_CERT_FILE or proxies leaks in), started [`hermetic`]ally.
 pub fn cmd(args: &[&str]) -> Command {
     let mut c = Command::new(bin());
     c.args(args)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default());
+    hermetic(&mut c);
     c
 }
 
@@ -141,7 +172,7 @@ pub fn run_with(c: Command, stdin: &str, limit: Duration) -> Run {
 /// `Run::stdout` only when it is `Stdio::piped()`).
 pub fn run_with_stdout(mut c: Command, stdin: &str, limit: Duration, stdout: Stdio) -> Run {
     let started = Instant::now();
-    let mut child = c
+    let mut child = hermetic(&mut c)
         .stdin(Stdio::piped())
         .stdout(stdout)
         .stderr(Stdio::piped())
@@ -188,6 +219,58 @@ pub fn run_with_stdout(mut c: Command, stdin: &str, limit: Duration, stdout: Std
         stderr: err_t.join().unwrap(),
         elapsed,
     }
+}
+
+/// `c`'s output, with `input` on its stdin, started [`hermetic`]ally and killed after
+/// CHILD_TIMEOUT (a judge that hangs fails its test instead of stalling the suite).
+/// Bytes, not text: some judges print NUL-separated values.
+pub fn output_with(c: &mut Command, input: &[u8]) -> std::process::Output {
+    let started = Instant::now();
+    let mut child = hermetic(c)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn {:?}: {e}", c.get_program()));
+    let mut stdin = child.stdin.take().unwrap();
+    let data = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&data);
+    });
+    let read = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = pipe.read_to_end(&mut buf);
+            buf
+        })
+    };
+    let out_t = read(Box::new(child.stdout.take().unwrap()));
+    let err_t = read(Box::new(child.stderr.take().unwrap()));
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        if started.elapsed() > CHILD_TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "{:?} ran longer than {CHILD_TIMEOUT:?} and was killed",
+                c.get_program()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let _ = writer.join();
+    std::process::Output {
+        status,
+        stdout: out_t.join().unwrap(),
+        stderr: err_t.join().unwrap(),
+    }
+}
+
+/// [`output_with`] and no input: `Command::output`, bounded.
+pub fn output(c: &mut Command) -> std::process::Output {
+    output_with(c, b"")
 }
 
 /// Terraform's way: the query as compact JSON on stdin.
@@ -392,6 +475,7 @@ pub fn cmd_netns(args: &[&str]) -> Command {
         .args(args)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default());
+    hermetic(&mut c);
     c
 }
 
