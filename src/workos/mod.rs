@@ -1,9 +1,9 @@
 //! The WorkOS Vault client: one agent, read an object by name, classify every answer.
 //! Front ends never see HTTP; they get a `VaultObject` or a `VaultError`.
 
-mod answer;
 mod client;
 pub(crate) mod retry;
+mod tls;
 mod transport;
 
 pub(crate) use client::VaultClient;
