@@ -18,6 +18,10 @@ use url::Url;
 use super::tls::{build_tls_config, tls_error, TlsConnector};
 use crate::settings::is_loopback_host;
 
+/// The largest response head read: WorkOS's are under 2 KiB. Less than the input buffer, so
+/// a larger head is refused as such instead of stalling a full buffer.
+const MAX_HEAD_BYTES: usize = 16 * 1024;
+
 /// The status, headers and (bounded) body of the final response.
 pub(crate) struct Answer {
     pub status: u16,
@@ -93,6 +97,11 @@ impl Http {
             // The request head goes out in one write; no waiting on Nagle for the answer.
             .no_delay(true)
             .timeout_connect(Some(connect_timeout))
+            // ureq's 128 KiB buffers, zeroed per layer (TCP and TLS, in and out), are half a MiB
+            // of RSS for answers of a few hundred bytes; the body still streams through.
+            .input_buffer_size(32 * 1024)
+            .output_buffer_size(16 * 1024)
+            .max_response_header_size(MAX_HEAD_BYTES)
             .user_agent(format!("vault-fetch-relay/{}", env!("CARGO_PKG_VERSION")))
             .build();
         // ureq's default chain, with our TLS link and without SOCKS.
@@ -245,8 +254,13 @@ fn classify(e: &ureq::Error) -> SendError {
         ureq::Error::Protocol(P::TooManyContentLengthHeaders) => fatal(
             "the server's answer is not valid HTTP: the response has two different Content-Length values".into(),
         ),
+        // The same head would come again.
+        ureq::Error::LargeResponseHeader(..) => fatal(format!(
+            "the server's answer is not valid HTTP: its head is larger than {} KiB",
+            MAX_HEAD_BYTES / 1024
+        )),
         // ureq quotes the raw bytes it could not parse; they say nothing useful.
-        ureq::Error::Protocol(_) | ureq::Error::LargeResponseHeader(..) => passing(
+        ureq::Error::Protocol(_) => passing(
             "the server's answer is not valid HTTP (a TLS port behind an http:// api base, or not WorkOS at all?)".into(),
         ),
         ureq::Error::ConnectProxyFailed(why) if why.contains(" 407") => fatal(
