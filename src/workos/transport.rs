@@ -68,6 +68,7 @@ impl Http {
     ) -> anyhow::Result<Http> {
         let tls = build_tls_config(ca_file)?;
         let env = |name: &str| std::env::var(name).ok();
+        let mut resolver = NamedResolver::default();
         let proxy = match proxy_for(target, &env) {
             Some(choice) => {
                 let url = parse_proxy(&choice)?;
@@ -83,6 +84,7 @@ impl Http {
                         redact_proxy(url.as_str())
                     )
                 })?;
+                resolver.proxy = Some((proxy.host().to_string(), choice.variable));
                 Some(proxy)
             }
             None => None,
@@ -110,7 +112,7 @@ impl Http {
                 .chain(TcpConnector::default())
                 .chain(TlsConnector(tls));
         Ok(Http {
-            agent: ureq::Agent::with_parts(config, connector, NamedResolver::default()),
+            agent: ureq::Agent::with_parts(config, connector, resolver),
         })
     }
 
@@ -190,18 +192,28 @@ pub(crate) struct Request<'a> {
     pub max_body: u64,
 }
 
-/// ureq's resolver, with its failures marked as name lookups: the I/O error a failed
-/// lookup gives looks like any connection failure.
+/// ureq's resolver, with its failures marked as name lookups (the I/O error a failed
+/// lookup gives looks like any connection failure) and telling the proxy's host apart.
 #[derive(Debug, Default)]
-struct NamedResolver(DefaultResolver);
+struct NamedResolver {
+    inner: DefaultResolver,
+    /// The proxy's host and the variable that named it.
+    proxy: Option<(String, String)>,
+}
 
-/// A host name that did not resolve.
+/// A host name that did not resolve: why, and the proxy variable if it was the proxy's.
 #[derive(Debug)]
-struct Unresolved(String);
+struct Unresolved {
+    reason: String,
+    proxy_variable: Option<String>,
+}
 
 impl std::fmt::Display for Unresolved {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        match &self.proxy_variable {
+            Some(var) => write!(f, "cannot resolve the proxy host in {var}: {}", self.reason),
+            None => write!(f, "cannot resolve the api host: {}", self.reason),
+        }
     }
 }
 
@@ -214,13 +226,24 @@ impl Resolver for NamedResolver {
         config: &ureq::config::Config,
         timeout: NextTimeout,
     ) -> Result<ResolvedSocketAddrs, ureq::Error> {
-        self.0.resolve(uri, config, timeout).map_err(|e| match e {
-            ureq::Error::Io(io) => ureq::Error::Other(Box::new(Unresolved(io_reason(&io)))),
-            ureq::Error::HostNotFound => {
-                ureq::Error::Other(Box::new(Unresolved("no address found".into())))
-            }
-            e => e,
-        })
+        let unresolved = |reason: String| {
+            let proxy_variable = self
+                .proxy
+                .as_ref()
+                .filter(|(host, _)| uri.host() == Some(host.as_str()))
+                .map(|(_, var)| var.clone());
+            ureq::Error::Other(Box::new(Unresolved {
+                reason,
+                proxy_variable,
+            }))
+        };
+        self.inner
+            .resolve(uri, config, timeout)
+            .map_err(|e| match e {
+                ureq::Error::Io(io) => unresolved(io_reason(&io)),
+                ureq::Error::HostNotFound => unresolved("no address found".into()),
+                e => e,
+            })
     }
 }
 
@@ -241,9 +264,7 @@ fn classify(e: &ureq::Error) -> SendError {
         ));
     }
     match e {
-        ureq::Error::Other(inner) if inner.is::<Unresolved>() => {
-            passing(format!("cannot resolve the api host: {inner}"))
-        }
+        ureq::Error::Other(inner) if inner.is::<Unresolved>() => passing(inner.to_string()),
         ureq::Error::Io(_) | ureq::Error::Timeout(_) | ureq::Error::ConnectionFailed => {
             passing(format!("connection failed: {}", reason(e)))
         }
