@@ -4,7 +4,7 @@
 mod client;
 pub(crate) mod retry;
 mod tls;
-mod transport;
+pub(crate) mod transport;
 
 pub(crate) use client::VaultClient;
 
