@@ -21,4 +21,5 @@ mod proxy;
 mod release_package;
 mod terraform_files;
 mod terraform_mode;
+mod upstream;
 mod workos_sdk;

@@ -5,7 +5,6 @@
 //! threads: one accept thread, one thread per connection, one request per connection.
 
 mod api;
-mod clock;
 mod conn;
 mod faults;
 mod http;

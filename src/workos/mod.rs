@@ -3,9 +3,11 @@
 
 mod answer;
 mod client;
+pub(crate) mod http;
 pub(crate) mod retry;
 mod transport;
 
+pub(crate) use answer::BodyError;
 pub(crate) use client::VaultClient;
 
 /// The parts of a WorkOS Vault object we use. `value` holds the credentials document.
