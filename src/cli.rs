@@ -460,6 +460,16 @@ pub(crate) struct DevServerArgs {
     /// Private key (PEM) for --tls-cert
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// Sentry upstream side (same address, /api/0/relays/): a relay public key the organization
+    /// trusts, so the DSN keys' projects are served to it (repeatable; --seed adds its relay)
+    #[arg(long, value_name = "PUBLIC_KEY")]
+    pub trust_relay: Vec<String>,
+    /// Sentry upstream side: the public key of a DSN whose project it serves (repeatable)
+    #[arg(long, value_name = "KEY")]
+    pub dsn_key: Vec<String>,
+    /// Sentry upstream side: only trusted relays may register (default: open registration)
+    #[arg(long)]
+    pub closed_registration: bool,
 }
 
 #[derive(Debug, Args)]

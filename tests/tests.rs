@@ -22,4 +22,5 @@ mod release_package;
 mod terraform_files;
 mod terraform_mode;
 mod upstream;
+mod upstream_standin;
 mod workos_sdk;

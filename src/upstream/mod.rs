@@ -12,6 +12,8 @@ use std::time::Duration;
 use url::Url;
 
 pub(crate) use client::preflight;
+#[cfg(feature = "dev-server")]
+pub(crate) use sign::{verify, VerifyError};
 
 /// The relay version announced in the register requests unless `--relay-version`
 /// says otherwise: a current relay release (relay's CHANGELOG, 26.4.2). Sentry refuses
