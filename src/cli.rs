@@ -54,7 +54,7 @@ pub(crate) const API_KEY_VARS: [&str; 3] = [
 
 /// Every variable that changes what a run fetches or writes. The demo clears them all
 /// (its tour shows the defaults); a test keeps `--help` and README listing each.
-pub const SETTING_VARS: [&str; 16] = [
+pub const SETTING_VARS: [&str; 17] = [
     "WORKOS_API_KEY",
     "VAULT_FETCH_API_KEY_FILE",
     "WORKOS_API_KEY_FILE",
@@ -70,6 +70,7 @@ pub const SETTING_VARS: [&str; 16] = [
     "RELAY_CONFIG_TEMPLATE",
     "VAULT_FETCH_UPSTREAM_URL",
     "RELAY_UPSTREAM_URL",
+    "VAULT_FETCH_VERIFY_UPSTREAM",
     "SSL_CERT_FILE",
 ];
 
@@ -105,6 +106,7 @@ Environment (a flag wins over its variable; VAULT_FETCH_* wins over the older al
   VAULT_FETCH_CONFIG_TEMPLATE   init, exec --dir: your own config.yml  (alias RELAY_CONFIG_TEMPLATE)
   VAULT_FETCH_UPSTREAM_URL      init, exec --dir: upstream in the default config.yml; check: the upstream
                                 to preflight  (alias RELAY_UPSTREAM_URL)
+  VAULT_FETCH_VERIFY_UPSTREAM   init, exec: like --verify-upstream (ask that upstream before relay uses them)
   VAULT_FETCH_INTERVAL          exec: how often to read the secret again (default 5m, at least 30 s)
   VAULT_FETCH_GRACE             exec: how long a restarted child may take to stop (default 30s)
   SSL_CERT_FILE                 extra PEM CA bundle (corporate TLS proxies)
@@ -290,6 +292,11 @@ pub(crate) struct InitArgs {
     pub dir: Option<PathBuf>,
     #[command(flatten)]
     pub files: RelayFilesArgs,
+    /// Before writing managed-mode files, ask the upstream (--upstream / RELAY_UPSTREAM_URL,
+    /// default https://sentry.io/) whether it accepts the credentials, as `check --upstream` does;
+    /// refused: proxy mode (--strict: exit 1)
+    #[arg(long, env = "VAULT_FETCH_VERIFY_UPSTREAM", value_parser = clap::builder::FalseyValueParser::new())]
+    pub verify_upstream: bool,
     /// Defined once, shared by every fetching subcommand; listed after the local options.
     #[command(flatten)]
     pub fetch: FetchArgs,
@@ -346,6 +353,11 @@ pub(crate) struct ExecArgs {
     /// How long the child may take to stop after SIGTERM before SIGKILL, on a restart
     #[arg(long, env = "VAULT_FETCH_GRACE", default_value = "30s", value_name = "DURATION", value_parser = parse_duration)]
     pub grace: std::time::Duration,
+    /// Before starting or restarting the child into credentials, ask the upstream (--upstream with
+    /// --dir, else RELAY_UPSTREAM_URL, default https://sentry.io/) whether it accepts them; refused
+    /// ones never replace the running child's
+    #[arg(long, env = "VAULT_FETCH_VERIFY_UPSTREAM", value_parser = clap::builder::FalseyValueParser::new())]
+    pub verify_upstream: bool,
     /// The command to run, after `--`
     #[arg(last = true, value_name = "COMMAND")]
     pub command: Vec<std::ffi::OsString>,

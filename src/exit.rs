@@ -43,6 +43,7 @@ impl Exit {
             Status::InvalidSecret => Exit::InvalidSecret,
             // The api base is not WorkOS Vault: a configuration error, as in every mode.
             Status::WrongApiBase => Exit::Failure,
+            Status::UpstreamRefused => Exit::UpstreamRefused,
         }
     }
 
