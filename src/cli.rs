@@ -226,7 +226,7 @@ pub(crate) enum Command {
     /// Print RELAY_* (and SENTRY_DSN) environment assignments
     #[command(after_help = ENVIRONMENT_HELP)]
     Env(EnvArgs),
-    /// Operator report and readiness probe; exit codes 0/1/2/3/4/5 (listed under --help)
+    /// Operator report and readiness probe (--upstream: and the Sentry preflight); exit codes 0-7 under --help
     #[command(after_help = CHECK_EXIT_CODES)]
     Check(CheckArgs),
     /// Run a command (relay) with the credentials in its environment; restart it when they change
