@@ -11,7 +11,12 @@
 # cargo-zigbuild (zig as C compiler and linker for ring), so a multi-arch build needs no emulation.
 # Its Rust is the version in rust-toolchain.toml; keep the two equal (tests/ci_workflow.rs checks).
 
-FROM --platform=$BUILDPLATFORM rust:1.95.0-bookworm AS build
+# Base images are pinned by tag (what we mean) and digest (what we get: a tag can be re-pushed). The
+# digests are the multi-arch index ones. Dependabot (.github/dependabot.yml, docker ecosystem) proposes
+# a new digest when a tag is rebuilt; by hand: `crane digest rust:1.95.0-bookworm` (or
+# `docker buildx imagetools inspect IMAGE:TAG`) and replace the part after @. A new Rust version is a
+# change of rust-toolchain.toml, Cargo.toml's rust-version and this line together.
+FROM --platform=$BUILDPLATFORM rust:1.95.0-bookworm@sha256:6258907abe69656e41cd992e0b705cdcfabcbbe3db374f92ed2d47121282d4a1 AS build
 RUN apt-get update \
     && apt-get install -y --no-install-recommends python3-venv \
     && rm -rf /var/lib/apt/lists/*
@@ -37,7 +42,7 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
     && cargo zigbuild --release --locked --target "$target" $CARGO_FEATURES \
     && install -D -m 0755 "target/$target/release/vault-fetch-relay" /out/vault-fetch-relay
 
-FROM gcr.io/distroless/static-debian12:nonroot
+FROM gcr.io/distroless/static-debian12:nonroot@sha256:b7bb25d9f7c31d2bdd1982feb4dafcaf137703c7075dbe2febb41c24212b946f
 COPY --from=build /out/vault-fetch-relay /vault-fetch-relay
 # 65532:65532 ("nonroot"); init writes only to the mounted credentials volume (default /.relay), so the
 # root filesystem can be read-only.

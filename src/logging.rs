@@ -4,7 +4,7 @@
 use std::io::Write;
 
 pub(crate) fn init() {
-    env_logger::Builder::new()
+    let logger = env_logger::Builder::new()
         .filter_level(match crate::console::verbosity() {
             i8::MIN..=-1 => log::LevelFilter::Error,
             0 => log::LevelFilter::Warn,
@@ -22,5 +22,28 @@ pub(crate) fn init() {
                 record.args()
             )
         })
-        .init();
+        .build();
+    log::set_max_level(logger.filter());
+    let _ = log::set_logger(Box::leak(Box::new(NoWireDumps(logger))));
+}
+
+/// ureq's trace level dumps the wire unredacted (the Authorization header, the answer's
+/// secret value): those records are dropped whatever RUST_LOG asks for.
+struct NoWireDumps(env_logger::Logger);
+
+impl log::Log for NoWireDumps {
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        let wire = metadata.level() == log::Level::Trace && metadata.target().starts_with("ureq");
+        !wire && self.0.enabled(metadata)
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        if self.enabled(record.metadata()) {
+            self.0.log(record);
+        }
+    }
+
+    fn flush(&self) {
+        self.0.flush();
+    }
 }

@@ -400,3 +400,48 @@ fn the_test_job_pins_and_requires_the_terraform_providers() {
     assert_eq!(tests["env"]["VFR_REQUIRE_TF_PROVIDERS"].as_str(), Some("1"));
     assert_eq!(tests["env"]["VFR_REQUIRE_TERRAFORM"].as_str(), Some("1"));
 }
+
+/// The Dockerfile's base images are pinned by tag and by digest (a tag can be re-pushed), and
+/// Dependabot's docker ecosystem is what keeps the digests current.
+#[test]
+fn base_images_are_pinned_by_tag_and_digest_with_an_update_path() {
+    let dockerfile = read("Dockerfile");
+    let mut stages: Vec<String> = Vec::new();
+    let mut images = 0;
+    for line in dockerfile.lines().filter(|l| l.starts_with("FROM ")) {
+        let words: Vec<&str> = line
+            .split_whitespace()
+            .skip(1)
+            .filter(|w| !w.starts_with("--platform="))
+            .collect();
+        let image = words[0];
+        if let Some(i) = words.iter().position(|w| w.eq_ignore_ascii_case("AS")) {
+            stages.push(words[i + 1].to_string());
+        }
+        if stages.iter().any(|s| s == image) {
+            continue;
+        }
+        images += 1;
+        let (reference, digest) = image
+            .split_once("@sha256:")
+            .unwrap_or_else(|| panic!("{line}: not pinned by digest"));
+        assert!(
+            digest.len() == 64 && digest.chars().all(|c| c.is_ascii_hexdigit()),
+            "{line}: the digest is not 64 hex digits"
+        );
+        let tag = reference.rsplit_once(':').map(|(_, t)| t).unwrap_or("");
+        assert!(
+            !tag.is_empty() && !tag.contains('/'),
+            "{line}: name a tag too"
+        );
+    }
+    assert_eq!(images, 2, "the builder and the runtime image");
+    let dependabot = load(&repo().join(".github/dependabot.yml"));
+    let docker = dependabot["updates"]
+        .as_vec()
+        .expect("dependabot.yml lists updates")
+        .iter()
+        .find(|u| u["package-ecosystem"].as_str() == Some("docker"))
+        .expect("dependabot.yml updates the docker ecosystem");
+    assert_eq!(docker["directory"].as_str(), Some("/"));
+}

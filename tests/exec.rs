@@ -122,22 +122,23 @@ impl Rig {
         let base = self.server.base_url();
         let auth = format!("Bearer {CANARY_KEY}");
         let body = ureq::get(&format!("{base}/vault/v1/kv/name/{NAME}"))
-            .set("Authorization", &auth)
+            .header("Authorization", &auth)
             .call()
             .expect("read the object")
-            .into_string()
+            .body_mut()
+            .read_to_string()
             .unwrap();
         let current: serde_json::Value = serde_json::from_str(&body).unwrap();
         let id = current["id"].as_str().unwrap();
         let version = current["metadata"]["version_id"].as_str().unwrap();
-        let resp = ureq::put(&format!("{base}/vault/v1/kv/{id}"))
-            .set("Authorization", &auth)
-            .set("Content-Type", "application/json")
-            .send_string(&serde_json::json!({"value": value, "version_check": version}).to_string())
+        let mut resp = ureq::put(&format!("{base}/vault/v1/kv/{id}"))
+            .header("Authorization", &auth)
+            .header("Content-Type", "application/json")
+            .send(serde_json::json!({"value": value, "version_check": version}).to_string())
             .expect("PUT /vault/v1/kv/{id}");
         assert_eq!(resp.status(), 201);
         let updated: serde_json::Value =
-            serde_json::from_str(&resp.into_string().unwrap()).unwrap();
+            serde_json::from_str(&resp.body_mut().read_to_string().unwrap()).unwrap();
         assert_ne!(updated["metadata"]["version_id"].as_str(), Some(version));
     }
 }

@@ -872,3 +872,26 @@ fn framing_is_checked_and_interim_responses_are_skipped() {
     assert_eq!(m["relay_id"], c.relay_id);
     assert_eq!(requests, 2);
 }
+
+/// A response head over the client's 16 KiB limit is refused at once (the same head would
+/// come again), not read into a stalled buffer and retried.
+#[test]
+fn an_oversized_response_head_is_refused_unretried() {
+    let s = crate::support::server();
+    seed(&s, NAME);
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nX-Padding: {}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        "p".repeat(20 * 1024)
+    );
+    s.push_faults(vec![Fault::Raw(head.into_bytes())]);
+    let query = json!({"api_key": CANARY_KEY, "api_base": s.base_url(), "timeout_seconds": "5"});
+    let run = run_with(cmd(&[]), &query.to_string(), Duration::from_secs(20));
+    let m = run.terraform_map();
+    assert_eq!(m["status"], "unavailable", "{m:?}");
+    assert!(
+        m["reason"].contains("head is larger than 16 KiB"),
+        "{}",
+        m["reason"]
+    );
+    assert_eq!(s.request_count(), 1);
+}

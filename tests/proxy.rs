@@ -181,3 +181,25 @@ fn malformed_proxy_urls_exit_1_at_once_naming_the_variable() {
         );
     }
 }
+
+/// A proxy host that does not resolve is named as the proxy's (with its variable), not
+/// reported as the api host's. Run in an empty network namespace: no query leaves.
+#[test]
+fn an_unresolvable_proxy_host_names_the_proxy_variable() {
+    if !netns_available() {
+        note_skip("the unresolvable-proxy test needs `unshare -n`");
+        return;
+    }
+    let query =
+        json!({"api_key": CANARY_KEY, "api_base": "https://vault.test", "timeout_seconds": "3"});
+    let mut c = cmd_netns(&[]);
+    c.env("HTTPS_PROXY", "http://proxy.invalid:3128");
+    let run = run_with(c, &query.to_string(), Duration::from_secs(30));
+    let m = run.terraform_map();
+    assert_eq!(m["status"], "unavailable", "{m:?}");
+    assert!(
+        m["reason"].contains("cannot resolve the proxy host in HTTPS_PROXY"),
+        "{}",
+        m["reason"]
+    );
+}

@@ -7,9 +7,8 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::Deserialize;
 use url::Url;
 
-use super::answer::{Answer, BodyError, ReadError};
 use super::retry::{self, is_retryable_status, parse_retry_after, RetryEvent, RetryPolicy, Step};
-use super::transport::{build_tls_config, parse_proxy, proxy_for, redact_proxy};
+use super::transport::{Answer, BodyError, Http, Request};
 use super::{VaultError, VaultErrorKind as Kind, VaultObject};
 use crate::secret::Secret;
 use crate::settings::Settings;
@@ -25,7 +24,7 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~');
 
 pub(crate) struct VaultClient {
-    agent: ureq::Agent,
+    http: Http,
     base: Url,
     api_key: Secret,
     policy: RetryPolicy,
@@ -34,33 +33,12 @@ pub(crate) struct VaultClient {
 impl VaultClient {
     /// Build the agent once: TLS roots, proxy, timeouts, no redirects.
     pub(crate) fn new(settings: &Settings, api_key: Secret) -> anyhow::Result<Self> {
-        let tls = build_tls_config(settings.ca_file.as_deref())?;
-        let mut builder = ureq::AgentBuilder::new()
-            .tls_config(tls)
-            .timeout_connect(settings.connect_timeout)
-            // A redirect would carry the Authorization header elsewhere: never follow one.
-            .redirects(0)
-            .user_agent(&format!("vault-fetch-relay/{}", env!("CARGO_PKG_VERSION")))
-            .try_proxy_from_env(false);
-        let env = |name: &str| std::env::var(name).ok();
-        if let Some(choice) = proxy_for(&settings.api_base, &env) {
-            let url = parse_proxy(&choice)?;
-            log::debug!(
-                "using proxy {} from {}",
-                redact_proxy(url.as_str()),
-                choice.variable
-            );
-            let proxy = ureq::Proxy::new(url.as_str()).map_err(|_| {
-                anyhow::anyhow!(
-                    "{} is not a valid proxy URL ({}); use http://host:port",
-                    choice.variable,
-                    redact_proxy(url.as_str())
-                )
-            })?;
-            builder = builder.proxy(proxy);
-        }
         Ok(VaultClient {
-            agent: builder.build(),
+            http: Http::new(
+                &settings.api_base,
+                settings.ca_file.as_deref(),
+                settings.connect_timeout,
+            )?,
             base: settings.api_base.clone(),
             api_key,
             policy: RetryPolicy::default(),
@@ -134,32 +112,26 @@ impl VaultClient {
             }));
         }
         let started = Instant::now();
-        let result = self
-            .agent
-            .get(url)
-            .set(
-                "Authorization",
-                &format!("Bearer {}", self.api_key.expose()),
-            )
-            .set("Accept", "application/json")
-            .timeout(remaining)
-            .call();
-        let response = match result {
-            Ok(response) | Err(ureq::Error::Status(_, response)) => Ok(response),
-            Err(ureq::Error::Transport(t)) => Err(t),
+        let authorization = format!("Bearer {}", self.api_key.expose());
+        let headers = [
+            ("Authorization", authorization.as_str()),
+            ("Accept", "application/json"),
+        ];
+        let request = Request {
+            method: ureq::http::Method::GET,
+            url,
+            headers: &headers,
+            body: None,
+            timeout: remaining,
+            max_body: MAX_BODY_BYTES,
         };
-        let step = match response.map(|r| Answer::read(r, MAX_BODY_BYTES)) {
-            Ok(Ok(answer)) => self.on_response(name, answer),
-            // Framing that cannot be trusted is unrecoverable: fail, never guess.
-            Ok(Err(ReadError::Framing(framing))) => Step::Done(Err(VaultError::unavailable(
-                format!("the server's answer is not valid HTTP: {framing}"),
-            ))),
-            // A drop after an interim response is a drop like any other.
-            Ok(Err(ReadError::Io(e))) => Step::Retry {
-                error: VaultError::unavailable(e),
+        let step = match self.http.send(&request) {
+            Ok(answer) => self.on_response(name, answer),
+            Err(e) if e.retry => Step::Retry {
+                error: VaultError::unavailable(sanitize_line(&e.detail)),
                 retry_after: None,
             },
-            Err(t) => on_transport_error(&t),
+            Err(e) => Step::Done(Err(VaultError::unavailable(sanitize_line(&e.detail)))),
         };
         log::debug!("attempt took {} ms", started.elapsed().as_millis());
         step
@@ -357,85 +329,6 @@ fn sanitize_line(text: &str) -> String {
         .collect();
     out.truncate(out.trim_end().len());
     out
-}
-
-fn on_transport_error(t: &ureq::Transport) -> Step<VaultObject> {
-    use ureq::ErrorKind as K;
-    if let Some(tls) = find_tls_error(t) {
-        return Step::Done(Err(VaultError::unavailable(format!(
-            "TLS handshake failed: {tls}; if a proxy inspects TLS, trust its CA with --ca-file or SSL_CERT_FILE"
-        ))));
-    }
-    let reason = transport_reason(t);
-    let error = |what: &str| VaultError::unavailable(format!("{what}: {reason}"));
-    match t.kind() {
-        K::Dns => Step::Retry {
-            error: error("cannot resolve the api host"),
-            retry_after: None,
-        },
-        K::ConnectionFailed | K::Io | K::ProxyConnect => Step::Retry {
-            error: error("connection failed"),
-            retry_after: None,
-        },
-        // ureq quotes the raw bytes it could not parse; they say nothing useful.
-        K::BadStatus | K::BadHeader | K::HTTP => Step::Retry {
-            error: VaultError::unavailable(
-                "the server's answer is not valid HTTP (a TLS port behind an http:// api base, or not WorkOS at all?)",
-            ),
-            retry_after: None,
-        },
-        K::ProxyUnauthorized => Step::Done(Err(VaultError::unavailable(
-            "the proxy answered 407: it needs credentials (http://user:password@host:port in HTTPS_PROXY) or refused the ones given",
-        ))),
-        K::InvalidProxyUrl => Step::Done(Err(error("the proxy URL is not valid"))),
-        _ => Step::Done(Err(error("request failed"))),
-    }
-}
-
-/// The transport error's cause without the URL (which ureq includes in Display).
-fn transport_reason(t: &ureq::Transport) -> String {
-    let mut parts = Vec::new();
-    if let Some(m) = t.message() {
-        parts.push(m.to_string());
-    }
-    let mut source = std::error::Error::source(t);
-    while let Some(s) = source {
-        if let Some(io) = s.downcast_ref::<std::io::Error>() {
-            parts.push(io_reason(io));
-        } else {
-            parts.push(s.to_string());
-        }
-        source = s.source();
-    }
-    if parts.is_empty() {
-        parts.push(t.kind().to_string());
-    }
-    sanitize_line(&parts.join(": "))
-}
-
-fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => "timed out".into(),
-        _ => e.to_string(),
-    }
-}
-
-fn find_tls_error(t: &ureq::Transport) -> Option<String> {
-    let mut source = std::error::Error::source(t);
-    while let Some(s) = source {
-        if let Some(r) = s.downcast_ref::<rustls::Error>() {
-            return Some(r.to_string());
-        }
-        if let Some(r) = s
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-        {
-            return Some(r.to_string());
-        }
-        source = s.source();
-    }
-    None
 }
 
 #[cfg(test)]

@@ -1,10 +1,10 @@
 //! The WorkOS Vault client: one agent, read an object by name, classify every answer.
 //! Front ends never see HTTP; they get a `VaultObject` or a `VaultError`.
 
-mod answer;
 mod client;
 pub(crate) mod http;
 pub(crate) mod retry;
+mod tls;
 mod transport;
 
 pub(crate) use answer::BodyError;

@@ -1,66 +1,316 @@
-//! How requests reach WorkOS: the rustls configuration (webpki roots plus an optional
-//! PEM bundle) and the proxy choice. Built once per run.
+//! How requests reach WorkOS: one ureq agent per run (our TLS roots, the proxy choice,
+//! timeouts, no redirects) and `Http::send`, which sends one request and returns the final
+//! answer or why there is none, classified as passing or not. A client for another
+//! service builds its own `Http` (the proxy is chosen for its target) and calls `send`.
+//!
+//! ureq 3 (ureq-proto) checks the HTTP/1.1 framing itself: interim 1xx responses are
+//! skipped (RFC 9110 §15.2) and an invalid or conflicting `Content-Length` is an error
+//! (RFC 9112 §6.3), never a guess at where the body ends.
 
 use std::path::Path;
-use std::sync::Arc;
+use std::time::Duration;
 
-use anyhow::{bail, Context};
-use rustls::RootCertStore;
-use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::CertificateDer;
+use anyhow::bail;
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{ConnectProxyConnector, Connector, NextTimeout, TcpConnector};
 use url::Url;
 
+use super::tls::{build_tls_config, tls_error, TlsConnector};
 use crate::settings::is_loopback_host;
 
-/// rustls client configuration trusting the Mozilla roots and, when given, every
-/// certificate in `extra_ca_file` (corporate TLS-inspecting proxies, private CAs).
-pub(crate) fn build_tls_config(
-    extra_ca_file: Option<&Path>,
-) -> anyhow::Result<Arc<rustls::ClientConfig>> {
-    let mut roots = RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-    };
-    if let Some(path) = extra_ca_file {
-        // System bundles are a few hundred KiB; 16 MiB is generous and still bounded.
-        let pem = crate::files::read_input(
-            path,
-            16 * 1024 * 1024,
-            "the CA bundle (--ca-file / SSL_CERT_FILE)",
-        )?;
-        let mut added = 0usize;
-        for cert in CertificateDer::pem_slice_iter(&pem) {
-            let cert = cert.with_context(|| {
-                format!(
-                    "CA bundle {} is not valid PEM; expected BEGIN CERTIFICATE blocks",
-                    path.display()
-                )
-            })?;
-            roots.add(cert).with_context(|| {
-                format!(
-                    "CA bundle {} holds a certificate rustls cannot use as a trust anchor",
-                    path.display()
-                )
-            })?;
-            added += 1;
-        }
-        if added == 0 {
-            bail!(
-                "CA bundle {} holds no certificates; expected PEM BEGIN CERTIFICATE blocks",
-                path.display()
-            );
-        }
-        log::debug!(
-            "trusting {added} extra CA certificate(s) from {}",
-            path.display()
-        );
+/// The largest response head read: WorkOS's are under 2 KiB. Less than the input buffer, so
+/// a larger head is refused as such instead of stalling a full buffer.
+const MAX_HEAD_BYTES: usize = 16 * 1024;
+
+/// The status, headers and (bounded) body of the final response.
+pub(crate) struct Answer {
+    pub status: u16,
+    headers: Vec<(String, String)>,
+    pub body: Result<Vec<u8>, BodyError>,
+}
+
+impl Answer {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .context("TLS setup failed: no usable protocol versions")?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(Arc::new(config))
+}
+
+/// Why a response body could not be read.
+pub(crate) enum BodyError {
+    /// The connection broke or stalled: may pass.
+    Io(String),
+    /// The body exceeds the cap: the same answer would come again.
+    TooLarge(String),
+}
+
+/// Why no answer came back: one line for the user, and whether trying again may help.
+#[derive(Debug)]
+pub(crate) struct SendError {
+    pub retry: bool,
+    pub detail: String,
+}
+
+/// The agent for one run. Connections are kept alive between requests (the exec poll).
+pub(crate) struct Http {
+    agent: ureq::Agent,
+}
+
+impl Http {
+    /// TLS roots (Mozilla's plus `ca_file`), the proxy for `target` from the environment,
+    /// the connect timeout; redirects are never followed.
+    pub(crate) fn new(
+        target: &Url,
+        ca_file: Option<&Path>,
+        connect_timeout: Duration,
+    ) -> anyhow::Result<Http> {
+        let tls = build_tls_config(ca_file)?;
+        let env = |name: &str| std::env::var(name).ok();
+        let mut resolver = NamedResolver::default();
+        let proxy = match proxy_for(target, &env) {
+            Some(choice) => {
+                let url = parse_proxy(&choice)?;
+                log::debug!(
+                    "using proxy {} from {}",
+                    redact_proxy(url.as_str()),
+                    choice.variable
+                );
+                let proxy = ureq::Proxy::new(url.as_str()).map_err(|_| {
+                    anyhow::anyhow!(
+                        "{} is not a valid proxy URL ({}); use http://host:port",
+                        choice.variable,
+                        redact_proxy(url.as_str())
+                    )
+                })?;
+                resolver.proxy = Some((proxy.host().to_string(), choice.variable));
+                Some(proxy)
+            }
+            None => None,
+        };
+        let config = ureq::Agent::config_builder()
+            // Ours, chosen above (curl's rules): ureq's own reading of the environment is off.
+            .proxy(proxy)
+            // A redirect would carry the Authorization header elsewhere: never follow one.
+            .max_redirects(0)
+            // Every status is an answer to classify, not an error.
+            .http_status_as_error(false)
+            // The request head goes out in one write; no waiting on Nagle for the answer.
+            .no_delay(true)
+            .timeout_connect(Some(connect_timeout))
+            // ureq's 128 KiB buffers, zeroed per layer (TCP and TLS, in and out), are half a MiB
+            // of RSS for answers of a few hundred bytes; the body still streams through.
+            .input_buffer_size(32 * 1024)
+            .output_buffer_size(16 * 1024)
+            .max_response_header_size(MAX_HEAD_BYTES)
+            .user_agent(format!("vault-fetch-relay/{}", env!("CARGO_PKG_VERSION")))
+            .build();
+        // ureq's default chain, with our TLS link and without SOCKS.
+        let connector =
+            ().chain(ConnectProxyConnector::default())
+                .chain(TcpConnector::default())
+                .chain(TlsConnector(tls));
+        Ok(Http {
+            agent: ureq::Agent::with_parts(config, connector, resolver),
+        })
+    }
+
+    /// Send one request: the final answer (interim 1xx skipped), or why there is none.
+    pub(crate) fn send(&self, request: &Request<'_>) -> Result<Answer, SendError> {
+        let mut builder = ureq::http::Request::builder()
+            .method(request.method.clone())
+            .uri(request.url);
+        for (name, value) in request.headers {
+            builder = builder.header(*name, *value);
+        }
+        let result = match request.body {
+            Some(body) => builder.body(body).map(|r| self.run(r, request.timeout)),
+            None => builder.body(()).map(|r| self.run(r, request.timeout)),
+        };
+        let mut response = result
+            .map_err(|e| SendError {
+                retry: false,
+                detail: format!("the request cannot be built: {e}"),
+            })?
+            .map_err(|e| classify(&e))?;
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                let value = String::from_utf8_lossy(v.as_bytes()).into_owned();
+                (k.as_str().to_string(), value)
+            })
+            .collect();
+        let max = request.max_body;
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(max)
+            .read_to_vec()
+            .map_err(|e| match e {
+                ureq::Error::BodyExceedsLimit(_) => BodyError::TooLarge(format!(
+                    "response body is larger than {} KiB; check the api base",
+                    max / 1024
+                )),
+                e => BodyError::Io(format!(
+                    "connection failed while reading the response: {}",
+                    reason(&e)
+                )),
+            });
+        Ok(Answer {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    fn run(
+        &self,
+        request: ureq::http::Request<impl ureq::AsSendBody>,
+        timeout: Duration,
+    ) -> Result<ureq::http::Response<ureq::Body>, ureq::Error> {
+        let request = self
+            .agent
+            .configure_request(request)
+            .timeout_global(Some(timeout))
+            .build();
+        self.agent.run(request)
+    }
+}
+
+/// One request for `Http::send`.
+pub(crate) struct Request<'a> {
+    pub method: ureq::http::Method,
+    pub url: &'a str,
+    pub headers: &'a [(&'a str, &'a str)],
+    pub body: Option<&'a [u8]>,
+    /// For all of it: connecting, the answer, its body.
+    pub timeout: Duration,
+    /// The most body bytes read; a longer body is `BodyError::TooLarge`.
+    pub max_body: u64,
+}
+
+/// ureq's resolver, run synchronously, with its failures marked as name lookups (the I/O
+/// error a failed lookup gives looks like any connection failure) and telling the proxy's
+/// host apart.
+#[derive(Debug, Default)]
+struct NamedResolver {
+    inner: DefaultResolver,
+    /// The proxy's host and the variable that named it.
+    proxy: Option<(String, String)>,
+}
+
+/// A host name that did not resolve: why, and the proxy variable if it was the proxy's.
+#[derive(Debug)]
+struct Unresolved {
+    reason: String,
+    proxy_variable: Option<String>,
+}
+
+impl std::fmt::Display for Unresolved {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.proxy_variable {
+            Some(var) => write!(f, "cannot resolve the proxy host in {var}: {}", self.reason),
+            None => write!(f, "cannot resolve the api host: {}", self.reason),
+        }
+    }
+}
+
+impl std::error::Error for Unresolved {}
+
+impl Resolver for NamedResolver {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        _timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let unresolved = |reason: String| {
+            let proxy_variable = self
+                .proxy
+                .as_ref()
+                .filter(|(host, _)| uri.host() == Some(host.as_str()))
+                .map(|(_, var)| var.clone());
+            ureq::Error::Other(Box::new(Unresolved {
+                reason,
+                proxy_variable,
+            }))
+        };
+        // Without a timeout ureq resolves on this thread; with one it spawns a thread per
+        // lookup (0.6 ms a fetch, and a malloc arena). fetch.rs's deadline is the backstop for a
+        // lookup that hangs, as it was with ureq 2, which had no lookup timeout either.
+        self.inner
+            .resolve(uri, config, NextTimeout::default())
+            .map_err(|e| match e {
+                ureq::Error::Io(io) => unresolved(io_reason(&io)),
+                ureq::Error::HostNotFound => unresolved("no address found".into()),
+                e => e,
+            })
+    }
+}
+
+/// A failed request as one line, and whether it may pass.
+fn classify(e: &ureq::Error) -> SendError {
+    use ureq_proto::Error as P;
+    let fatal = |detail: String| SendError {
+        retry: false,
+        detail,
+    };
+    let passing = |detail: String| SendError {
+        retry: true,
+        detail,
+    };
+    if let Some(tls) = tls_error(e) {
+        return fatal(format!(
+            "TLS handshake failed: {tls}; if a proxy inspects TLS, trust its CA with --ca-file or SSL_CERT_FILE"
+        ));
+    }
+    match e {
+        ureq::Error::Other(inner) if inner.is::<Unresolved>() => passing(inner.to_string()),
+        ureq::Error::Io(_) | ureq::Error::Timeout(_) | ureq::Error::ConnectionFailed => {
+            passing(format!("connection failed: {}", reason(e)))
+        }
+        // Framing that cannot be trusted is unrecoverable: fail, never guess.
+        ureq::Error::Protocol(P::BadContentLengthHeader) => fatal(
+            "the server's answer is not valid HTTP: the response has an invalid Content-Length (not a decimal number)".into(),
+        ),
+        ureq::Error::Protocol(P::TooManyContentLengthHeaders) => fatal(
+            "the server's answer is not valid HTTP: the response has two different Content-Length values".into(),
+        ),
+        // The same head would come again.
+        ureq::Error::LargeResponseHeader(..) => fatal(format!(
+            "the server's answer is not valid HTTP: its head is larger than {} KiB",
+            MAX_HEAD_BYTES / 1024
+        )),
+        // ureq quotes the raw bytes it could not parse; they say nothing useful.
+        ureq::Error::Protocol(_) => passing(
+            "the server's answer is not valid HTTP (a TLS port behind an http:// api base, or not WorkOS at all?)".into(),
+        ),
+        ureq::Error::ConnectProxyFailed(why) if why.contains(" 407") => fatal(
+            "the proxy answered 407: it needs credentials (http://user:password@host:port in HTTPS_PROXY) or refused the ones given".into(),
+        ),
+        ureq::Error::ConnectProxyFailed(why) => passing(format!("connection failed: {why}")),
+        ureq::Error::InvalidProxyUrl => fatal(format!("the proxy URL is not valid: {}", reason(e))),
+        _ => fatal(format!("request failed: {}", reason(e))),
+    }
+}
+
+/// The cause of a failure, without the URL.
+fn reason(e: &ureq::Error) -> String {
+    match e {
+        ureq::Error::Io(io) => io_reason(io),
+        ureq::Error::Timeout(_) => "timed out".into(),
+        e => e.to_string(),
+    }
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => "timed out".into(),
+        _ => e.to_string(),
+    }
 }
 
 /// A proxy setting and the environment variable it came from (for messages).
@@ -299,20 +549,5 @@ mod tests {
     fn proxy_credentials_are_redacted() {
         let r = redact_proxy("http://user:hunter2@proxy:3128");
         assert!(!r.contains("hunter2") && !r.contains("user"), "{r}");
-    }
-
-    #[test]
-    fn bad_ca_files_are_explained() {
-        let dir = std::env::temp_dir().join(format!("vfr-ca-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let empty = dir.join("empty.pem");
-        std::fs::write(&empty, "nothing here").unwrap();
-        let e = build_tls_config(Some(&empty)).unwrap_err().to_string();
-        assert!(e.contains("holds no certificates"), "{e}");
-        let e = build_tls_config(Some(&dir.join("missing.pem")))
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("cannot read the CA bundle"), "{e}");
-        assert!(build_tls_config(None).is_ok());
     }
 }
