@@ -189,8 +189,8 @@ fn sentry_accepts_our_signed_registration_and_serves_the_project() {
     let wire = up.wire();
     assert_eq!(wire.len(), 3, "{wire:?}");
     for r in &wire {
-        assert_eq!(r["headers"]["X-Sentry-Relay-Id"], json!(c.relay_id));
-        assert!(r["headers"]["X-Sentry-Relay-Signature"].is_string());
+        assert_eq!(r["headers"]["x-sentry-relay-id"], json!(c.relay_id));
+        assert!(r["headers"]["x-sentry-relay-signature"].is_string());
         assert_no_leak(&r.to_string(), Some(&c));
     }
     assert_eq!(
@@ -208,11 +208,11 @@ fn sentry_accepts_our_signed_registration_and_serves_the_project() {
         &[
             (
                 "X-Sentry-Relay-Id",
-                wire[0]["headers"]["X-Sentry-Relay-Id"].as_str().unwrap(),
+                wire[0]["headers"]["x-sentry-relay-id"].as_str().unwrap(),
             ),
             (
                 "X-Sentry-Relay-Signature",
-                wire[0]["headers"]["X-Sentry-Relay-Signature"]
+                wire[0]["headers"]["x-sentry-relay-signature"]
                     .as_str()
                     .unwrap(),
             ),

@@ -12,9 +12,8 @@ use super::{
     CHALLENGE_PATH, PROJECT_CONFIGS_PATH, RESPONSE_PATH,
 };
 use crate::credentials::RelayCredentials;
-use crate::workos::http::{Http, Request};
 use crate::workos::retry::{self, is_retryable_status, parse_retry_after, RetryPolicy, Step};
-use crate::workos::{BodyError, VaultError, VaultErrorKind};
+use crate::workos::{BodyError, Http, Method, Request, VaultError, VaultErrorKind};
 
 /// Sentry's answers here are small JSON documents (a partial project config for one
 /// key is a few KiB); anything this large is not one.
@@ -363,6 +362,7 @@ impl Client {
             ("Accept", "application/json"),
         ];
         let request = Request {
+            method: Method::POST,
             url,
             headers: &headers,
             body: Some(body),
@@ -371,7 +371,7 @@ impl Client {
         };
         let answer = match self.http.send(&request) {
             Ok(answer) => answer,
-            Err(e) if e.retryable() => {
+            Err(e) if e.retry => {
                 return Step::Retry {
                     error: VaultError::unavailable(e.detail),
                     retry_after: None,

@@ -2,13 +2,13 @@
 //! Front ends never see HTTP; they get a `VaultObject` or a `VaultError`.
 
 mod client;
-pub(crate) mod http;
 pub(crate) mod retry;
 mod tls;
 mod transport;
 
-pub(crate) use answer::BodyError;
 pub(crate) use client::VaultClient;
+/// The one way a request is sent, for the Sentry upstream client too.
+pub(crate) use transport::{BodyError, Http, Method, Request};
 
 /// The parts of a WorkOS Vault object we use. `value` holds the credentials document.
 #[derive(Debug, Clone)]

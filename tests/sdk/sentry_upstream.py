@@ -11,7 +11,7 @@ Usage: sentry_upstream.py CONFIG.json. CONFIG holds:
   min_version        refuse relay versions below this one (a Sentry whose relay moved on)
   mode               "" or one fault for every request: redirect, huge, not_json
   tls_cert, tls_key  serve HTTPS with these PEM files
-  wire_log           append every request (path, headers, body) here, one JSON per line
+  wire_log           append every request (path, headers named in lower case, body) here, one JSON per line
 Prints the port on stdout once listening.
 """
 
@@ -55,7 +55,7 @@ class Upstream(http.server.BaseHTTPRequestHandler):
             with lock, open(config["wire_log"], "a") as f:
                 f.write(json.dumps({
                     "path": self.path,
-                    "headers": dict(self.headers.items()),
+                    "headers": {k.lower(): v for k, v in self.headers.items()},
                     "body": body.decode("utf-8", "replace"),
                 }) + "\n")
         mode = config.get("mode", "")
