@@ -54,7 +54,7 @@ pub(crate) const API_KEY_VARS: [&str; 3] = [
 
 /// Every variable that changes what a run fetches or writes. The demo clears them all
 /// (its tour shows the defaults); a test keeps `--help` and README listing each.
-pub const SETTING_VARS: [&str; 16] = [
+pub const SETTING_VARS: [&str; 17] = [
     "WORKOS_API_KEY",
     "VAULT_FETCH_API_KEY_FILE",
     "WORKOS_API_KEY_FILE",
@@ -70,6 +70,7 @@ pub const SETTING_VARS: [&str; 16] = [
     "RELAY_CONFIG_TEMPLATE",
     "VAULT_FETCH_UPSTREAM_URL",
     "RELAY_UPSTREAM_URL",
+    "VAULT_FETCH_VERIFY_UPSTREAM",
     "SSL_CERT_FILE",
 ];
 
@@ -105,7 +106,9 @@ Environment (a flag wins over its variable; VAULT_FETCH_* wins over the older al
   VAULT_FETCH_STRICT            like --strict (false, 0, no, off or empty mean off)
   VAULT_FETCH_CREDENTIALS_DIR   init: relay's config directory  (alias CREDENTIALS_DIR)
   VAULT_FETCH_CONFIG_TEMPLATE   init, exec --dir: your own config.yml  (alias RELAY_CONFIG_TEMPLATE)
-  VAULT_FETCH_UPSTREAM_URL      init, exec --dir: upstream in the default config.yml  (alias RELAY_UPSTREAM_URL)
+  VAULT_FETCH_UPSTREAM_URL      init, exec --dir: upstream in the default config.yml; check: the upstream
+                                to preflight  (alias RELAY_UPSTREAM_URL)
+  VAULT_FETCH_VERIFY_UPSTREAM   init, exec: like --verify-upstream (ask that upstream before relay uses them)
   VAULT_FETCH_INTERVAL          exec: how often to read the secret again (default 5m, at least 30 s)
   VAULT_FETCH_GRACE             exec: how long a restarted child may take to stop (default 30s)
   SSL_CERT_FILE                 extra PEM CA bundle (corporate TLS proxies)
@@ -131,16 +134,20 @@ pub(crate) const ENVIRONMENT_HELP: &str = environment_help!("");
 
 pub(crate) const CHECK_EXIT_CODES: &str = "\
 Exit codes:
-  0  found and valid
-  1  usage or configuration error, or wrong_api_base (the api base is not WorkOS Vault)
+  0  found and valid (with --upstream: and upstream accepted them, and serves the DSN's project)
+  1  usage or configuration error, or wrong_api_base (the api base is not WorkOS Vault), or an
+     --upstream that does not answer as Sentry does (a redirect, not JSON)
   2  not found
   3  auth problem: no API key, 401, 403
   4  unavailable: network, TLS, timeout, throttling, 5xx
   5  invalid secret: not JSON, fields missing, bad key encoding, key pair mismatch
+  6  upstream refused these credentials: the relay id is registered with another key, the relay
+     is not allowed to register, the version is refused, or the DSN's project is not served
+  7  upstream unreachable: DNS, connect, TLS, timeout, 5xx after retries
 
 --format json prints one object with the fields api_base, secret_name, status, reason, relay_id,
 public_key_fingerprint, key_pair, sentry_dsn_present, version_id, updated_at, request_id,
-latency_ms, attempts, exit_code (see README).";
+latency_ms, attempts, upstream (null without --upstream), exit_code (see README).";
 
 /// Paths from flags or environment; an empty value (`SSL_CERT_FILE=`) means "not set"
 /// rather than a usage error, as it does for every other variable we read.
@@ -230,7 +237,7 @@ pub(crate) enum Command {
     /// Print RELAY_* (and SENTRY_DSN) environment assignments
     #[command(after_help = ENVIRONMENT_HELP)]
     Env(EnvArgs),
-    /// Operator report and readiness probe; exit codes 0/1/2/3/4/5 (listed under --help)
+    /// Operator report and readiness probe (--upstream: and the Sentry preflight); exit codes 0-7 under --help
     #[command(after_help = CHECK_EXIT_CODES)]
     Check(CheckArgs),
     /// Run a command (relay) with the credentials in its environment; restart it when they change
@@ -296,6 +303,11 @@ pub(crate) struct InitArgs {
     pub dir: Option<PathBuf>,
     #[command(flatten)]
     pub files: RelayFilesArgs,
+    /// Before writing managed-mode files, ask the upstream (--upstream / RELAY_UPSTREAM_URL,
+    /// default https://sentry.io/) whether it accepts the credentials, as `check --upstream` does;
+    /// refused: proxy mode (--strict: exit 1)
+    #[arg(long, env = "VAULT_FETCH_VERIFY_UPSTREAM", value_parser = clap::builder::FalseyValueParser::new())]
+    pub verify_upstream: bool,
     /// Defined once, shared by every fetching subcommand; listed after the local options.
     #[command(flatten)]
     pub fetch: FetchArgs,
@@ -353,6 +365,11 @@ pub(crate) struct ExecArgs {
     /// How long the child may take to stop after SIGTERM before SIGKILL, on a restart
     #[arg(long, env = "VAULT_FETCH_GRACE", default_value = "30s", value_name = "DURATION", value_parser = parse_duration)]
     pub grace: std::time::Duration,
+    /// Before starting or restarting the child into credentials, ask the upstream (--upstream with
+    /// --dir, else RELAY_UPSTREAM_URL, default https://sentry.io/) whether it accepts them; refused
+    /// ones never replace the running child's
+    #[arg(long, env = "VAULT_FETCH_VERIFY_UPSTREAM", value_parser = clap::builder::FalseyValueParser::new())]
+    pub verify_upstream: bool,
     /// The command to run, after `--`
     #[arg(last = true, value_name = "COMMAND")]
     pub command: Vec<std::ffi::OsString>,
@@ -428,6 +445,16 @@ pub(crate) struct CheckArgs {
     /// Report format
     #[arg(long, value_enum, default_value = "text")]
     pub format: CheckFormat,
+    /// Also ask this Sentry upstream whether it accepts the credentials: register challenge,
+    /// register response, and the DSN's project config (alias RELAY_UPSTREAM_URL)
+    #[arg(long, env = "VAULT_FETCH_UPSTREAM_URL", value_name = "URL")]
+    pub upstream: Option<String>,
+    /// The DSN whose project upstream must serve [default: the secret's sentry_dsn]
+    #[arg(long, value_name = "DSN")]
+    pub dsn: Option<String>,
+    /// The relay version announced to upstream [default: 26.4.2, a current relay release]
+    #[arg(long, value_name = "VERSION")]
+    pub relay_version: Option<String>,
     /// Defined once, shared by every fetching subcommand; listed after the local options.
     #[command(flatten)]
     pub fetch: FetchArgs,
@@ -457,6 +484,16 @@ pub(crate) struct DevServerArgs {
     /// Private key (PEM) for --tls-cert
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// Sentry upstream side (same address, /api/0/relays/): a relay public key the organization
+    /// trusts, so the DSN keys' projects are served to it (repeatable; --seed adds its relay)
+    #[arg(long, value_name = "PUBLIC_KEY")]
+    pub trust_relay: Vec<String>,
+    /// Sentry upstream side: the public key of a DSN whose project it serves (repeatable)
+    #[arg(long, value_name = "KEY")]
+    pub dsn_key: Vec<String>,
+    /// Sentry upstream side: only trusted relays may register (default: open registration)
+    #[arg(long)]
+    pub closed_registration: bool,
 }
 
 #[derive(Debug, Args)]
@@ -643,5 +680,21 @@ mod tests {
             .filter(|v| v.contains("API_KEY"))
             .count();
         assert_eq!(key_like, API_KEY_VARS.len());
+    }
+
+    #[test]
+    fn check_help_names_the_default_relay_version() {
+        use clap::CommandFactory;
+        let cli = Cli::command();
+        let check = cli.find_subcommand("check").unwrap();
+        let arg = check
+            .get_arguments()
+            .find(|a| a.get_id() == "relay_version")
+            .unwrap();
+        let help = arg.get_help().unwrap().to_string();
+        assert!(
+            help.contains(crate::upstream::DEFAULT_RELAY_VERSION),
+            "{help}"
+        );
     }
 }

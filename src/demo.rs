@@ -119,6 +119,8 @@ pub(crate) fn run() -> anyhow::Result<Exit> {
     );
     show("relay starts in proxy mode and forwards events; the deploy goes on without telemetry");
 
+    upstream_tour(&demo)?;
+
     say!(
         "\nall steps behaved as documented ({} requests served)",
         server.request_count()
@@ -133,13 +135,8 @@ struct Demo<'a> {
 }
 
 impl Demo<'_> {
-    /// Run this binary with the dev server's settings in the environment (never argv).
-    fn run(
-        &self,
-        args: &[&str],
-        stdin: Option<&str>,
-        env: &[(&str, &str)],
-    ) -> anyhow::Result<Output> {
+    /// This binary with the dev server's settings in the environment (never argv).
+    fn command(&self, args: &[&str], env: &[(&str, &str)]) -> anyhow::Result<Command> {
         let exe = std::env::current_exe().context("cannot find this program's path")?;
         let mut cmd = Command::new(exe);
         cmd.args(args);
@@ -154,12 +151,18 @@ impl Demo<'_> {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let mut child = cmd.spawn().context("cannot start vault-fetch-relay")?;
-        if let Some(mut input) = child.stdin.take() {
-            input.write_all(stdin.unwrap_or("").as_bytes())?;
-        }
-        let out = child.wait_with_output()?;
-        if !out.status.success() {
+        Ok(cmd)
+    }
+
+    /// Run it to the end; a non-zero exit is an error.
+    fn run(
+        &self,
+        args: &[&str],
+        stdin: Option<&str>,
+        env: &[(&str, &str)],
+    ) -> anyhow::Result<Output> {
+        let (out, code) = self.run_any(args, stdin, env)?;
+        if code != Some(0) {
             bail!(
                 "`vault-fetch-relay {}` exited with {}: {}",
                 args.join(" "),
@@ -168,6 +171,25 @@ impl Demo<'_> {
             );
         }
         Ok(out)
+    }
+
+    /// Run it to the end, whatever its exit code.
+    fn run_any(
+        &self,
+        args: &[&str],
+        stdin: Option<&str>,
+        env: &[(&str, &str)],
+    ) -> anyhow::Result<(Output, Option<i32>)> {
+        let mut child = self
+            .command(args, env)?
+            .spawn()
+            .context("cannot start vault-fetch-relay")?;
+        if let Some(mut input) = child.stdin.take() {
+            input.write_all(stdin.unwrap_or("").as_bytes())?;
+        }
+        let out = child.wait_with_output()?;
+        let code = out.status.code();
+        Ok((out, code))
     }
 
     fn mask(&self, text: &str) -> String {
@@ -247,4 +269,100 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// Steps 7 and 8: the Sentry upstream preflight against the dev server's upstream side,
+/// accepted, then a rotation to an untrusted key that `exec --verify-upstream` refuses
+/// while relay (here a stand-in child) keeps running on the old credentials.
+fn upstream_tour(demo: &Demo<'_>) -> anyhow::Result<()> {
+    use std::io::{BufRead, BufReader};
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    let server = demo.server;
+    let base = server.base_url();
+    server.upstream().trust(&demo.creds.public_key);
+    server.upstream().add_dsn_key("public");
+
+    step(&format!(
+        "7. Upstream preflight: vault-fetch-relay check --upstream {base}"
+    ));
+    let (out, code) = demo.run_any(&["check", "--upstream", &base], None, &[])?;
+    let report = String::from_utf8_lossy(&out.stdout).into_owned();
+    let rows: String = report
+        .lines()
+        .skip_while(|l| !l.starts_with("upstream:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    show(&rows);
+    ensure!(code == Some(0), "the preflight was not accepted: {report}");
+
+    step("8. A rotation to a key Sentry does not trust: exec --verify-upstream keeps relay on the old one");
+    let child =
+        "echo \"relay started as ${RELAY_ID%%-*}... (mode $RELAY_MODE)\" >&2; exec sleep 60";
+    let env = [
+        ("RELAY_UPSTREAM_URL", base.as_str()),
+        ("VAULT_FETCH_DEV_INTERVAL_FLOOR", "0.05"),
+    ];
+    let args = [
+        "exec",
+        "--verify-upstream",
+        "--interval",
+        "0.3s",
+        "--",
+        "/bin/sh",
+        "-c",
+        child,
+    ];
+    let mut exec = demo
+        .command(&args, &env)?
+        .stdout(Stdio::null())
+        .spawn()
+        .context("cannot start exec")?;
+    let log = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sink = Arc::clone(&log);
+    let stderr = exec.stderr.take().context("exec has no stderr")?;
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            sink.lock().unwrap_or_else(|p| p.into_inner()).push(line);
+        }
+    });
+    let lines = || log.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let wait = |what: &str, f: &dyn Fn(&[String]) -> bool| -> anyhow::Result<()> {
+        let until = Instant::now() + Duration::from_secs(20);
+        while !f(&lines()) {
+            ensure!(Instant::now() < until, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok(())
+    };
+    let started = |l: &[String]| l.iter().filter(|l| l.starts_with("relay started")).count();
+    let result = (|| -> anyhow::Result<()> {
+        wait("relay's start", &|l| started(l) == 1)?;
+        let rotated = RelayCredentials::generate(demo.creds.sentry_dsn.clone())?;
+        server.set_value(DEFAULT_SECRET_NAME, &rotated.to_vault_value())?;
+        wait("the refusal", &|l| {
+            l.iter().any(|l| l.contains("upstream_refused"))
+        })?;
+        // A few more polls ask again; none restarts relay.
+        let asked = server.request_count();
+        wait("three more polls", &|_| server.request_count() >= asked + 9)?;
+        ensure!(
+            started(&lines()) == 1,
+            "relay was restarted into refused credentials"
+        );
+        Ok(())
+    })();
+    // SAFETY: kill(2) on our own child's pid, which we have not reaped yet.
+    unsafe { libc::kill(exec.id() as i32, libc::SIGTERM) };
+    let _ = exec.wait();
+    let _ = reader.join();
+    let shown: String = lines()
+        .iter()
+        .map(|l| format!("{}\n", demo.mask(l)))
+        .collect();
+    show(&shown);
+    result?;
+    show("relay kept the credentials Sentry accepts; trusting the new key in Sentry restarts it once");
+    Ok(())
 }

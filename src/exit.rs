@@ -5,6 +5,7 @@
 use std::process::ExitCode;
 
 use crate::fetch::Status;
+use crate::upstream::Verdict;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Exit {
@@ -21,6 +22,10 @@ pub(crate) enum Exit {
     Unavailable,
     /// `check`: the stored value is not valid relay credentials.
     InvalidSecret,
+    /// `check --upstream`: Sentry refused these credentials (registration or project).
+    UpstreamRefused,
+    /// `check --upstream`: the Sentry upstream could not be reached.
+    UpstreamUnreachable,
     /// `exec`: the command's own status (128+signal when a signal ended it; 126 or 127
     /// when it could not be started), passed through as a supervisor should.
     Child(u8),
@@ -38,6 +43,19 @@ impl Exit {
             Status::InvalidSecret => Exit::InvalidSecret,
             // The api base is not WorkOS Vault: a configuration error, as in every mode.
             Status::WrongApiBase => Exit::Failure,
+            Status::UpstreamRefused => Exit::UpstreamRefused,
+        }
+    }
+
+    /// `check`'s exit when the preflight ran too (it runs only on found credentials):
+    /// the fetch's code unless it found them, then the preflight's. An upstream that
+    /// does not answer as Sentry does is a configuration error, like wrong_api_base.
+    pub(crate) fn for_check_upstream(status: Status, upstream: Option<Verdict>) -> Exit {
+        match (Exit::for_check(status), upstream) {
+            (Exit::Success, Some(Verdict::Refused)) => Exit::UpstreamRefused,
+            (Exit::Success, Some(Verdict::Unreachable)) => Exit::UpstreamUnreachable,
+            (Exit::Success, Some(Verdict::NotSentry)) => Exit::Failure,
+            (exit, _) => exit,
         }
     }
 
@@ -49,6 +67,8 @@ impl Exit {
             Exit::AuthProblem => 3,
             Exit::Unavailable => 4,
             Exit::InvalidSecret => 5,
+            Exit::UpstreamRefused => 6,
+            Exit::UpstreamUnreachable => 7,
             Exit::Child(code) => code,
         }
     }
@@ -76,5 +96,16 @@ mod tests {
         assert_eq!(code(Status::InvalidSecret), 5);
         assert_eq!(code(Status::WrongApiBase), 1);
         assert_eq!(Exit::Failure.code(), 1);
+    }
+
+    #[test]
+    fn the_preflight_decides_only_for_found_credentials() {
+        let code = |s, v| Exit::for_check_upstream(s, v).code();
+        assert_eq!(code(Status::Found, None), 0);
+        assert_eq!(code(Status::Found, Some(Verdict::Accepted)), 0);
+        assert_eq!(code(Status::Found, Some(Verdict::Refused)), 6);
+        assert_eq!(code(Status::Found, Some(Verdict::Unreachable)), 7);
+        assert_eq!(code(Status::Found, Some(Verdict::NotSentry)), 1);
+        assert_eq!(code(Status::NotFound, None), 2);
     }
 }

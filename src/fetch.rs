@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::credentials::{parse_vault_value, InvalidSecret, RelayCredentials};
 use crate::settings::{non_empty, Knob, Settings, DEFAULT_API_BASE};
+use crate::upstream::UpstreamReport;
 use crate::workos::retry::RetryEvent;
 use crate::workos::{VaultClient, VaultErrorKind, VaultObject};
 
@@ -23,11 +24,14 @@ pub enum Status {
     /// The server at the api base is not WorkOS Vault: a configuration error, which
     /// exits 1 in every mode, strict or not.
     WrongApiBase,
+    /// Valid credentials that the Sentry upstream refused (`--verify-upstream`): relay
+    /// would lose its telemetry with them, so they are withheld like missing ones.
+    UpstreamRefused,
 }
 
 impl Status {
     #[cfg(test)]
-    pub(crate) const ALL: [Status; 8] = [
+    pub(crate) const ALL: [Status; 9] = [
         Status::Found,
         Status::NotFound,
         Status::NoApiKey,
@@ -36,6 +40,7 @@ impl Status {
         Status::Forbidden,
         Status::Unavailable,
         Status::WrongApiBase,
+        Status::UpstreamRefused,
     ];
 
     pub(crate) fn as_str(self) -> &'static str {
@@ -48,6 +53,7 @@ impl Status {
             Status::Forbidden => "forbidden",
             Status::Unavailable => "unavailable",
             Status::WrongApiBase => "wrong_api_base",
+            Status::UpstreamRefused => "upstream_refused",
         }
     }
 
@@ -157,6 +163,21 @@ impl Report {
 
     pub(crate) fn credentials(&self) -> Option<&RelayCredentials> {
         self.found().map(|f| &f.credentials)
+    }
+
+    /// This report with its credentials withheld because the upstream refused them
+    /// (status `upstream_refused`, the preflight's one line as the reason): every front
+    /// end then treats it as any run without credentials (proxy mode; --strict fails).
+    pub(crate) fn refused_upstream(&self, upstream: &UpstreamReport) -> Report {
+        let request_id = self.found().and_then(|f| f.request_id.clone());
+        Report {
+            outcome: Outcome::Missing(Missing::new(
+                Status::UpstreamRefused,
+                upstream.reason.clone(),
+                request_id,
+            )),
+            ..self.clone()
+        }
     }
 
     /// One line for stderr or a file header: status, what happened, what to do.

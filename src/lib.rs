@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use exit::Exit;
 
 mod cli;
+mod clock;
 mod commands;
 mod console;
 pub mod credentials;
@@ -29,6 +30,7 @@ pub mod render;
 pub mod secret;
 mod settings;
 mod supervisor;
+mod upstream;
 mod workos;
 
 /// Every variable that changes what a run fetches or writes, and the others read

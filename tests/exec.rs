@@ -915,3 +915,181 @@ fn once_refuses_the_watch_flags_but_not_their_variables() {
     let r = run_exec(c);
     assert_eq!(r.code, Some(0), "{}", r.text());
 }
+
+/// How many preflights the dev server's upstream side has seen (one challenge each).
+fn preflights(s: &DevServer) -> usize {
+    s.requests()
+        .iter()
+        .filter(|r| r.path.starts_with("/api/0/relays/register/challenge/"))
+        .count()
+}
+
+/// The dev server's own upstream side, trusting `c` for its DSN's project.
+fn trust(s: &DevServer, c: &RelayCredentials) {
+    s.upstream().trust(&c.public_key);
+    let dsn = c.sentry_dsn.as_deref().unwrap();
+    let key = dsn.split("//").nth(1).unwrap().split('@').next().unwrap();
+    s.upstream().add_dsn_key(key);
+}
+
+/// `--verify-upstream`: a rotation upstream refuses never replaces the child's credentials
+/// (one warning line however many polls ask again), and once the operator trusts the new
+/// key in Sentry the child restarts exactly once into it.
+#[test]
+fn verify_upstream_keeps_the_child_on_credentials_upstream_accepts() {
+    let rig = Rig::new();
+    let old = seed(&rig.server, NAME);
+    trust(&rig.server, &old);
+    let mut c = rig.cmd(&["--verify-upstream"], None);
+    c.env("RELAY_UPSTREAM_URL", rig.server.base_url());
+    let sup = Supervised::start(c);
+    let first = rig.wait_start(1);
+    assert_managed_with(&rig.env_of(first), &old);
+    sup.wait_log("accepted the registration", 1);
+
+    let new = fresh_credentials();
+    rig.rotate(&new.to_vault_value());
+    let asked = preflights(&rig.server);
+    wait_for("four more preflights of the new credentials", || {
+        (preflights(&rig.server) >= asked + 4).then_some(())
+    });
+    assert_eq!(rig.starts(), [first], "{}", sup.stderr());
+    assert!(rig.signals_of(first).is_empty(), "the child got a signal");
+    let log = sup.stderr();
+    assert_eq!(log.matches("upstream_refused").count(), 1, "{log}");
+    assert!(
+        log.contains("the child keeps the credentials it has"),
+        "{log}"
+    );
+
+    trust(&rig.server, &new);
+    let second = rig.wait_start(2);
+    assert_managed_with(&rig.env_of(second), &new);
+    sup.wait_log("unchanged", 3);
+    assert_eq!(rig.starts().len(), 2, "{}", sup.stderr());
+    assert_no_leak(&sup.stderr(), Some(&old));
+    assert_no_leak(&sup.stderr(), Some(&new));
+}
+
+/// A first start upstream refuses runs relay in proxy mode (one warning) and upgrades to
+/// managed once upstream accepts; with --strict nothing starts and exec exits 1.
+#[test]
+fn verify_upstream_refused_first_start_is_proxy_mode_or_with_strict_a_failure() {
+    let rig = Rig::new();
+    let creds = seed(&rig.server, NAME);
+    let mut strict = rig.cmd(&["--verify-upstream", "--strict"], None);
+    strict.env("RELAY_UPSTREAM_URL", rig.server.base_url());
+    let run = run_exec(strict);
+    assert_eq!(run.code, Some(1), "{}", run.text());
+    assert!(
+        run.stderr.contains("error: upstream_refused: "),
+        "{}",
+        run.stderr
+    );
+    assert!(rig.starts().is_empty());
+
+    let mut c = rig.cmd(&["--verify-upstream"], None);
+    c.env("RELAY_UPSTREAM_URL", rig.server.base_url());
+    let sup = Supervised::start(c);
+    let first = rig.wait_start(1);
+    assert_eq!(
+        rig.env_of(first).get("RELAY_MODE").map(String::as_str),
+        Some("proxy")
+    );
+    let asked = preflights(&rig.server);
+    wait_for("three more preflights", || {
+        (preflights(&rig.server) >= asked + 3).then_some(())
+    });
+    assert_eq!(rig.starts(), [first]);
+    assert_eq!(
+        sup.stderr().matches("upstream_refused").count(),
+        1,
+        "{}",
+        sup.stderr()
+    );
+
+    trust(&rig.server, &creds);
+    let second = rig.wait_start(2);
+    assert_managed_with(&rig.env_of(second), &creds);
+    sup.wait_log("unchanged", 2);
+    assert_eq!(rig.starts().len(), 2, "{}", sup.stderr());
+}
+
+/// An unreachable upstream does not block a first start (relay retries upstream itself),
+/// and at a rotation it keeps the credentials the child runs with.
+#[test]
+fn verify_upstream_unreachable_starts_managed_and_keeps_the_child_at_rotation() {
+    let rig = Rig::new();
+    let old = seed(&rig.server, NAME);
+    let mut c = rig.cmd(&["--verify-upstream", "--timeout-seconds", "1"], None);
+    c.env(
+        "RELAY_UPSTREAM_URL",
+        format!("http://127.0.0.1:{}", closed_port()),
+    );
+    let sup = Supervised::start(c);
+    let first = rig.wait_start(1);
+    assert_managed_with(&rig.env_of(first), &old);
+    sup.wait_log("is unreachable", 1);
+    assert!(
+        sup.stderr().contains("using the credentials anyway"),
+        "{}",
+        sup.stderr()
+    );
+
+    rig.rotate(&fresh_credentials().to_vault_value());
+    sup.wait_log("the child keeps the credentials it has; asking again", 2);
+    assert_eq!(rig.starts(), [first], "{}", sup.stderr());
+    assert!(rig.signals_of(first).is_empty());
+}
+
+/// `init --verify-upstream`: accepted -> managed files; refused -> proxy files and one
+/// warning (exit 0), or with --strict exit 1 and nothing written.
+#[test]
+fn init_verify_upstream_writes_managed_only_for_credentials_upstream_accepts() {
+    let s = server();
+    let creds = seed(&s, NAME);
+    let dir = tempfile::tempdir().unwrap();
+    let init = |strict: bool, sub: &str| {
+        let relay = dir.path().join(sub);
+        let mut args = vec!["init", "--verify-upstream", "--upstream"];
+        let base = s.base_url();
+        args.push(&base);
+        let relay_s = relay.to_str().unwrap().to_string();
+        args.extend(["--dir", &relay_s]);
+        if strict {
+            args.push("--strict");
+        }
+        let mut c = cmd(&args);
+        c.env("WORKOS_API_KEY", CANARY_KEY)
+            .env("WORKOS_API_BASE", s.base_url());
+        (run_exec(c), relay)
+    };
+    let (run, relay) = init(true, "strict");
+    assert_eq!(run.code, Some(1), "{}", run.text());
+    assert!(
+        run.stderr.contains("upstream_refused") && run.stderr.contains("trusted relays"),
+        "{}",
+        run.stderr
+    );
+    assert!(!relay.exists(), "a failing run writes nothing");
+    let (run, relay) = init(false, "refused");
+    assert_eq!(run.code, Some(0), "{}", run.text());
+    assert_eq!(
+        run.stderr.matches("warning: upstream_refused: ").count(),
+        1,
+        "{}",
+        run.stderr
+    );
+    assert!(!relay.join("credentials.json").exists());
+    assert!(fs::read_to_string(relay.join("config.yml"))
+        .unwrap()
+        .contains("proxy"));
+    trust(&s, &creds);
+    let (run, relay) = init(false, "accepted");
+    assert_eq!(run.code, Some(0), "{}", run.text());
+    assert!(relay.join("credentials.json").exists(), "{}", run.text());
+    assert!(fs::read_to_string(relay.join("config.yml"))
+        .unwrap()
+        .contains("managed"));
+    assert_no_leak(&run.text(), Some(&creds));
+}

@@ -261,6 +261,24 @@ fn chart_with_vault_uses_init_container_and_lets_the_file_decide_the_mode() {
         strict.contains("args: [\"init\", \"--strict\"]"),
         "{strict}"
     );
+    // The upstream preflight switch reaches the init container, next to the upstream it checks.
+    assert!(
+        !strict.contains("VAULT_FETCH_VERIFY_UPSTREAM"),
+        "off by default"
+    );
+    let verify = template(
+        &helm,
+        &[
+            "-f",
+            VAULT_VALUES,
+            "--set",
+            "relay.vault.verifyUpstream=true",
+        ],
+    );
+    assert!(
+        verify.contains("- name: VAULT_FETCH_VERIFY_UPSTREAM\n              value: \"true\""),
+        "{verify}"
+    );
 }
 
 #[test]
@@ -349,6 +367,17 @@ fn chart_with_exec_runs_relay_under_exec_with_no_credential_files() {
         &["--set", "relay.exec.enabled=true,relay.vault.strict=true"],
     );
     assert!(strict.contains("- name: VAULT_FETCH_STRICT\n              value: \"true\""));
+    let verify = template(
+        &helm,
+        &[
+            "--set",
+            "relay.exec.enabled=true,relay.vault.verifyUpstream=true",
+        ],
+    );
+    assert!(
+        verify.contains("- name: VAULT_FETCH_VERIFY_UPSTREAM\n              value: \"true\""),
+        "{verify}"
+    );
     let err = helm_run(
         &helm,
         &[

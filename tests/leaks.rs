@@ -706,3 +706,85 @@ fn tokens(text: &str, keep: impl Fn(&str) -> bool) -> Vec<String> {
         .map(String::from)
         .collect()
 }
+
+/// `check --upstream`: the relay secret key signs the requests but is never on the wire
+/// (headers, bodies, as the Python upstream received them), nor in stdout, stderr or a
+/// file, for an accepted preflight, each refusal and an unreachable upstream. The argv
+/// of the run holds no secret either (the flags name URLs and a DSN only).
+#[test]
+fn the_upstream_preflight_never_sends_or_prints_the_secret_key() {
+    use crate::upstream::{PyUpstream, DSN_KEY};
+    let c = Canaries::new();
+    let mut creds = c.creds.clone();
+    creds.sentry_dsn = Some(format!("https://{DSN_KEY}@o1.ingest.sentry.io/7"));
+    let s = server();
+    s.set_value(NAME, &creds.to_vault_value()).unwrap();
+    let other = RelayCredentials::generate(None).unwrap();
+    let configs = [
+        (
+            "accepted",
+            json!({"projects": {DSN_KEY: [creds.public_key]}}),
+            0,
+        ),
+        (
+            "different key",
+            json!({"registered": {creds.relay_id.clone(): other.public_key}}),
+            6,
+        ),
+        ("project not served", json!({"projects": {}}), 6),
+    ];
+    let mut problems = Vec::new();
+    let mut upstreams = Vec::new();
+    for (name, config, want) in configs {
+        let Some(up) = PyUpstream::start(config) else {
+            return;
+        };
+        upstreams.push((name, up.url("http"), want, Some(up)));
+    }
+    upstreams.push((
+        "unreachable",
+        format!("http://127.0.0.1:{}", closed_port()),
+        7,
+        None,
+    ));
+    for (name, url, want, up) in &upstreams {
+        for format in ["text", "json"] {
+            let world = World::new();
+            let args = ["check", "--format", format, "--upstream", url];
+            let mut command = world.cmd(&args);
+            command
+                .env("WORKOS_API_KEY", c.api_key)
+                .env("WORKOS_API_BASE", s.base_url())
+                .env("VAULT_FETCH_TIMEOUT_SECONDS", "5");
+            let run = run_with(command, "", LIMIT);
+            let label = format!("check --upstream ({name}, {format})");
+            if run.code != Some(*want) {
+                problems.push(format!("{label}: exit {:?}: {}", run.code, run.text()));
+            }
+            for arg in args {
+                for hit in c.found_in(arg.as_bytes()) {
+                    problems.push(format!("{label}: {hit} in argv"));
+                }
+            }
+            Audit {
+                name: label,
+                canaries: &c,
+                stdout_may_hold_secret: false,
+                secret_files: Vec::new(),
+                key_files: Vec::new(),
+            }
+            .check(&world, &run, &mut problems);
+        }
+        if let Some(up) = up {
+            let wire = up.wire();
+            if wire.is_empty() {
+                problems.push(format!("{name}: the upstream saw no request"));
+            }
+            let bytes = serde_json::to_vec(&wire).unwrap();
+            for hit in c.found_in(&bytes) {
+                problems.push(format!("{name}: {hit} on the wire to upstream"));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "leaks:\n{}", problems.join("\n"));
+}

@@ -23,4 +23,6 @@ mod release_package;
 mod terraform_files;
 mod terraform_mode;
 mod unwritable;
+mod upstream;
+mod upstream_standin;
 mod workos_sdk;

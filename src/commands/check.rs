@@ -1,21 +1,58 @@
-//! Operator report with distinct exit codes per class of problem.
+//! Operator report with distinct exit codes per class of problem; with --upstream,
+//! the Sentry preflight's steps too.
+
+use std::time::Instant;
 
 use super::{fetch_with_feedback, settings};
-use crate::cli::{CheckArgs, CheckFormat};
+use crate::cli::{or_alias, CheckArgs, CheckFormat};
 use crate::exit::Exit;
 use crate::render::{CheckJson, CheckReport, Render};
+use crate::settings::non_empty;
+use crate::upstream::UpstreamSettings;
 
 pub(crate) fn run(args: &CheckArgs) -> anyhow::Result<Exit> {
-    let report = fetch_with_feedback(&settings(&args.fetch)?)?;
+    let started = Instant::now();
+    let settings = settings(&args.fetch)?;
+    // The destination is checked before any request is sent.
+    let upstream = match or_alias(args.upstream.clone(), "RELAY_UPSTREAM_URL") {
+        Some(url) => Some(UpstreamSettings::resolve(
+            &url,
+            non_empty(args.dsn.clone()),
+            non_empty(args.relay_version.clone()),
+            settings.ca_file.clone(),
+            settings.connect_timeout,
+        )?),
+        None if args.dsn.is_some() || args.relay_version.is_some() => anyhow::bail!(
+            "--dsn and --relay-version apply to the upstream preflight; add --upstream URL (or set RELAY_UPSTREAM_URL)"
+        ),
+        None => None,
+    };
+    let report = fetch_with_feedback(&settings)?;
+    // The preflight shares the run's deadline with the fetch.
+    let preflight = match (&upstream, report.credentials()) {
+        (Some(u), Some(credentials)) => Some(crate::upstream::preflight(
+            u,
+            credentials,
+            started + settings.deadline,
+        )?),
+        _ => None,
+    };
     let text = match args.format {
         CheckFormat::Text => CheckReport {
             colour: crate::console::stdout_colour(),
+            upstream: preflight.as_ref(),
         }
         .render(&report),
-        CheckFormat::Json => CheckJson.render(&report),
+        CheckFormat::Json => CheckJson {
+            upstream: preflight.as_ref(),
+        }
+        .render(&report),
     };
     // `check | head -1` wants the first line: a reader that stops early does not turn
     // the probe's answer into an error.
     crate::console::out_unless_closed(&text)?;
-    Ok(Exit::for_check(report.status()))
+    Ok(Exit::for_check_upstream(
+        report.status(),
+        preflight.map(|p| p.verdict),
+    ))
 }

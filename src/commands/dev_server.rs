@@ -15,6 +15,11 @@ pub(crate) fn run(args: &DevServerArgs) -> anyhow::Result<Exit> {
         tls_cert: args.tls_cert.clone(),
         tls_key: args.tls_key.clone(),
         api_key: None,
+        upstream: devserver::UpstreamSeed {
+            trusted: args.trust_relay.clone(),
+            dsn_keys: args.dsn_key.clone(),
+            closed: args.closed_registration,
+        },
     })?;
     Ok(Exit::Success)
 }

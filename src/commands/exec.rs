@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{anyhow, bail};
 
 use super::init::RelayDirWriter;
-use super::{conclude, fetch_with_feedback, settings};
+use super::{conclude, fetch_with_feedback, settings, verified_start, verify_settings};
 use crate::cli::{parse_duration, ExecArgs, FetchArgs, MIN_INTERVAL};
 use crate::exit::Exit;
 use crate::fetch::{Found, Outcome, Report, Status};
@@ -17,6 +17,7 @@ use crate::secret::Secret;
 use crate::settings::{is_loopback_host, Settings};
 use crate::supervisor::{self, Launch, Poll};
 use crate::supervisor::{say, say_error};
+use crate::upstream::{UpstreamSettings, Verdict};
 
 /// Lowers the --interval floor, for the dev server only (tests, demos): honoured only
 /// when the API base is a loopback address, where WorkOS's rate limit does not apply.
@@ -57,8 +58,13 @@ pub(crate) fn run(args: &ExecArgs) -> anyhow::Result<Exit> {
             Target::Env
         }
     };
+    // The upstream relay will use: --upstream with --dir (refused above without it), else
+    // RELAY_UPSTREAM_URL, which relay reads itself.
+    let verify = verify_settings(args.verify_upstream, args.files.upstream.clone(), &settings)?;
     let mut watcher = Watcher {
         fetch_args: args.fetch.clone(),
+        verify,
+        refused: None,
         target,
         program: program.clone(),
         args: rest.to_vec(),
@@ -122,6 +128,10 @@ enum Target {
 /// The watch state the supervisor's worker thread owns: what the child was started with.
 struct Watcher {
     fetch_args: FetchArgs,
+    /// `--verify-upstream`: the upstream to ask before credentials reach the child.
+    verify: Option<UpstreamSettings>,
+    /// The last credentials upstream refused: warned about once, retried every poll.
+    refused: Option<Found>,
     target: Target,
     program: OsString,
     args: Vec<OsString>,
@@ -133,11 +143,11 @@ struct Watcher {
 impl Watcher {
     /// Settings are resolved again on every read, so a rotated WORKOS_API_KEY_FILE
     /// (a mounted Kubernetes secret) is picked up.
-    fn fetch(&self) -> anyhow::Result<(Report, bool)> {
+    fn fetch(&self) -> anyhow::Result<(Report, Settings)> {
         let settings = settings(&self.fetch_args)?;
         // The same retry lines as every CLI mode (on a terminal or with -v).
         let report = fetch_with_feedback(&settings)?;
-        Ok((report, settings.strict))
+        Ok((report, settings))
     }
 
     /// What to start for `report`. With --dir the files are written here, before the
@@ -184,8 +194,22 @@ impl Watcher {
     /// The first read: what to start, or the exit code when nothing may start.
     fn first(&mut self) -> Result<Launch, Exit> {
         self.started = true;
-        let (report, strict) = match self.fetch() {
-            Ok(r) => r,
+        let fetched = self.fetch().and_then(|(report, settings)| {
+            let found = report.found().cloned();
+            let report = match &self.verify {
+                Some(upstream) => verified_start(report, upstream, &settings)?,
+                None => report,
+            };
+            Ok((report, settings.strict, found))
+        });
+        let (report, strict) = match fetched {
+            Ok((report, strict, found)) => {
+                if report.status() == Status::UpstreamRefused {
+                    // Proxy mode until upstream accepts them (or they change).
+                    self.refused = found;
+                }
+                (report, strict)
+            }
             Err(e) => {
                 crate::console::error(&format!("vault-fetch-relay: error: {e:#}"));
                 return Err(Exit::Failure);
@@ -223,8 +247,8 @@ impl Watcher {
                 Err(exit) => Poll::Stop(exit.code()),
             };
         }
-        let report = match self.fetch() {
-            Ok((report, _)) => report,
+        let (report, settings) = match self.fetch() {
+            Ok(fetched) => fetched,
             Err(e) => {
                 say(&format!("fetch failed: {e:#}; the child keeps running"));
                 return Poll::Failed;
@@ -232,7 +256,7 @@ impl Watcher {
         };
         match (&report.outcome, &self.current) {
             (Outcome::Found(new), Some(old)) => match new.change_from(old) {
-                Some(why) => self.restart(&report, why),
+                Some(why) => self.verified_restart(&report, why, &settings),
                 None => {
                     say(&format!(
                         "fetch: {} (secret version {}): unchanged",
@@ -243,9 +267,10 @@ impl Watcher {
                     Poll::Keep
                 }
             },
-            (Outcome::Found(_), None) => self.restart(
+            (Outcome::Found(_), None) => self.verified_restart(
                 &report,
                 "credentials are now available (the child ran in proxy mode)".into(),
+                &settings,
             ),
             (Outcome::Missing(m), current) => {
                 let keeps = match current {
@@ -264,10 +289,59 @@ impl Watcher {
                     | Status::Forbidden
                     | Status::WrongApiBase => Poll::Failed,
                     // An answer, just not a usable one: keep the steady interval.
-                    Status::NotFound | Status::InvalidSecret | Status::NoApiKey | Status::Found => {
-                        Poll::Keep
-                    }
+                    Status::NotFound
+                    | Status::InvalidSecret
+                    | Status::NoApiKey
+                    | Status::Found
+                    | Status::UpstreamRefused => Poll::Keep,
                 }
+            }
+        }
+    }
+
+    /// `restart`, after asking the upstream with --verify-upstream (README, "One rule per
+    /// question"): refused credentials never replace the child's, with one warning line
+    /// per change and a retry at every poll; an unreachable upstream keeps what runs.
+    fn verified_restart(&mut self, report: &Report, why: String, settings: &Settings) -> Poll {
+        let (Some(upstream), Some(found)) = (&self.verify, report.found()) else {
+            return self.restart(report, why);
+        };
+        let keeps = match self.current {
+            Some(_) => "the child keeps the credentials it has",
+            None => "the child stays in proxy mode",
+        };
+        let deadline = std::time::Instant::now() + settings.deadline;
+        let preflight = match crate::upstream::preflight(upstream, &found.credentials, deadline) {
+            Ok(p) => p,
+            Err(e) => {
+                say(&format!("upstream check failed: {e:#}; {keeps}"));
+                return Poll::Failed;
+            }
+        };
+        match preflight.verdict {
+            Verdict::Accepted => {
+                self.refused = None;
+                self.restart(report, why)
+            }
+            Verdict::Refused => {
+                let seen = self.refused.as_ref().map(|r| &r.credentials);
+                if seen != Some(&found.credentials) {
+                    crate::console::warn(&format!(
+                        "vault-fetch-relay: warning: exec: upstream_refused: {}; {keeps}; asking again at every poll",
+                        preflight.reason
+                    ));
+                    self.refused = Some(found.clone());
+                } else {
+                    log::debug!("upstream still refuses the new credentials; {keeps}");
+                }
+                Poll::Keep
+            }
+            Verdict::Unreachable | Verdict::NotSentry => {
+                say(&format!(
+                    "{}; {keeps}; asking again at the next poll",
+                    preflight.reason
+                ));
+                Poll::Failed
             }
         }
     }

@@ -4,7 +4,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use super::{conclude, conclude_with, exit_for, fetch_with_feedback, settings};
+use super::{
+    conclude, conclude_with, exit_for, fetch_with_feedback, settings, verified_start,
+    verify_settings,
+};
 use crate::cli::{or_alias, path_or_alias, InitArgs, RelayFilesArgs, DEFAULT_CREDENTIALS_DIR};
 use crate::exit::Exit;
 use crate::fetch::Report;
@@ -21,9 +24,14 @@ pub(crate) fn run(args: &InitArgs) -> anyhow::Result<Exit> {
         .unwrap_or_else(|| PathBuf::from(DEFAULT_CREDENTIALS_DIR));
     // The template, the upstream and the destination are checked before any request.
     let writer = RelayDirWriter::new(dir, "--dir / VAULT_FETCH_CREDENTIALS_DIR", &args.files)?;
+    let verify = verify_settings(args.verify_upstream, args.files.upstream.clone(), &settings)?;
     // A signal from here on ends the run, but never in the middle of writing files.
     crate::interrupt::exit_between_writes()?;
     let report = fetch_with_feedback(&settings)?;
+    let report = match &verify {
+        Some(upstream) => verified_start(report, upstream, &settings)?,
+        None => report,
+    };
     if exit_for(&report, settings.strict) != Exit::Success {
         // A failing run writes nothing (README: one rule per question).
         return Ok(conclude(&report, settings.strict));

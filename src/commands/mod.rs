@@ -129,6 +129,61 @@ fn fetch_with_feedback(settings: &Settings) -> anyhow::Result<Report> {
     crate::fetch::fetch_observed(settings, observer)
 }
 
+/// The upstream `--verify-upstream` asks: the one relay will use (`--upstream` /
+/// VAULT_FETCH_UPSTREAM_URL, alias RELAY_UPSTREAM_URL, default https://sentry.io/),
+/// checked before any request. `None` when verification is off.
+fn verify_settings(
+    enabled: bool,
+    upstream: Option<String>,
+    settings: &Settings,
+) -> anyhow::Result<Option<crate::upstream::UpstreamSettings>> {
+    if !enabled {
+        return Ok(None);
+    }
+    let url = crate::cli::or_alias(upstream, "RELAY_UPSTREAM_URL")
+        .unwrap_or_else(|| crate::render::DEFAULT_UPSTREAM.to_string());
+    Ok(Some(crate::upstream::UpstreamSettings::resolve(
+        &url,
+        None,
+        None,
+        settings.ca_file.clone(),
+        settings.connect_timeout,
+    )?))
+}
+
+/// The rule for a start with `--verify-upstream` (README, "One rule per question"):
+/// credentials upstream refuses are withheld (the report becomes `upstream_refused`:
+/// proxy mode, or with --strict a failure); an unreachable upstream does not block them
+/// (relay retries upstream itself), with one warning line; an upstream that does not
+/// answer as Sentry does is a configuration error.
+fn verified_start(
+    report: Report,
+    upstream: &crate::upstream::UpstreamSettings,
+    settings: &Settings,
+) -> anyhow::Result<Report> {
+    use crate::upstream::Verdict;
+    let Some(credentials) = report.credentials() else {
+        return Ok(report);
+    };
+    let deadline = std::time::Instant::now() + settings.deadline;
+    let preflight = crate::upstream::preflight(upstream, credentials, deadline)?;
+    match preflight.verdict {
+        Verdict::Accepted => {
+            crate::console::info(&format!("vault-fetch-relay: {}", preflight.reason));
+            Ok(report)
+        }
+        Verdict::Refused => Ok(report.refused_upstream(&preflight)),
+        Verdict::Unreachable => {
+            crate::console::warn(&format!(
+                "vault-fetch-relay: warning: {}; using the credentials anyway (relay retries upstream itself)",
+                preflight.reason
+            ));
+            Ok(report)
+        }
+        Verdict::NotSentry => anyhow::bail!("{}", preflight.reason),
+    }
+}
+
 /// Tell the user about a run without credentials and choose the exit: success when
 /// degrading gracefully, failure when strict or when the configuration is wrong.
 fn conclude(report: &Report, strict: bool) -> Exit {

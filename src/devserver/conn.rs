@@ -10,7 +10,7 @@ use rustls::{ServerConfig, ServerConnection, StreamOwned};
 
 use super::faults::Fault;
 use super::http::{self, ReadError, Request, Response};
-use super::{api, Shared};
+use super::{api, upstream, Shared};
 
 /// How long a client may take to send its request (or the TLS handshake).
 const READ_TIMEOUT: Duration = Duration::from_secs(30);
@@ -83,7 +83,10 @@ fn handle(shared: &Shared, tcp: TcpStream) {
         return;
     }
 
-    let fault = shared.next_fault();
+    let fault = match upstream::is_upstream_path(req.path_only()) {
+        true => shared.upstream.next_fault(),
+        false => shared.next_fault(),
+    };
     let status = answer(shared, seq, &mut stream, &raw, &req, fault);
     shared.log_line(&req.method, req.path_only(), status, started);
 }
@@ -167,7 +170,7 @@ fn answer(
     fault: Option<Fault>,
 ) -> Option<u16> {
     let Some(fault) = fault else {
-        let resp = api::handle(&shared.api_key, &shared.store, req);
+        let resp = respond(shared, req);
         let mark = |ok: bool| shared.set_status(seq, ok.then_some(resp.status));
         return send(stream, raw, &resp, mark).then_some(resp.status);
     };
@@ -246,7 +249,7 @@ fn answer(
             answer(shared, seq, stream, raw, req, None)
         }
         Fault::ContentLength(values) => {
-            let resp = api::handle(&shared.api_key, &shared.store, req);
+            let resp = respond(shared, req);
             let mut head = format!("HTTP/1.1 {} {}\r\n", resp.status, http::reason(resp.status));
             for (k, v) in default_headers(resp.headers.clone()) {
                 head.push_str(&format!("{k}: {v}\r\n"));
@@ -279,6 +282,14 @@ fn answer(
             close_gracefully(stream, raw);
             status
         }
+    }
+}
+
+/// The normal answer: the Sentry upstream side for its paths, WorkOS Vault otherwise.
+fn respond(shared: &Shared, req: &Request) -> Response {
+    match upstream::is_upstream_path(req.path_only()) {
+        true => shared.upstream.handle(req),
+        false => api::handle(&shared.api_key, &shared.store, req),
     }
 }
 

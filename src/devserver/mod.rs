@@ -5,13 +5,13 @@
 //! threads: one accept thread, one thread per connection, one request per connection.
 
 mod api;
-mod clock;
 mod conn;
 mod faults;
 mod http;
 mod run;
 mod store;
 mod tls;
+mod upstream;
 
 use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -24,6 +24,8 @@ use anyhow::Context;
 
 pub use faults::Fault;
 pub(crate) use run::{run, RunOptions};
+pub(crate) use upstream::UpstreamSeed;
+pub use upstream::{Upstream, UpstreamFault};
 
 use crate::keys;
 use faults::FaultQueue;
@@ -158,6 +160,8 @@ struct Shared {
     tls: Option<Arc<rustls::ServerConfig>>,
     store: Mutex<Store>,
     faults: Mutex<FaultQueue>,
+    /// The Sentry upstream side (`/api/0/relays/`), with its own fault script.
+    upstream: Upstream,
     /// (sequence number, record), oldest first.
     records: Mutex<VecDeque<(u64, RequestRecord)>>,
     received: AtomicUsize,
@@ -267,6 +271,7 @@ impl DevServer {
             tls,
             store: Mutex::new(Store::new()),
             faults: Mutex::new(FaultQueue::default()),
+            upstream: Upstream::default(),
             records: Mutex::new(VecDeque::new()),
             received: AtomicUsize::new(0),
             stopping: AtomicBool::new(false),
@@ -299,6 +304,12 @@ impl DevServer {
 
     pub fn api_key(&self) -> &str {
         &self.shared.api_key
+    }
+
+    /// The Sentry upstream side, served on the same address (`base_url` is the
+    /// upstream URL too).
+    pub fn upstream(&self) -> &Upstream {
+        &self.shared.upstream
     }
 
     /// Create an object directly in the store the API serves.

@@ -30,6 +30,8 @@ pub(crate) struct RunOptions {
     pub tls_key: Option<PathBuf>,
     /// From `VAULT_DEV_API_KEY` if set, else generated.
     pub api_key: Option<String>,
+    /// The Sentry upstream side's trusted relays and DSN keys (`--seed` adds its relay).
+    pub upstream: super::UpstreamSeed,
 }
 
 /// Run until Ctrl-C or SIGTERM.
@@ -70,12 +72,14 @@ pub(super) fn serve_until(
         tls,
         log_requests: true,
     })?;
+    opts.upstream.apply(server.upstream());
 
     if opts.seed {
         let seeded = RelayCredentials::generate(None)?;
         server
             .create(&opts.seed_name, &seeded.to_vault_value())
             .with_context(|| format!("seeding {:?}", opts.seed_name))?;
+        server.upstream().trust(&seeded.public_key);
         crate::console::say(&format!(
             "dev-server: seeded {} (relay id {})",
             opts.seed_name, seeded.relay_id
@@ -226,6 +230,7 @@ mod tests {
             tls_cert: None,
             tls_key: None,
             api_key: Some("sk_test_fixed".into()),
+            upstream: Default::default(),
         };
         let (out_tx, out_rx) = mpsc::channel();
         let (stop_tx, stop_rx) = mpsc::channel();

@@ -3,7 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use super::{clock, random_token};
+use super::random_token;
+use crate::clock;
 use crate::keys;
 
 /// Names are unique per environment and at most this many characters (WorkOS limit).

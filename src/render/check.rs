@@ -5,15 +5,48 @@ use crate::credentials::InvalidSecret;
 use crate::exit::Exit;
 use crate::fetch::{Missing, Outcome, Report, Status};
 use crate::keys::fingerprint;
+use crate::upstream::{StepName, UpstreamReport, Verdict};
 
 /// The text report; `colour` paints the status (a terminal, by console's rules).
+/// `upstream` is the preflight's report, when `--upstream` asked for one.
 #[derive(Default)]
-pub(crate) struct CheckReport {
+pub(crate) struct CheckReport<'a> {
     pub colour: bool,
+    pub upstream: Option<&'a UpstreamReport>,
 }
 
 /// The same facts as one JSON object with stable field names, for CI and monitoring.
-pub(crate) struct CheckJson;
+#[derive(Default)]
+pub(crate) struct CheckJson<'a> {
+    pub upstream: Option<&'a UpstreamReport>,
+}
+
+/// The preflight as JSON: the verdict, its one line, each step.
+fn upstream_json(u: &UpstreamReport) -> serde_json::Value {
+    let steps: Vec<serde_json::Value> = u
+        .steps
+        .iter()
+        .map(|s| {
+            serde_json::json!({
+                "step": s.step.as_str(),
+                "result": s.result.as_str(),
+                "http_status": s.http_status,
+                "detail": s.detail,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "url": u.url,
+        "relay_version": u.relay_version,
+        "result": u.verdict.as_str(),
+        "cause": u.cause.map(|c| c.as_str()),
+        "reason": u.reason,
+        "project": u.project,
+        "steps": steps,
+        "latency_ms": u.elapsed.as_millis() as u64,
+        "attempts": u.attempts,
+    })
+}
 
 /// "valid", "invalid" or "not_checked".
 fn key_pair(report: &Report) -> &'static str {
@@ -27,7 +60,7 @@ fn key_pair(report: &Report) -> &'static str {
     }
 }
 
-impl Render for CheckJson {
+impl Render for CheckJson<'_> {
     fn render(&self, report: &Report) -> String {
         let found = report.found();
         let request_id = match &report.outcome {
@@ -52,14 +85,15 @@ impl Render for CheckJson {
             "request_id": request_id,
             "latency_ms": report.elapsed.as_millis() as u64,
             "attempts": report.attempts,
+            "upstream": self.upstream.map(upstream_json),
             // The code `check` exits with, so a consumer of the JSON needs no table.
-            "exit_code": Exit::for_check(report.status()).code(),
+            "exit_code": Exit::for_check_upstream(report.status(), self.upstream.map(|u| u.verdict)).code(),
         });
         format!("{doc}\n")
     }
 }
 
-impl Render for CheckReport {
+impl Render for CheckReport<'_> {
     fn render(&self, report: &Report) -> String {
         let mut rows: Vec<(&str, String)> = vec![
             ("api base", report.api_base.clone()),
@@ -117,11 +151,44 @@ impl Render for CheckReport {
             "latency",
             format!("{} ms ({attempts})", report.elapsed.as_millis()),
         ));
+        if let Some(u) = self.upstream {
+            rows.push(("upstream", u.url.clone()));
+            for s in &u.steps {
+                let label = match s.step {
+                    StepName::Challenge => "challenge",
+                    StepName::Response => "response",
+                    StepName::ProjectConfig => "project",
+                };
+                rows.push((label, format!("{}: {}", s.result.as_str(), s.detail)));
+            }
+            let colour = match u.verdict {
+                Verdict::Accepted => crate::console::GREEN,
+                Verdict::Unreachable => crate::console::YELLOW,
+                _ => crate::console::RED,
+            };
+            rows.push((
+                "preflight",
+                crate::console::paint(u.verdict.as_str(), colour, self.colour),
+            ));
+            rows.push(("because", u.reason.clone()));
+            rows.push((
+                "took",
+                format!(
+                    "{} ms (relay version {})",
+                    u.elapsed.as_millis(),
+                    u.relay_version
+                ),
+            ));
+        }
         let mut out = String::new();
         for (k, v) in rows {
             // The status cell may hold colour codes we put there; everything else is
             // escaped to one line.
-            let v = if k == "status" { v } else { one_line(&v) };
+            let v = if k == "status" || k == "preflight" {
+                v
+            } else {
+                one_line(&v)
+            };
             out.push_str(&format!("{:<12} {v}\n", format!("{k}:")));
         }
         out
@@ -164,7 +231,7 @@ mod tests {
     fn json_has_the_documented_fields_and_no_secret() {
         let r = fixtures::found();
         let c = r.credentials().unwrap().clone();
-        let out = CheckJson.render(&r);
+        let out = CheckJson::default().render(&r);
         let v: serde_json::Value = serde_json::from_str(&out).unwrap();
         let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(|k| k.as_str()).collect();
         keys.sort();
@@ -184,6 +251,7 @@ mod tests {
                 "sentry_dsn_present",
                 "status",
                 "updated_at",
+                "upstream",
                 "version_id",
                 "version_number"
             ]
@@ -194,7 +262,7 @@ mod tests {
         // 2025-03-11T02:18:54.250931Z, the same number Terraform's version_number gives.
         assert_eq!(v["version_number"], 1_741_659_534_250_931u64);
         assert!(!out.contains(c.secret_key.expose()) && !out.contains(&c.relay_id));
-        let m = CheckJson.render(&fixtures::missing(Status::NotFound));
+        let m = CheckJson::default().render(&fixtures::missing(Status::NotFound));
         let v: serde_json::Value = serde_json::from_str(&m).unwrap();
         assert_eq!(
             (v["exit_code"].as_i64(), v["relay_id"].is_null()),

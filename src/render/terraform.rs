@@ -78,7 +78,7 @@ impl Render for TerraformResult {
 
 /// An RFC 3339 time (`2025-03-11T02:18:54.250931Z`, or with a `+hh:mm` offset) as
 /// microseconds since the epoch; `None` for anything else or a time before 1970.
-pub(super) fn micros_since_epoch(t: &str) -> Option<u64> {
+pub(crate) fn micros_since_epoch(t: &str) -> Option<u64> {
     let b = t.as_bytes();
     let num = |r| num_in(t, r);
     if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {

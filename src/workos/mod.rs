@@ -7,6 +7,8 @@ mod tls;
 pub(crate) mod transport;
 
 pub(crate) use client::VaultClient;
+/// The one way a request is sent, for the Sentry upstream client too.
+pub(crate) use transport::{BodyError, Http, Method, Request};
 
 /// The parts of a WorkOS Vault object we use. `value` holds the credentials document.
 #[derive(Debug, Clone)]

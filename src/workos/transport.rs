@@ -180,9 +180,12 @@ impl Http {
     }
 }
 
+/// The request method, as `Request` takes it (so callers name no HTTP library).
+pub(crate) use ureq::http::Method;
+
 /// One request for `Http::send`.
 pub(crate) struct Request<'a> {
-    pub method: ureq::http::Method,
+    pub method: Method,
     pub url: &'a str,
     pub headers: &'a [(&'a str, &'a str)],
     pub body: Option<&'a [u8]>,

@@ -10,7 +10,7 @@
 #     (`install /vfr`) and relay starts after it succeeded.
 
 variable "relay_exec" {
-  description = "Run relay under `vault-fetch-relay exec` (credentials fetched in the task and kept current): workos_api_key_arn (as for init_container), optional secret_name, api_base, interval, grace, strict, kms_key_arn, install_image (vault-fetch-relay image that copies the binary into a task volume; null: relay_image has /bin/vault-fetch-relay). Null: no exec. Not combinable with init_container, relay_credentials or relay_credentials_secret_arn."
+  description = "Run relay under `vault-fetch-relay exec` (credentials fetched in the task and kept current): workos_api_key_arn (as for init_container), optional secret_name, api_base, interval, grace, strict, verify_upstream (ask relay_upstream_url whether Sentry accepts the credentials before relay starts or restarts into them), kms_key_arn, install_image (vault-fetch-relay image that copies the binary into a task volume; null: relay_image has /bin/vault-fetch-relay). Null: no exec. Not combinable with init_container, relay_credentials or relay_credentials_secret_arn."
   type = object({
     workos_api_key_arn = string
     secret_name        = optional(string, "runlayer-sentry-credentials")
@@ -18,6 +18,7 @@ variable "relay_exec" {
     interval           = optional(string, "5m")
     grace              = optional(string, "30s")
     strict             = optional(bool, false)
+    verify_upstream    = optional(bool, false)
     kms_key_arn        = optional(string)
     install_image      = optional(string)
   })
@@ -53,6 +54,7 @@ locals {
           { name = "VAULT_FETCH_INTERVAL", value = var.relay_exec.interval },
           { name = "VAULT_FETCH_GRACE", value = var.relay_exec.grace },
           { name = "VAULT_FETCH_STRICT", value = tostring(var.relay_exec.strict) },
+          { name = "VAULT_FETCH_VERIFY_UPSTREAM", value = tostring(var.relay_exec.verify_upstream) },
         ],
         local.relay_environment,
       )

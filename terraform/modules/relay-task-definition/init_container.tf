@@ -4,13 +4,14 @@
 # WorkOS API key, which ECS injects into the fetch container alone.
 
 variable "init_container" {
-  description = "Fetch the credentials at task start instead of passing them in: image (vault-fetch-relay), workos_api_key_arn (Secrets Manager secret ARN, optionally with \":json-key::\", or SSM parameter ARN of the WorkOS API key), and optional secret_name, api_base, strict, kms_key_arn (key that encrypts the API key secret). Null: no init container."
+  description = "Fetch the credentials at task start instead of passing them in: image (vault-fetch-relay), workos_api_key_arn (Secrets Manager secret ARN, optionally with \":json-key::\", or SSM parameter ARN of the WorkOS API key), and optional secret_name, api_base, strict, verify_upstream (ask relay_upstream_url whether Sentry accepts the credentials before writing managed-mode files), kms_key_arn (key that encrypts the API key secret). Null: no init container."
   type = object({
     image              = string
     workos_api_key_arn = string
     secret_name        = optional(string, "runlayer-sentry-credentials")
     api_base           = optional(string, "https://api.workos.com")
     strict             = optional(bool, false)
+    verify_upstream    = optional(bool, false)
     kms_key_arn        = optional(string)
   })
   default = null
@@ -49,6 +50,7 @@ locals {
       { name = "WORKOS_API_BASE", value = var.init_container.api_base },
       { name = "RELAY_UPSTREAM_URL", value = var.relay_upstream_url },
       { name = "VAULT_FETCH_STRICT", value = tostring(var.init_container.strict) },
+      { name = "VAULT_FETCH_VERIFY_UPSTREAM", value = tostring(var.init_container.verify_upstream) },
     ]
     # The only secret in the task definition, and only this container gets it.
     secrets                = [{ name = "WORKOS_API_KEY", valueFrom = var.init_container.workos_api_key_arn }]

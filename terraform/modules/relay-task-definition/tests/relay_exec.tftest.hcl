@@ -63,11 +63,12 @@ run "exec_with_install_container" {
       for e in jsondecode(aws_ecs_task_definition.this.container_definitions)[1].environment : e.name => e.value
       if startswith(e.name, "WORKOS_") || startswith(e.name, "VAULT_FETCH_")
       } == {
-      WORKOS_VAULT_SECRET_NAME = "relay-creds"
-      WORKOS_API_BASE          = "https://api.workos.com"
-      VAULT_FETCH_INTERVAL     = "2m"
-      VAULT_FETCH_GRACE        = "30s"
-      VAULT_FETCH_STRICT       = "false"
+      WORKOS_VAULT_SECRET_NAME    = "relay-creds"
+      WORKOS_API_BASE             = "https://api.workos.com"
+      VAULT_FETCH_INTERVAL        = "2m"
+      VAULT_FETCH_GRACE           = "30s"
+      VAULT_FETCH_STRICT          = "false"
+      VAULT_FETCH_VERIFY_UPSTREAM = "false"
     }
     error_message = "exec's settings are plain variables of relay's container; the API key is not one of them"
   }
@@ -122,6 +123,7 @@ run "exec_from_relay_image" {
       workos_api_key_arn = "arn:aws:ssm:us-east-1:123456789012:parameter/backend/workos-api-key"
       kms_key_arn        = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
       strict             = true
+      verify_upstream    = true
     }
   }
 
@@ -152,6 +154,10 @@ run "exec_from_relay_image" {
   assert {
     condition     = { for e in jsondecode(aws_ecs_task_definition.this.container_definitions)[0].environment : e.name => e.value }["VAULT_FETCH_STRICT"] == "true"
     error_message = "strict reaches exec"
+  }
+  assert {
+    condition     = { for e in jsondecode(aws_ecs_task_definition.this.container_definitions)[0].environment : e.name => e.value }["VAULT_FETCH_VERIFY_UPSTREAM"] == "true"
+    error_message = "verify_upstream reaches exec"
   }
   assert {
     condition = jsondecode(output.relay_exec_policy_json).Statement == [

@@ -173,6 +173,7 @@ run "init_container_with_ssm_and_kms" {
       workos_api_key_arn = "arn:aws:ssm:us-east-1:123456789012:parameter/backend/workos-api-key"
       kms_key_arn        = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
       strict             = true
+      verify_upstream    = true
     }
   }
 
@@ -190,6 +191,10 @@ run "init_container_with_ssm_and_kms" {
   assert {
     condition     = { for e in jsondecode(aws_ecs_task_definition.this.container_definitions)[0].environment : e.name => e.value }["VAULT_FETCH_STRICT"] == "true"
     error_message = "strict reaches the fetch container"
+  }
+  assert {
+    condition     = { for e in jsondecode(aws_ecs_task_definition.this.container_definitions)[0].environment : e.name => e.value }["VAULT_FETCH_VERIFY_UPSTREAM"] == "true"
+    error_message = "verify_upstream reaches the fetch container"
   }
 }
 

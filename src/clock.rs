@@ -1,9 +1,10 @@
-//! Timestamps in the shape WorkOS returns (`2025-03-11T02:18:54.250931Z`), formatted by
+//! Timestamps in the shape WorkOS returns and relay signs (`2025-03-11T02:18:54.250931Z`), formatted by
 //! hand so the crate needs no date library.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The current time as a WorkOS timestamp.
+#[cfg(feature = "dev-server")]
 pub(crate) fn now() -> String {
     format_timestamp(SystemTime::now())
 }

@@ -1,0 +1,540 @@
+//! The preflight's requests: register challenge, register response, project configs,
+//! each signed with the relay secret key and sent through the shared transport, and
+//! the classification of what Sentry answered. Retries follow the one retry policy.
+
+use std::sync::mpsc;
+use std::time::{Duration, Instant, SystemTime};
+
+use serde_json::{json, Value};
+
+use super::{
+    dsn_public_key, sign, Cause, StepName, StepReport, UpstreamReport, UpstreamSettings, Verdict,
+    CHALLENGE_PATH, PROJECT_CONFIGS_PATH, RESPONSE_PATH,
+};
+use crate::credentials::RelayCredentials;
+use crate::workos::retry::{self, is_retryable_status, parse_retry_after, RetryPolicy, Step};
+use crate::workos::{BodyError, Http, Method, Request, VaultError, VaultErrorKind};
+
+/// Sentry's answers here are small JSON documents (a partial project config for one
+/// key is a few KiB); anything this large is not one.
+const MAX_BODY_BYTES: u64 = 256 * 1024;
+
+/// Run the preflight for `credentials`, ending by `deadline`. The worker thread is the
+/// backstop for what a request timeout cannot bound (a DNS lookup that hangs).
+/// `Err` only for a configuration error found before any request (the CA bundle).
+pub(crate) fn preflight(
+    settings: &UpstreamSettings,
+    credentials: &RelayCredentials,
+    deadline: Instant,
+) -> anyhow::Result<UpstreamReport> {
+    let started = Instant::now();
+    let http = Http::new(
+        &settings.url,
+        settings.ca_file.as_deref(),
+        settings.connect_timeout,
+    )?;
+    let client = Client {
+        http,
+        base: settings.url.as_str().trim_end_matches('/').to_string(),
+        credentials: credentials.clone(),
+        version: settings.relay_version.clone(),
+        policy: RetryPolicy::default(),
+    };
+    let dsn = settings.dsn.clone().map(|d| (d, "--dsn")).or_else(|| {
+        credentials
+            .sentry_dsn
+            .clone()
+            .map(|d| (d, "the secret's sentry_dsn"))
+    });
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(client.run(dsn, deadline));
+    });
+    let budget = deadline.saturating_duration_since(Instant::now());
+    let (steps, attempts) = match rx.recv_timeout(budget + Duration::from_millis(200)) {
+        Ok(done) => done,
+        Err(_) => (
+            vec![StepReport {
+                step: StepName::Challenge,
+                result: Verdict::Unreachable,
+                http_status: None,
+                detail: format!(
+                    "no answer within the {:.1} s deadline",
+                    budget.as_secs_f64()
+                ),
+            }],
+            0,
+        ),
+    };
+    Ok(conclude(settings, steps, attempts, started.elapsed()))
+}
+
+/// The verdict and its one line from the steps taken.
+fn conclude(
+    settings: &UpstreamSettings,
+    steps: Vec<StepReport>,
+    attempts: u32,
+    elapsed: Duration,
+) -> UpstreamReport {
+    let url = settings.url.as_str().trim_end_matches('/').to_string();
+    let last = steps.last().cloned();
+    let project = steps
+        .iter()
+        .find(|s| s.step == StepName::ProjectConfig)
+        .map(|s| match s.result {
+            Verdict::Accepted => s.detail.clone(),
+            Verdict::Refused => "disabled".to_string(),
+            _ => "not_checked".to_string(),
+        })
+        .unwrap_or_else(
+            || match steps.iter().all(|s| s.result == Verdict::Accepted) {
+                true => "not_checked (no DSN: pass --dsn or store sentry_dsn)".into(),
+                false => "not_checked".into(),
+            },
+        );
+    let (verdict, cause, reason) = match last {
+        Some(s) if s.result != Verdict::Accepted => {
+            let step = s.step.as_str().replace('_', " ");
+            match s.result {
+                Verdict::Refused => {
+                    let cause = cause_of(&s);
+                    (
+                        Verdict::Refused,
+                        Some(cause),
+                        format!(
+                            "upstream {url} refused the {step} ({}): {}",
+                            s.detail,
+                            cause.hint()
+                        ),
+                    )
+                }
+                Verdict::Unreachable => (
+                    Verdict::Unreachable,
+                    None,
+                    format!(
+                        "upstream {url} is unreachable ({step}: {}); check network, DNS, proxy and CA settings, or raise --timeout-seconds",
+                        s.detail
+                    ),
+                ),
+                _ => (
+                    Verdict::NotSentry,
+                    None,
+                    format!(
+                        "upstream {url} does not answer as Sentry does ({step}: {}); check --upstream / RELAY_UPSTREAM_URL",
+                        s.detail
+                    ),
+                ),
+            }
+        }
+        _ => (
+            Verdict::Accepted,
+            None,
+            format!("upstream {url} accepted the registration (project: {project})"),
+        ),
+    };
+    UpstreamReport {
+        url,
+        relay_version: settings.relay_version.clone(),
+        steps,
+        verdict,
+        cause,
+        reason,
+        project,
+        elapsed,
+        attempts,
+    }
+}
+
+/// The refusal's likely cause, from Sentry's own words (its endpoints' `detail`).
+fn cause_of(step: &StepReport) -> Cause {
+    let detail = step.detail.to_ascii_lowercase();
+    match step.step {
+        StepName::ProjectConfig if step.http_status == Some(200) => Cause::ProjectNotServed,
+        _ if detail.contains("different public key") => Cause::DifferentKey,
+        _ if detail.contains("not allowed to register") => Cause::NotAllowed,
+        _ if detail.contains("version") && step.http_status == Some(403) => Cause::Version,
+        _ if detail.contains("expired") => Cause::Expired,
+        _ => Cause::Other,
+    }
+}
+
+struct Client {
+    http: Http,
+    base: String,
+    credentials: RelayCredentials,
+    version: String,
+    policy: RetryPolicy,
+}
+
+/// A complete answer: the status and the body (which may be Sentry's refusal).
+struct Reply {
+    status: u16,
+    body: Vec<u8>,
+}
+
+impl Client {
+    fn run(&self, dsn: Option<(String, &str)>, deadline: Instant) -> (Vec<StepReport>, u32) {
+        let mut steps = Vec::new();
+        let mut attempts = 0;
+        let id = &self.credentials.relay_id;
+        let challenge = json!({
+            "relay_id": id,
+            "public_key": self.credentials.public_key,
+            "version": self.version,
+        });
+        let (step, token) = self.step(
+            StepName::Challenge,
+            CHALLENGE_PATH,
+            &challenge,
+            deadline,
+            &mut attempts,
+            |v| {
+                let token = v.get("token").and_then(Value::as_str)?;
+                (v.get("relay_id").and_then(Value::as_str) == Some(id)).then(|| token.to_string())
+            },
+        );
+        steps.push(step);
+        let Some(token) = token else {
+            return (steps, attempts);
+        };
+        let response = json!({"relay_id": id, "token": token, "version": self.version});
+        let (step, ok) = self.step(
+            StepName::Response,
+            RESPONSE_PATH,
+            &response,
+            deadline,
+            &mut attempts,
+            |v| v.get("relay_id").and_then(Value::as_str).map(|_| ()),
+        );
+        steps.push(step);
+        if ok.is_none() {
+            return (steps, attempts);
+        }
+        let key = match dsn.map(|(d, from)| dsn_public_key(&d).map_err(|e| format!("{from}: {e}")))
+        {
+            None => return (steps, attempts),
+            Some(Err(why)) => {
+                steps.push(StepReport {
+                    step: StepName::ProjectConfig,
+                    result: Verdict::Accepted,
+                    http_status: None,
+                    detail: format!("not_checked ({why})"),
+                });
+                return (steps, attempts);
+            }
+            Some(Ok(key)) => key,
+        };
+        let path = format!("{PROJECT_CONFIGS_PATH}?version=3");
+        // An external relay must not ask fullConfig (Sentry answers 403).
+        let request = json!({"publicKeys": [key], "fullConfig": false});
+        let (mut step, served) = self.step(
+            StepName::ProjectConfig,
+            &path,
+            &request,
+            deadline,
+            &mut attempts,
+            |v| {
+                if v.get("pending")
+                    .and_then(Value::as_array)
+                    .is_some_and(|p| p.iter().any(|k| k.as_str() == Some(&key)))
+                {
+                    return Some(Some("pending"));
+                }
+                let config = v.get("configs")?.get(&key)?;
+                let disabled = config.get("disabled").and_then(Value::as_bool) == Some(true);
+                Some((!disabled).then_some("served"))
+            },
+        );
+        match served {
+            Some(Some(state)) => step.detail = state.to_string(),
+            Some(None) => {
+                step.result = Verdict::Refused;
+                step.detail = "the project config came back disabled".into();
+            }
+            None => {}
+        }
+        steps.push(step);
+        (steps, attempts)
+    }
+
+    /// POST `body` to `path`; a 200 whose JSON `accept` takes is the step's success.
+    fn step<T>(
+        &self,
+        name: StepName,
+        path: &str,
+        body: &Value,
+        deadline: Instant,
+        attempts: &mut u32,
+        accept: impl FnOnce(&Value) -> Option<T>,
+    ) -> (StepReport, Option<T>) {
+        let body = body.to_string().into_bytes();
+        let url = format!("{}{path}", self.base);
+        log::debug!("POST {url} (relay {})", self.credentials.masked_id());
+        let (result, made) = retry::run(
+            &self.policy,
+            deadline,
+            |_| self.attempt(&url, &body, deadline),
+            std::thread::sleep,
+            |_| {},
+        );
+        *attempts += made;
+        let report = |result, http_status, detail: String| StepReport {
+            step: name,
+            result,
+            http_status,
+            detail,
+        };
+        let reply = match result {
+            Ok(reply) => reply,
+            Err(e) => {
+                let verdict = match e.kind {
+                    VaultErrorKind::WrongApiBase => Verdict::NotSentry,
+                    _ => Verdict::Unreachable,
+                };
+                return (report(verdict, None, one_line(&e.detail)), None);
+            }
+        };
+        let status = Some(reply.status);
+        let parsed: Option<Value> = serde_json::from_slice(&reply.body).ok();
+        match (reply.status, parsed) {
+            (200, Some(v)) => match accept(&v) {
+                Some(t) => (
+                    report(Verdict::Accepted, status, "HTTP 200".into()),
+                    Some(t),
+                ),
+                None => (
+                    report(
+                        Verdict::NotSentry,
+                        status,
+                        "HTTP 200 but not the answer Sentry gives".into(),
+                    ),
+                    None,
+                ),
+            },
+            (200, None) => (
+                report(
+                    Verdict::NotSentry,
+                    status,
+                    format!(
+                        "HTTP 200 but the body is not JSON ({})",
+                        excerpt(&reply.body)
+                    ),
+                ),
+                None,
+            ),
+            (s @ 400..=499, Some(v)) => (
+                report(
+                    Verdict::Refused,
+                    status,
+                    format!("HTTP {s}: {}", sentry_detail(&v)),
+                ),
+                None,
+            ),
+            (s, _) => (
+                report(
+                    Verdict::NotSentry,
+                    status,
+                    format!("unexpected HTTP {s} ({})", excerpt(&reply.body)),
+                ),
+                None,
+            ),
+        }
+    }
+
+    fn attempt(&self, url: &str, body: &[u8], deadline: Instant) -> Step<Reply> {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            return Step::Done(Err(VaultError {
+                deadline_reached: true,
+                ..VaultError::unavailable("run deadline reached")
+            }));
+        }
+        // Signed per attempt: the signature carries the time it was made.
+        let signature = match sign::signature(&self.credentials.secret_key, body, SystemTime::now())
+        {
+            Ok(s) => s,
+            Err(e) => return Step::Done(Err(VaultError::unavailable(e))),
+        };
+        let headers = [
+            ("X-Sentry-Relay-Id", self.credentials.relay_id.as_str()),
+            ("X-Sentry-Relay-Signature", signature.as_str()),
+            ("Content-Type", "application/json"),
+            ("Accept", "application/json"),
+        ];
+        let request = Request {
+            method: Method::POST,
+            url,
+            headers: &headers,
+            body: Some(body),
+            timeout: remaining,
+            max_body: MAX_BODY_BYTES,
+        };
+        let answer = match self.http.send(&request) {
+            Ok(answer) => answer,
+            Err(e) if e.retry => {
+                return Step::Retry {
+                    error: VaultError::unavailable(e.detail),
+                    retry_after: None,
+                }
+            }
+            Err(e) => return Step::Done(Err(VaultError::unavailable(e.detail))),
+        };
+        let status = answer.status;
+        let retry_after = answer
+            .header("retry-after")
+            .and_then(|v| parse_retry_after(v, SystemTime::now()));
+        let location = answer.header("location").map(|l| {
+            url::Url::parse(l)
+                .ok()
+                .and_then(|u| u.host_str().map(String::from))
+                .unwrap_or_else(|| "a relative path".into())
+        });
+        // Not Sentry's: carried as WrongApiBase, which `step` turns into NotSentry.
+        let not_sentry = |detail: String| {
+            Step::Done(Err(VaultError::new(
+                VaultErrorKind::WrongApiBase,
+                detail,
+                None,
+            )))
+        };
+        let body = match answer.body {
+            Ok(body) => body,
+            Err(BodyError::TooLarge(_)) => {
+                return not_sentry(format!(
+                    "HTTP {status} with a body larger than {} KiB",
+                    MAX_BODY_BYTES / 1024
+                ))
+            }
+            Err(BodyError::Io(e)) => {
+                return Step::Retry {
+                    error: VaultError::unavailable(e),
+                    retry_after,
+                }
+            }
+        };
+        if is_retryable_status(status) {
+            return Step::Retry {
+                error: VaultError::unavailable(format!("HTTP {status} ({})", excerpt(&body))),
+                retry_after,
+            };
+        }
+        if (300..400).contains(&status) {
+            return not_sentry(format!(
+                "HTTP {status} redirect to {} was not followed; give the URL relay should use",
+                one_line(location.as_deref().unwrap_or("nowhere"))
+            ));
+        }
+        Step::Done(Ok(Reply { status, body }))
+    }
+}
+
+/// Sentry's refusal text: `detail`, else Django REST framework's field errors
+/// (`{"field": ["message"]}`), else the JSON itself, shortened.
+fn sentry_detail(v: &Value) -> String {
+    if let Some(d) = v.get("detail").and_then(Value::as_str) {
+        return one_line(d);
+    }
+    if let Some(s) = v.as_str() {
+        return one_line(s);
+    }
+    if let Some(map) = v.as_object() {
+        let fields: Vec<String> = map
+            .iter()
+            .map(|(k, m)| {
+                let msg = m
+                    .as_array()
+                    .and_then(|a| a.first())
+                    .and_then(Value::as_str)
+                    .map_or_else(|| m.to_string(), str::to_string);
+                format!("{k}: {msg}")
+            })
+            .collect();
+        if !fields.is_empty() {
+            return one_line(&fields.join("; "));
+        }
+    }
+    one_line(&v.to_string())
+}
+
+fn excerpt(body: &[u8]) -> String {
+    if body.is_empty() {
+        return "empty body".into();
+    }
+    let start: String = String::from_utf8_lossy(body).chars().take(80).collect();
+    format!("body starts {:?}", one_line(&start))
+}
+
+/// One printable line of at most 200 characters: server text cannot reshape a report.
+fn one_line(text: &str) -> String {
+    let out: String = text
+        .chars()
+        .map(|c| match c {
+            c if c.is_control() => ' ',
+            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => ' ',
+            c => c,
+        })
+        .take(200)
+        .collect();
+    out.trim_end().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(name: StepName, status: u16, detail: &str) -> StepReport {
+        StepReport {
+            step: name,
+            result: Verdict::Refused,
+            http_status: Some(status),
+            detail: detail.into(),
+        }
+    }
+
+    #[test]
+    fn sentry_refusals_map_to_their_causes() {
+        let c = |n, s, d| cause_of(&step(n, s, d));
+        assert_eq!(
+            c(
+                StepName::Challenge,
+                400,
+                "HTTP 400: Attempted to register agent with a different public key"
+            ),
+            Cause::DifferentKey
+        );
+        assert_eq!(
+            c(
+                StepName::Challenge,
+                403,
+                "HTTP 403: Relay is not allowed to register"
+            ),
+            Cause::NotAllowed
+        );
+        assert_eq!(
+            c(StepName::Challenge, 403, "HTTP 403: Relay version no longer supported, please upgrade to a more recent version"),
+            Cause::Version
+        );
+        assert_eq!(
+            c(StepName::Response, 401, "HTTP 401: Challenge expired"),
+            Cause::Expired
+        );
+        assert_eq!(
+            c(StepName::ProjectConfig, 200, "disabled"),
+            Cause::ProjectNotServed
+        );
+        assert_eq!(c(StepName::Challenge, 400, "HTTP 400: bad"), Cause::Other);
+    }
+
+    #[test]
+    fn field_errors_and_text_are_one_line() {
+        assert_eq!(
+            sentry_detail(&json!({"relay_id": ["This field is required."]})),
+            "relay_id: This field is required."
+        );
+        assert_eq!(
+            sentry_detail(&json!("Relay unauthorized\nfor full config")),
+            "Relay unauthorized for full config"
+        );
+        assert_eq!(one_line(&"x".repeat(500)).len(), 200);
+    }
+}
