@@ -445,6 +445,9 @@ pub(crate) struct DevServerArgs {
     /// Private key (PEM) for --tls-cert
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// Answer 429 (with Retry-After) past N requests per PERIOD per API key, as WorkOS does (its limit: 6000/60s)
+    #[arg(long, value_name = "N/PERIOD", value_parser = crate::devserver::RateLimit::parse)]
+    pub rate_limit: Option<crate::devserver::RateLimit>,
 }
 
 #[derive(Debug, Args)]

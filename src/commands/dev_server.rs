@@ -15,6 +15,7 @@ pub(crate) fn run(args: &DevServerArgs) -> anyhow::Result<Exit> {
         tls_cert: args.tls_cert.clone(),
         tls_key: args.tls_key.clone(),
         api_key: None,
+        rate_limit: args.rate_limit,
     })?;
     Ok(Exit::Success)
 }

@@ -167,7 +167,9 @@ fn answer(
     fault: Option<Fault>,
 ) -> Option<u16> {
     let Some(fault) = fault else {
-        let resp = api::handle(&shared.api_key, &shared.store, req);
+        let resp = shared
+            .over_limit(req)
+            .unwrap_or_else(|| api::handle(&shared.api_key, &shared.store, req));
         let mark = |ok: bool| shared.set_status(seq, ok.then_some(resp.status));
         return send(stream, raw, &resp, mark).then_some(resp.status);
     };

@@ -9,7 +9,7 @@ use std::sync::mpsc;
 use anyhow::{bail, Context};
 use serde_json::Value;
 
-use super::{generate_api_key, DevServer, DevServerConfig, TlsIdentity};
+use super::{generate_api_key, DevServer, DevServerConfig, RateLimit, TlsIdentity};
 use crate::credentials::RelayCredentials;
 use crate::settings::non_empty;
 
@@ -30,6 +30,8 @@ pub(crate) struct RunOptions {
     pub tls_key: Option<PathBuf>,
     /// From `VAULT_DEV_API_KEY` if set, else generated.
     pub api_key: Option<String>,
+    /// `--rate-limit N/PERIOD`, per API key.
+    pub rate_limit: Option<RateLimit>,
 }
 
 /// Run until Ctrl-C or SIGTERM.
@@ -69,7 +71,13 @@ pub(super) fn serve_until(
         api_key,
         tls,
         log_requests: true,
+        rate_limit: opts.rate_limit,
     })?;
+    if let Some(rate) = opts.rate_limit {
+        crate::console::say(&format!(
+            "dev-server: rate limit {rate} per API key (429 with Retry-After past it)"
+        ));
+    }
 
     if opts.seed {
         let seeded = RelayCredentials::generate(None)?;
@@ -226,6 +234,7 @@ mod tests {
             tls_cert: None,
             tls_key: None,
             api_key: Some("sk_test_fixed".into()),
+            rate_limit: None,
         };
         let (out_tx, out_rx) = mpsc::channel();
         let (stop_tx, stop_rx) = mpsc::channel();
