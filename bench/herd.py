@@ -236,7 +236,9 @@ def main():
     ap.add_argument("--scale", type=float, default=10)
     ap.add_argument("--stretch", type=float, default=120)
     ap.add_argument("--label", default="")
+    ap.add_argument("--smoke", action="store_true", help="fail unless every run ended found or degraded")
     args = ap.parse_args()
+    broken = 0
     for n in args.n:
         work = tempfile.mkdtemp(prefix="vfr-herd.")
         try:
@@ -245,6 +247,9 @@ def main():
             shutil.rmtree(work, ignore_errors=True)
         r["label"] = args.label
         print(json.dumps(r), flush=True)
+        broken += r.get("broken", 0) + r.get("not_started", 0)
+    if broken:
+        fail(f"{broken} run(s) ended neither found nor in proxy mode (or never started)")
 
 
 if __name__ == "__main__":

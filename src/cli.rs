@@ -311,7 +311,8 @@ stored) in its environment, or with --dir the files `init` writes and no credent
 Without credentials it starts in proxy mode (RELAY_MODE=proxy, no credential variables); with --strict
 it is not started and exec exits 1. WORKOS_API_KEY and WORKOS_API_KEY_FILE are never passed on.
 
-Every --interval (jittered; doubled up to 4x after a failed read) the secret is read again. When its
+Every --interval (jittered; doubled up to 4x after a failed read; the first time after one to two
+intervals, so a rollout's pods spread out) the secret is read again. When its
 values changed, or credentials appear for a child running in proxy mode, the child is restarted:
 SIGTERM, up to --grace, SIGKILL, start. A failed read or an invalid new value never touches the child.
 
