@@ -136,7 +136,7 @@ fn too_many_requests(wait: Duration) -> Response {
         429,
         &json!({"message": "Too many requests.", "code": "rate_limit_exceeded"}),
     )
-    .with_header("Retry-After", &secs.max(1).to_string())
+    .with_header("Retry-After", secs.max(1).to_string())
 }
 
 #[cfg(test)]
