@@ -171,6 +171,7 @@ def run_exec(args, m, work):
         state[i] = {"start": None, "managed_at": None, "buf": ""}
         os.set_blocking(p.stderr.fileno(), False)
         sel.register(p.stderr, selectors.EVENT_READ, i)
+    spawned = time.monotonic() - t0
     end = t0 + args.stretch
     while time.monotonic() < end:
         for key, _ in sel.select(timeout=0.2):
@@ -214,6 +215,7 @@ def run_exec(args, m, work):
     return {
         "mode": "exec", "m": m, "scale": s, "limit": limit, "window_s": window,
         "interval_s": interval, "deadline_s": deadline, "stretch_s": args.stretch,
+        "spawn_s": round(spawned, 2),
         "started_managed": sum(1 for st in state.values() if st["start"] == "managed"),
         "started_proxy": len(degraded),
         "not_started": sum(1 for st in state.values() if st["start"] is None),
