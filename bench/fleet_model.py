@@ -42,6 +42,30 @@ class Key:
         return max(1, math.ceil(wait / self.tick - 1e-9)) * self.tick
 
 
+def full_for(key):
+    """How long the key had no room at all (a sign-in would have got 429)."""
+    refused = collections.Counter(key.refused)
+    adm = []
+    for t in key.times:
+        if refused[t]:
+            refused[t] -= 1
+        else:
+            adm.append(t)
+    adm.sort()
+    total, end = 0.0, None
+    for j in range(key.limit - 1, len(adm)):
+        a, b = adm[j], adm[j - key.limit + 1] + key.window
+        if b <= a:
+            continue
+        if end is None or a > end:
+            total += b - a
+            end = b
+        elif b > end:
+            total += b - end
+            end = b
+    return total
+
+
 def server_wait(asked, room, after, rng):
     if not after:
         return asked
@@ -103,6 +127,7 @@ def herd(p, limit, window, deadline, spread, after, seed, tick=1.0):
         "per_found": len(key.times) / found if found else None,
         "peak": peak(key.times, window), "done": last,
         "refusing": (key.refused[-1] - key.refused[0]) if key.refused else 0.0,
+        "full": full_for(key),
     }
 
 
@@ -145,12 +170,9 @@ def fleet(m, limit, window, deadline, interval, spread, stretch, after, seed, ti
         "all_managed": max(recovered_at.values()) if len(recovered_at) == degraded and degraded else (0.0 if not degraded else None),
         "requests": len(key.times), "peak": peak(key.times, window),
         "refusing": (key.refused[-1] - key.refused[0]) if key.refused else 0.0,
+        "full": full_for(key),
         "steady_per_window": len(tail) / (2 * interval) * window,
     }
-
-
-# How long this VM took to start each exec fleet (bench/herd.py's spawn_s), before and after alike.
-EXEC_SPAWN = [(50, 2.5), (200, 10.0), (500, 30.0)]
 
 
 def mean(runs, field):
@@ -207,9 +229,9 @@ def main():
         return
     seeds = range(5)
     print("init herds (limit 0.6 N per 60 s); spread = the measured spawn time on this VM")
-    print("| case | found | degraded | requests | per found | peak/window | done s | refusing s |")
-    print("|---|---|---|---|---|---|---|---|")
-    fields = ["found", "degraded", "requests", "per_found", "peak", "done", "refusing"]
+    print("| case | found | degraded | requests | per found | peak/window | done s | refusing s | key full s |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    fields = ["found", "degraded", "requests", "per_found", "peak", "done", "refusing", "full"]
     for n, spread_before, spread_after in [(50, 2.8, 2.2), (200, 10.9, 10.0), (1000, 59.7, 38.4)]:
         for d in (30, 90):
             for after, spread in ((False, spread_before), (True, spread_after)):
@@ -221,18 +243,9 @@ def main():
                 runs = [herd(10_000, 6000, 60, d, spread, after, s) for s in seeds]
                 show(f"P=10000 D={d} spread={spread}s {'after' if after else 'before'}", runs, fields)
     print()
-    print("exec fleets (time / 10: interval 30 s, window 6 s, deadline 3 s, 150 s); spread = spawn time")
-    print("| case | started proxy | recovered | all managed s | requests | peak/window | refusing s | steady/window |")
-    print("|---|---|---|---|---|---|---|---|")
-    fields = ["started_proxy", "recovered", "all_managed", "requests", "peak", "refusing", "steady_per_window"]
-    for m, spread in EXEC_SPAWN:
-        for after in (False, True):
-            runs = [fleet(m, round(0.6 * m), 6, 3, 30, spread, 150, after, s) for s in seeds]
-            show(f"M={m} {'after' if after else 'before'}", runs, fields)
-    print()
     print("10,000 pods on 6,000 per 60 s, real time (deadline 30 s, for 10 intervals)")
-    print("| case | started proxy | recovered | all managed s | requests | peak/window | refusing s | steady/window |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| case | started proxy | recovered | all managed s | requests | peak/window | refusing s | key full s | steady/window |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for interval in (300, 1200):
         for spread in (1, 60):
             for after in (False, True):

@@ -91,6 +91,24 @@ def peak_in_window(times, window):
     return best
 
 
+def full_for(times, limit, window):
+    """How long the key had no room at all (a sign-in would have got 429): the union of the spans
+    where `limit` admitted requests sit inside one window."""
+    adm = sorted(t for t, s in times if s != "429")
+    spans = [(adm[j], adm[j - limit + 1] + window) for j in range(limit - 1, len(adm))]
+    total, end = 0.0, None
+    for a, b in spans:
+        if b <= a:
+            continue
+        if end is None or a > end:
+            total += b - a
+            end = b
+        elif b > end:
+            total += b - end
+            end = b
+    return total
+
+
 def seconds_over(times, window):
     """How long the key was refused: from the first 429 to the last (0 if none)."""
     limited = [t for t, s in times if s == "429"]
@@ -146,6 +164,7 @@ def run_init(args, n, work):
         "degraded_share": round(degraded / n, 3),
         "peak_per_window": peak_in_window(reqs, window),
         "refused_for_s": round(seconds_over(reqs, window), 1),
+        "key_full_s": round(full_for(reqs, limit, window), 1),
     }
 
 
@@ -224,6 +243,7 @@ def run_exec(args, m, work):
         "requests": len(reqs), "limited": sum(1 for _, st in reqs if st == "429"),
         "peak_per_window": peak_in_window(reqs, window),
         "refused_for_s": round(seconds_over(reqs, window), 1),
+        "key_full_s": round(full_for(reqs, limit, window), 1),
         "steady_per_window": round(len(tail) / (2 * interval) * window, 1),
     }
 
