@@ -246,6 +246,7 @@ def main():
     print("10,000 pods on 6,000 per 60 s, real time (deadline 30 s, for 10 intervals)")
     print("| case | started proxy | recovered | all managed s | requests | peak/window | refusing s | key full s | steady/window |")
     print("|---|---|---|---|---|---|---|---|---|")
+    fields = ["started_proxy", "recovered", "all_managed", "requests", "peak", "refusing", "full", "steady_per_window"]
     for interval in (300, 1200):
         for spread in (1, 60):
             for after in (False, True):
