@@ -334,7 +334,8 @@ stored) in its environment, or with --dir the files `init` writes and no credent
 Without credentials it starts in proxy mode (RELAY_MODE=proxy, no credential variables); with --strict
 it is not started and exec exits 1. WORKOS_API_KEY and WORKOS_API_KEY_FILE are never passed on.
 
-Every --interval (jittered; doubled up to 4x after a failed read) the secret is read again. When its
+Every --interval (jittered; doubled up to 4x after a failed read; the first time after one to two
+intervals, so a rollout's pods spread out) the secret is read again. When its
 values changed, or credentials appear for a child running in proxy mode, the child is restarted:
 SIGTERM, up to --grace, SIGKILL, start. A failed read or an invalid new value never touches the child.
 
@@ -494,6 +495,9 @@ pub(crate) struct DevServerArgs {
     /// Sentry upstream side: only trusted relays may register (default: open registration)
     #[arg(long)]
     pub closed_registration: bool,
+    /// Answer 429 (with Retry-After) past N requests per PERIOD per API key, as WorkOS does (its limit: 6000/60s)
+    #[arg(long, value_name = "N/PERIOD", value_parser = crate::devserver::RateLimit::parse)]
+    pub rate_limit: Option<crate::devserver::RateLimit>,
 }
 
 #[derive(Debug, Args)]

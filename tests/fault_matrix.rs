@@ -82,9 +82,10 @@ impl Bound {
         match self {
             Bound::Immediate(_) => (Duration::ZERO, Duration::from_secs(1) + MARGIN),
             Bound::Backoff => (BACKOFF_MIN, BACKOFF_MAX + MARGIN),
+            // Each wait is the server's plus up to as much again (spread, never sooner).
             Bound::RetryAfter(n) => (
                 Duration::from_secs(3 * n),
-                Duration::from_secs(3 * n) + MARGIN,
+                Duration::from_secs(6 * n) + MARGIN,
             ),
             Bound::Deadline => {
                 let d = Duration::from_secs(HANG_DEADLINE_S);

@@ -12,6 +12,7 @@ mod dev_server_cli;
 mod devserver;
 mod exec;
 mod fault_matrix;
+mod fleet;
 mod front_ends;
 mod helm_chart;
 mod kubernetes_examples;

@@ -20,6 +20,7 @@ pub(crate) fn run(args: &DevServerArgs) -> anyhow::Result<Exit> {
             dsn_keys: args.dsn_key.clone(),
             closed: args.closed_registration,
         },
+        rate_limit: args.rate_limit,
     })?;
     Ok(Exit::Success)
 }

@@ -289,7 +289,10 @@ fn answer(
 fn respond(shared: &Shared, req: &Request) -> Response {
     match upstream::is_upstream_path(req.path_only()) {
         true => shared.upstream.handle(req),
-        false => api::handle(&shared.api_key, &shared.store, req),
+        // The WorkOS side alone is rate limited, per API key, as WorkOS is.
+        false => shared
+            .over_limit(req)
+            .unwrap_or_else(|| api::handle(&shared.api_key, &shared.store, req)),
     }
 }
 

@@ -8,6 +8,7 @@ mod api;
 mod conn;
 mod faults;
 mod http;
+mod ratelimit;
 mod run;
 mod store;
 mod tls;
@@ -23,6 +24,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 
 pub use faults::Fault;
+pub use ratelimit::{KeyCounts, RateLimit};
 pub(crate) use run::{run, RunOptions};
 pub(crate) use upstream::UpstreamSeed;
 pub use upstream::{Upstream, UpstreamFault};
@@ -53,6 +55,8 @@ pub struct DevServerConfig {
     pub tls: Option<TlsIdentity>,
     /// One stderr line per request: method, path, status, latency. Never headers or bodies.
     pub log_requests: bool,
+    /// Answer 429 past N requests per PERIOD per API key, as WorkOS does; `None`: no limit.
+    pub rate_limit: Option<RateLimit>,
 }
 
 impl DevServerConfig {
@@ -63,6 +67,7 @@ impl DevServerConfig {
             api_key: api_key.into(),
             tls: None,
             log_requests: false,
+            rate_limit: None,
         }
     }
 }
@@ -159,6 +164,7 @@ struct Shared {
     log_requests: bool,
     tls: Option<Arc<rustls::ServerConfig>>,
     store: Mutex<Store>,
+    limiter: Option<ratelimit::Limiter>,
     faults: Mutex<FaultQueue>,
     /// The Sentry upstream side (`/api/0/relays/`), with its own fault script.
     upstream: Upstream,
@@ -180,6 +186,11 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Shared {
     fn is_stopping(&self) -> bool {
         self.stopping.load(Ordering::SeqCst)
+    }
+
+    /// The 429 to send instead of an answer, when `--rate-limit` says the key is over.
+    fn over_limit(&self, req: &Request) -> Option<http::Response> {
+        self.limiter.as_ref()?.check(req)
     }
 
     fn next_fault(&self) -> Option<Fault> {
@@ -270,6 +281,7 @@ impl DevServer {
             log_requests: config.log_requests,
             tls,
             store: Mutex::new(Store::new()),
+            limiter: config.rate_limit.map(ratelimit::Limiter::new),
             faults: Mutex::new(FaultQueue::default()),
             upstream: Upstream::default(),
             records: Mutex::new(VecDeque::new()),
@@ -358,6 +370,15 @@ impl DevServer {
     /// How many requests were received (parsed far enough to have a method and path).
     pub fn request_count(&self) -> usize {
         self.shared.received.load(Ordering::SeqCst)
+    }
+
+    /// What the rate limiter saw for `api_key` (all zero without a rate limit).
+    pub fn rate_counts(&self, api_key: &str) -> KeyCounts {
+        self.shared
+            .limiter
+            .as_ref()
+            .map(|l| l.counts(api_key))
+            .unwrap_or_default()
     }
 
     /// How many TCP connections were accepted, including ones that never got as far

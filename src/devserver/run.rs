@@ -9,7 +9,7 @@ use std::sync::mpsc;
 use anyhow::{bail, Context};
 use serde_json::Value;
 
-use super::{generate_api_key, DevServer, DevServerConfig, TlsIdentity};
+use super::{generate_api_key, DevServer, DevServerConfig, RateLimit, TlsIdentity};
 use crate::credentials::RelayCredentials;
 use crate::settings::non_empty;
 
@@ -32,6 +32,8 @@ pub(crate) struct RunOptions {
     pub api_key: Option<String>,
     /// The Sentry upstream side's trusted relays and DSN keys (`--seed` adds its relay).
     pub upstream: super::UpstreamSeed,
+    /// `--rate-limit N/PERIOD`, per API key.
+    pub rate_limit: Option<RateLimit>,
 }
 
 /// Run until Ctrl-C or SIGTERM.
@@ -71,8 +73,14 @@ pub(super) fn serve_until(
         api_key,
         tls,
         log_requests: true,
+        rate_limit: opts.rate_limit,
     })?;
     opts.upstream.apply(server.upstream());
+    if let Some(rate) = opts.rate_limit {
+        crate::console::say(&format!(
+            "dev-server: rate limit {rate} per API key (429 with Retry-After past it)"
+        ));
+    }
 
     if opts.seed {
         let seeded = RelayCredentials::generate(None)?;
@@ -231,6 +239,7 @@ mod tests {
             tls_key: None,
             api_key: Some("sk_test_fixed".into()),
             upstream: Default::default(),
+            rate_limit: None,
         };
         let (out_tx, out_rx) = mpsc::channel();
         let (stop_tx, stop_rx) = mpsc::channel();

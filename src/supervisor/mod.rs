@@ -63,6 +63,17 @@ pub fn next_wait(interval: Duration, failures: u32, random: u64) -> Duration {
     base + Duration::from_millis(jitter)
 }
 
+/// The wait before the first poll after exec starts: the interval plus up to one more
+/// interval at random (the start-up splay, like consul-template's `splay` and Vault Agent's
+/// randomised re-reads). A rollout starts every pod within seconds; without the splay their
+/// polls would stay bunched into one fifth of an interval for many rounds, and a fleet
+/// that fits the key's budget on average would still overrun it in those bursts.
+pub fn first_wait(interval: Duration, random: u64) -> Duration {
+    let span = interval.as_millis() as u64;
+    let splay = if span == 0 { 0 } else { random % (span + 1) };
+    interval + Duration::from_millis(splay)
+}
+
 fn random_u64() -> u64 {
     u64::from_le_bytes(crate::keys::random_bytes::<8>())
 }
@@ -197,6 +208,10 @@ impl Supervisor {
             Some(Instant::now() + next_wait(self.options.interval, self.failures, random_u64()));
     }
 
+    fn schedule_first(&mut self) {
+        self.next_poll = Some(Instant::now() + first_wait(self.options.interval, random_u64()));
+    }
+
     fn start(&mut self, launch: &Launch, restarted: Option<&str>) -> Result<(), u8> {
         match child::spawn(launch) {
             Ok(pid) => {
@@ -214,7 +229,11 @@ impl Supervisor {
                 }
                 self.phase = Phase::Running(pid);
                 self.failures = 0;
-                self.schedule();
+                match restarted {
+                    // A restart follows a poll, which the splay already spread out.
+                    Some(_) => self.schedule(),
+                    None => self.schedule_first(),
+                }
                 Ok(())
             }
             Err(e) => {
@@ -364,6 +383,24 @@ mod tests {
         assert_eq!(next_wait(i, 1, 0), 2 * i);
         assert_eq!(next_wait(i, 2, 0), 4 * i);
         assert_eq!(next_wait(i, 9, 0), 4 * i);
+    }
+
+    #[test]
+    fn the_first_poll_is_splayed_over_a_whole_interval_never_below_it() {
+        let i = Duration::from_secs(300);
+        for random in [0, 1, 150_000, 300_000, 300_001, u64::MAX] {
+            let w = first_wait(i, random);
+            assert!(w >= i && w <= 2 * i, "{w:?}");
+        }
+        assert_eq!(first_wait(i, 0), i);
+        assert_eq!(first_wait(i, 300_000), 2 * i);
+        // Spread evenly: 1,000 pods land in every fifth of the span.
+        let mut fifths = [0u32; 5];
+        for _ in 0..1000 {
+            let w = first_wait(i, random_u64()) - i;
+            fifths[((w.as_millis() * 5 / 300_001) as usize).min(4)] += 1;
+        }
+        assert!(fifths.iter().all(|&n| n > 120), "{fifths:?}");
     }
 
     #[test]

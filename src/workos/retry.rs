@@ -2,8 +2,9 @@
 //!
 //! Up to 3 retries (4 attempts) on connect errors, timeouts, 408, 429 and 500/502/503/504,
 //! with exponential backoff and jitter (0.25-0.5 s, 0.5-1 s, 1-2 s). A `Retry-After`
-//! header replaces the backoff; a wait that would end past the run's deadline is not
-//! taken: the run ends at once with the last error.
+//! header replaces the backoff and is the earliest we come back, plus up to as much again
+//! at random (see [`after_server_wait`]); a wait that would end past the run's
+//! deadline is not taken: the run ends at once with the last error.
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -39,6 +40,19 @@ impl RetryPolicy {
         let jitter = if span == 0 { 0 } else { random % (span + 1) };
         half + Duration::from_millis(jitter)
     }
+}
+
+/// The wait after a server asked for `asked`: never sooner, plus up to as much again at
+/// random, but leaving at least half of what is left before the deadline (`room`) for the
+/// attempt itself. Every client throttled in the same burst is told the same instant (when
+/// the window's oldest request expires, or the window ends); all coming back then would
+/// meet a budget that refills only as fast as it was spent, and be refused again, burning
+/// their attempts within seconds. Spread over `asked` again, most find a free slot.
+pub(crate) fn after_server_wait(asked: Duration, room: Duration, random: u64) -> Duration {
+    let spare = room.saturating_sub(asked) / 2;
+    let span = asked.min(spare).as_millis() as u64;
+    let jitter = if span == 0 { 0 } else { random % (span + 1) };
+    asked + Duration::from_millis(jitter)
 }
 
 /// HTTP statuses worth another attempt: throttling, timeouts and gateway trouble.
@@ -134,15 +148,14 @@ pub(crate) fn run<T>(
         }
         // A Retry-After of 0 (or a date in the past) still waits the shortest backoff,
         // so a throttling server is never hammered.
+        let random = u64::from_le_bytes(crate::keys::random_bytes::<8>());
         let wait = match retry_after {
             Some(w) => w.max(policy.base_delay / 2),
-            None => policy.backoff(
-                made - 1,
-                u64::from_le_bytes(crate::keys::random_bytes::<8>()),
-            ),
+            None => policy.backoff(made - 1, random),
         };
         // Compare durations, not instants: a huge Retry-After must not overflow Instant.
-        if wait >= deadline.saturating_duration_since(Instant::now()) {
+        let room = deadline.saturating_duration_since(Instant::now());
+        if wait >= room {
             let note = match retry_after {
                 Some(w) => format!(
                     "server asked to retry after {} s, past the run's deadline; gave up after {made} attempt(s)",
@@ -154,6 +167,10 @@ pub(crate) fn run<T>(
             error.deadline_reached = true;
             return (Err(error), made);
         }
+        let wait = match retry_after {
+            Some(_) => after_server_wait(wait, room, random),
+            None => wait,
+        };
         log::debug!("attempt {made} failed; retrying in {} ms", wait.as_millis());
         observe(RetryEvent::Retry {
             failed: made,
@@ -240,7 +257,11 @@ mod tests {
             |_| {},
         );
         assert_eq!((res.unwrap(), made), (2, 2));
-        assert_eq!(slept, vec![Duration::from_secs(2)]);
+        assert_eq!(slept.len(), 1);
+        assert!(
+            (Duration::from_secs(2)..=Duration::from_secs(4)).contains(&slept[0]),
+            "{slept:?}"
+        );
 
         let (res, made) = run::<()>(
             &RetryPolicy::default(),
@@ -286,7 +307,27 @@ mod tests {
             |_| {},
         );
         assert_eq!(made, 4);
-        assert_eq!(slept, vec![Duration::from_millis(250); 3]);
+        assert_eq!(slept.len(), 3);
+        let (lo, hi) = (Duration::from_millis(250), Duration::from_millis(500));
+        assert!(slept.iter().all(|d| (lo..=hi).contains(d)), "{slept:?}");
+    }
+
+    #[test]
+    fn a_server_wait_is_never_shortened_and_spread_within_the_deadline() {
+        let s = Duration::from_secs;
+        for random in [0u64, 1, 7_777, 29_999, 30_000, u64::MAX] {
+            let w = after_server_wait(s(20), s(120), random);
+            assert!((s(20)..=s(40)).contains(&w), "{w:?}");
+            // Little room left: the spread shrinks so half the rest stays for the attempt.
+            let w = after_server_wait(s(60), s(64), random);
+            assert!((s(60)..=s(62)).contains(&w), "{w:?}");
+        }
+        assert_eq!(after_server_wait(s(20), s(120), 0), s(20));
+        assert_eq!(after_server_wait(s(20), s(120), 20_000), s(40));
+        // The deadline caps the spread: 60 s asked, 90 s left, at most 75 s.
+        assert_eq!(after_server_wait(s(60), s(90), 15_000), s(75));
+        assert_eq!(after_server_wait(s(60), s(90), 15_001), s(60));
+        assert_eq!(after_server_wait(s(5), s(5), 12_345), s(5));
     }
 
     #[test]
