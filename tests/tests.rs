@@ -19,6 +19,7 @@ mod leaks;
 mod properties;
 mod proxy;
 mod release_package;
+mod terraform_aws;
 mod terraform_files;
 mod terraform_mode;
 mod workos_sdk;
