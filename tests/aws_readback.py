@@ -3,6 +3,7 @@
 Used by tests/terraform_aws.rs against moto on loopback. One JSON object on stdout.
 
   aws_readback.py create-secret NAME     value on stdin; prints {"arn": ...}
+  aws_readback.py delete-secret ARN       at once, no recovery window
   aws_readback.py read QUERY             QUERY = {"family": F, "role": ROLE or null, "secrets": [ARN, ...]}
   aws_readback.py gone QUERY             after destroy: what of QUERY is still there
 """
@@ -23,6 +24,11 @@ def client(name):
 def create_secret(name):
     arn = client("secretsmanager").create_secret(Name=name, SecretString=sys.stdin.read())["ARN"]
     return {"arn": arn}
+
+
+def delete_secret(arn):
+    client("secretsmanager").delete_secret(SecretId=arn, ForceDeleteWithoutRecovery=True)
+    return {}
 
 
 def read(query):
@@ -65,6 +71,8 @@ def main():
     action, arg = sys.argv[1], sys.argv[2]
     if action == "create-secret":
         result = create_secret(arg)
+    elif action == "delete-secret":
+        result = delete_secret(arg)
     elif action == "read":
         result = read(json.loads(arg))
     elif action == "gone":

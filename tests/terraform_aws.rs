@@ -84,13 +84,20 @@ fn moto(py: &Path) -> Moto {
     moto
 }
 
-/// Everything a case needs: the judges' Python and moto's address.
+/// Everything a case needs: the judges' Python, moto's address, and this run's name suffix (a shared moto
+/// outlives a test run, and may serve several at once).
 struct Aws {
     py: PathBuf,
     url: String,
+    run: String,
 }
 
 impl Aws {
+    /// `base` made unique to this run.
+    fn name(&self, base: &str) -> String {
+        format!("{base}-{}", self.run)
+    }
+
     /// tests/aws_readback.py ACTION ARG (stdin: `input`), parsed. Only moto's address and test keys reach it.
     fn readback(&self, action: &str, arg: &str, input: &str) -> Value {
         let mut c = Command::new(&self.py);
@@ -113,6 +120,10 @@ impl Aws {
             .as_str()
             .expect("arn")
             .to_string()
+    }
+
+    fn delete_secret(&self, arn: &str) {
+        self.readback("delete-secret", arn, "");
     }
 }
 
@@ -194,15 +205,18 @@ impl Root {
         )
     }
 
-    /// apply; then the state file and `terraform show -json`.
-    fn apply(&self) -> (String, Value) {
+    /// apply; then the state file.
+    fn apply(&self) -> String {
         let apply = self.tf(&["apply", "-auto-approve", "-input=false", "-no-color"]);
         assert!(apply.success(), "terraform apply failed:\n{}", apply.text());
-        let state = fs::read_to_string(self.dir.join("terraform.tfstate")).unwrap_or_default();
+        fs::read_to_string(self.dir.join("terraform.tfstate")).expect("a state file after apply")
+    }
+
+    /// `terraform show -json` of the state.
+    fn show(&self) -> Value {
         let show = self.tf(&["show", "-json", "-no-color"]);
         assert!(show.success(), "terraform show -json:\n{}", show.text());
-        let doc = serde_json::from_str(&show.stdout).expect("show -json is JSON");
-        (state, doc)
+        serde_json::from_str(&show.stdout).expect("show -json is JSON")
     }
 
     fn destroy(&self) {
@@ -211,30 +225,31 @@ impl Root {
     }
 }
 
-/// Every resource in `show -json` (root and child modules).
-fn resources(show: &Value) -> Vec<&Value> {
-    fn walk<'a>(module: &'a Value, out: &mut Vec<&'a Value>) {
-        if let Some(rs) = module["resources"].as_array() {
-            out.extend(rs);
+/// The attribute `attr` of the resource at `address` (`[module.M[0].]TYPE.NAME`) in the state file.
+fn attr(state: &str, address: &str, attr: &str) -> String {
+    let state: Value = serde_json::from_str(state).expect("the state is JSON");
+    let (module, resource) = match address
+        .rsplit_once('.')
+        .and_then(|(a, _)| a.rsplit_once('.'))
+    {
+        Some((module, _)) if module.starts_with("module.") => {
+            (Some(module), &address[module.len() + 1..])
         }
-        if let Some(children) = module["child_modules"].as_array() {
-            for c in children {
-                walk(c, out);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(&show["values"]["root_module"], &mut out);
-    out
-}
-
-/// The attribute `attr` of the resource at `address` in `show -json`.
-fn attr(show: &Value, address: &str, attr: &str) -> String {
-    resources(show)
+        _ => (None, address),
+    };
+    let (kind, name) = resource.split_once('.').expect("TYPE.NAME");
+    state["resources"]
+        .as_array()
         .into_iter()
-        .find(|r| r["address"] == address)
-        .and_then(|r| r["values"][attr].as_str())
-        .unwrap_or_else(|| panic!("{address}.{attr} not in show -json"))
+        .flatten()
+        .find(|r| {
+            r["module"].as_str() == module
+                && r["type"] == kind
+                && r["name"] == name
+                && r["mode"] == "managed"
+        })
+        .and_then(|r| r["instances"][0]["attributes"][attr].as_str())
+        .unwrap_or_else(|| panic!("{address}.{attr} not in the state"))
         .to_string()
 }
 
@@ -348,8 +363,11 @@ fn common_relay_env() -> Vec<(String, String)> {
 /// examples/ecs-init-container: fetch-credentials gets the API key by reference and writes /relay; relay waits
 /// for its success and reads /relay as the same uid. Terraform never holds a credential.
 fn init_container(aws: &Aws) -> String {
-    let family = "vfr-moto-init-container";
-    let key_arn = aws.create_secret("vfr-moto/init-container/workos-api-key", CANARY_KEY);
+    let family = &aws.name("vfr-init");
+    let key_arn = aws.create_secret(
+        &aws.name("vfr-moto/init-container/workos-api-key"),
+        CANARY_KEY,
+    );
     let root = Root::new(
         "examples/ecs-init-container",
         None,
@@ -359,8 +377,9 @@ fn init_container(aws: &Aws) -> String {
             ("TF_VAR_workos_api_key_arn", &key_arn),
         ],
     );
-    let (state, show) = root.apply();
-    let role = attr(&show, "aws_iam_role.execution", "name");
+    let state = root.apply();
+    let show = root.show();
+    let role = attr(&state, "aws_iam_role.execution", "name");
     let got = read(aws, family, Some(&role), &[]);
     let td = &got["task_definition"];
     assert_eq!(td["requiresCompatibilities"], json!(["FARGATE"]));
@@ -427,8 +446,8 @@ fn init_container(aws: &Aws) -> String {
 /// The module's relay_exec with install_image: install-vault-fetch-relay copies the binary into /vfr, relay
 /// runs it as its entry point with the API key by reference.
 fn exec_install(aws: &Aws) -> String {
-    let family = "vfr-moto-exec";
-    let key_arn = aws.create_secret("vfr-moto/exec/workos-api-key", CANARY_KEY);
+    let family = &aws.name("vfr-exec");
+    let key_arn = aws.create_secret(&aws.name("vfr-moto/exec/workos-api-key"), CANARY_KEY);
     let main = format!(
         r#"
 terraform {{
@@ -482,8 +501,9 @@ module "task_definition" {{
         &aws.url,
         &[("TF_VAR_workos_api_key_arn", &key_arn)],
     );
-    let (state, show) = root.apply();
-    let role = attr(&show, "aws_iam_role.execution", "name");
+    let state = root.apply();
+    let show = root.show();
+    let role = attr(&state, "aws_iam_role.execution", "name");
     let got = read(aws, family, Some(&role), &[]);
     let td = &got["task_definition"];
     assert_eq!(td["volumes"].as_array().map(Vec::len), Some(1), "{td}");
@@ -539,12 +559,13 @@ module "task_definition" {{
 
     root.destroy();
     assert_gone(aws, family, Some(&role), &[]);
+    aws.delete_secret(&key_arn);
     "relay-task-definition relay_exec (install_image): applied, read back, destroyed".to_string()
 }
 
 /// examples/ecs: the credentials, read at plan time, in relay's environment (managed mode).
 fn ecs_env(aws: &Aws) -> String {
-    let family = "vfr-moto-ecs";
+    let family = &aws.name("vfr-ecs");
     let vault = server();
     let creds = seed(&vault, NAME);
     let base = vault.base_url();
@@ -591,8 +612,9 @@ fn ecs_env(aws: &Aws) -> String {
 /// (equal to the vault's), relay gets them by reference, the execution role reads exactly that secret.
 /// Destroyed and applied again under the same secret name. `ephemeral`: nothing of them in the state.
 fn secrets_manager(aws: &Aws, example: &str, ephemeral: bool) -> String {
-    let family = format!("vfr-moto-{example}");
-    let secret_name = format!("vfr-moto/{example}/relay");
+    // Short: the example's role name_prefix is "<family>-exec-", at most 38 characters.
+    let family = aws.name(if ephemeral { "vfr-eph" } else { "vfr-sm" });
+    let secret_name = aws.name(&format!("vfr-moto/{example}/relay"));
     let vault = server();
     let creds = seed(&vault, NAME);
     let base = vault.base_url();
@@ -609,10 +631,10 @@ fn secrets_manager(aws: &Aws, example: &str, ephemeral: bool) -> String {
         ],
     );
     for round in ["first apply", "apply after destroy"] {
-        let (state, show) = root.apply();
-        let role = attr(&show, "aws_iam_role.execution", "name");
+        let state = root.apply();
+        let role = attr(&state, "aws_iam_role.execution", "name");
         let arn = attr(
-            &show,
+            &state,
             "module.relay_secret[0].aws_secretsmanager_secret.this",
             "arn",
         );
@@ -646,7 +668,7 @@ fn secrets_manager(aws: &Aws, example: &str, ephemeral: bool) -> String {
         if ephemeral {
             assert_absent(
                 &state,
-                &show,
+                &root.show(),
                 &[
                     ("secret key", creds.secret_key.expose()),
                     ("public key", creds.public_key.as_str()),
@@ -702,9 +724,17 @@ fn terraform_examples_apply_against_aws() {
         return;
     }
     let moto = moto(&py);
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
     let aws = Aws {
         py,
         url: moto.url.clone(),
+        run: format!(
+            "{}-{}",
+            std::process::id() % 100_000,
+            since_epoch.as_millis() % 1_000_000
+        ),
     };
     let started = Instant::now();
     let results: Vec<(&str, Result<String, String>)> = std::thread::scope(|s| {
