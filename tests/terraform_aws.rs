@@ -69,12 +69,18 @@ fn moto(py: &Path) -> Moto {
         .stderr(Stdio::null())
         .spawn()
         .expect("start moto");
-    let moto = Moto {
+    let mut moto = Moto {
         url: format!("http://127.0.0.1:{port}"),
         own: Some(child),
     };
     let started = Instant::now();
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if let Some(status) = moto.own.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+            panic!(
+                "moto ({} -m moto.server) exited with {status}",
+                py.display()
+            );
+        }
         assert!(
             started.elapsed() < Duration::from_secs(30),
             "moto did not listen on 127.0.0.1:{port} within 30 s"
@@ -708,7 +714,8 @@ fn terraform_examples_apply_against_aws() {
     if !terraform_available() {
         return;
     }
-    let Some(py) = python_with("boto3") else {
+    // moto brings boto3 along.
+    let Some(py) = python_with("moto") else {
         return;
     };
     let runnable: Vec<&Case> = cases
