@@ -34,6 +34,8 @@ COPY rust-toolchain.toml ./
 RUN rustup target add "$(cat /rust-target)"
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
+# The empty task-volume mount points of the final image (distroless has no shell to make them there).
+RUN install -d -m 0755 /mounts/relay /mounts/vfr
 # Empty for the full build (dev server and demo included).
 ARG CARGO_FEATURES=--no-default-features
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
@@ -44,6 +46,12 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
 
 FROM gcr.io/distroless/static-debian12:nonroot@sha256:b7bb25d9f7c31d2bdd1982feb4dafcaf137703c7075dbe2febb41c24212b946f
 COPY --from=build /out/vault-fetch-relay /vault-fetch-relay
+# The ECS module's task volumes (init's /relay, exec's /vfr), owned by our user: on Fargate a bind mount
+# mounted at an image VOLUME path starts with that directory's content, owner and mode; anywhere else it
+# is root's, 0755, which uid 65532 cannot write (terraform/README.md, "Fargate task volumes").
+COPY --from=build --chown=65532:65532 /mounts/relay /relay
+COPY --from=build --chown=65532:65532 /mounts/vfr /vfr
+VOLUME ["/relay", "/vfr"]
 # 65532:65532 ("nonroot"); init writes only to the mounted credentials volume (default /.relay), so the
 # root filesystem can be read-only.
 USER 65532:65532

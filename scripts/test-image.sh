@@ -12,6 +12,9 @@
 #     dev server stays on loopback and plain http is allowed) exits 0 and reports the credentials found;
 #   - `init` (the image's default command) with a read-only root writes credentials.json and config.yml,
 #     0600, into the mounted volume only.
+#   - the ECS task-volume paths (/relay, /vfr) are the image's VOLUMEs, owned by its user; a new Docker volume
+#     mounted there starts with that owner (Docker's VOLUME copy, the behaviour Fargate's bind mounts rely on),
+#     so `init --dir /relay` and `install /vfr` succeed as the image's user, and the copied binary runs.
 # DOCKER names the docker CLI (default: docker).
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -84,4 +87,23 @@ for f in credentials.json config.yml; do
 done
 grep -q '"secret_key"' "$work/relay/credentials.json" || fail "credentials.json has no secret_key"
 pass "init with a read-only root: credentials.json and config.yml, 0600, uid $owner"
+volumes="$("$docker" image inspect --format '{{json .Config.Volumes}}' "$image")"
+[ "$volumes" = '{"/relay":{},"/vfr":{}}' ] || fail "the image's VOLUMEs are $volumes, expected /relay and /vfr"
+relay_vol="vfr-image-test-relay-$$"
+vfr_vol="vfr-image-test-vfr-$$"
+cleanup_volumes() {
+  cleanup
+  "$docker" volume rm -f "$relay_vol" "$vfr_vol" >/dev/null 2>&1 || true
+}
+trap cleanup_volumes EXIT
+status=0
+run "${vault[@]}" -v "$relay_vol:/relay" "$image" init --dir /relay >"$work/init-volume.log" 2>&1 || status=$?
+[ "$status" -eq 0 ] || { cat "$work/init-volume.log" >&2; fail "init --dir /relay into a new volume exited $status"; }
+status=0
+run -v "$vfr_vol:/vfr" "$image" install /vfr >"$work/install.log" 2>&1 || status=$?
+[ "$status" -eq 0 ] || { cat "$work/install.log" >&2; fail "install /vfr into a new volume exited $status"; }
+got="$(run -v "$vfr_vol:/vfr:ro" --entrypoint /vfr/vault-fetch-relay "$image" --version)" \
+  || fail "the binary copied to /vfr does not run"
+[ "$got" = "vault-fetch-relay $version" ] || fail "/vfr/vault-fetch-relay --version printed '$got'"
+pass "VOLUMEs /relay and /vfr: init and install write them as uid ${user%%:*}, the copy runs"
 echo "test-image: all checks passed for $image"

@@ -24,7 +24,7 @@ use std::process::Command;
 use crate::support::{repo, run_tool, tool_available, DevServer, Run, CANARY_KEY};
 use serde_json::Value;
 
-fn plugin_dir() -> PathBuf {
+pub(crate) fn plugin_dir() -> PathBuf {
     std::env::var_os("TF_PLUGIN_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("/opt/tf-plugins"))
@@ -37,6 +37,16 @@ fn terraform(args: &[&str], dir: &Path, scratch: &Path) -> Run {
 
 /// Same, with extra environment (WORKOS_*, TF_VAR_*). Nothing of the machine's WORKOS_* leaks in.
 fn terraform_env(args: &[&str], dir: &Path, scratch: &Path, env: &[(&str, &str)]) -> Run {
+    run_tool(terraform_command(args, dir, scratch, env))
+}
+
+/// The command [`terraform_env`] runs, for callers that bound it differently.
+pub(crate) fn terraform_command(
+    args: &[&str],
+    dir: &Path,
+    scratch: &Path,
+    env: &[(&str, &str)],
+) -> Command {
     let cli_config = scratch.join("empty.tfrc");
     fs::write(&cli_config, "").expect("write empty CLI config");
     let mut cmd = Command::new("terraform");
@@ -55,10 +65,10 @@ fn terraform_env(args: &[&str], dir: &Path, scratch: &Path, env: &[(&str, &str)]
         }
     }
     cmd.envs(env.iter().copied());
-    run_tool(cmd)
+    cmd
 }
 
-fn terraform_available() -> bool {
+pub(crate) fn terraform_available() -> bool {
     tool_available(Path::new("terraform"), "terraform", "VFR_REQUIRE_TERRAFORM")
 }
 
@@ -144,7 +154,7 @@ fn provider_present(plugins: &Path, name: &str) -> bool {
         .unwrap_or(false)
 }
 
-fn copy_tree(from: &Path, to: &Path) {
+pub(crate) fn copy_tree(from: &Path, to: &Path) {
     fs::create_dir_all(to).expect("create copy dir");
     for entry in fs::read_dir(from).expect("read dir").flatten() {
         let name = entry.file_name();
@@ -318,7 +328,7 @@ fn strip_external_requirement(dir: &Path) {
 
 /// True when every hashicorp provider `what` needs is in the plugin dir; otherwise records a skip (or
 /// panics under VFR_REQUIRE_TF_PROVIDERS=1, as in the GitHub workflow).
-fn providers_present(providers: &[&str], what: &str) -> bool {
+pub(crate) fn providers_present(providers: &[&str], what: &str) -> bool {
     let plugins = plugin_dir();
     let missing: Vec<&&str> = providers
         .iter()
@@ -343,7 +353,7 @@ fn providers_present(providers: &[&str], what: &str) -> bool {
     false
 }
 
-fn init(dir: &Path, scratch: &Path) {
+pub(crate) fn init(dir: &Path, scratch: &Path) {
     let plugin_arg = format!("-plugin-dir={}", plugin_dir().display());
     let init = terraform(
         &[

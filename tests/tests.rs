@@ -21,6 +21,7 @@ mod line_breaks;
 mod properties;
 mod proxy;
 mod release_package;
+mod terraform_aws;
 mod terraform_files;
 mod terraform_mode;
 mod unwritable;

@@ -27,8 +27,9 @@ module "relay_secret" {
   source = "../../modules/relay-secret"
   count  = local.found ? 1 : 0
 
-  name       = var.secret_name
-  kms_key_id = var.secret_kms_key_arn
+  name                    = var.secret_name
+  kms_key_id              = var.secret_kms_key_arn
+  recovery_window_in_days = var.secret_recovery_window_in_days
   # Ephemeral into a write-only argument: never in plan or state.
   credentials = {
     relay_id   = module.relay_credentials.credentials.relay_id

@@ -81,3 +81,9 @@ variable "secret_kms_key_arn" {
   type        = string
   default     = null
 }
+
+variable "secret_recovery_window_in_days" {
+  description = "Days a destroyed Secrets Manager secret stays recoverable, its name taken: an apply after a destroy fails until then (\"already scheduled for deletion\"). 0: deleted at once; the next apply copies the vault again."
+  type        = number
+  default     = 0
+}

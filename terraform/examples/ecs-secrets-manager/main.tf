@@ -34,8 +34,9 @@ module "relay_secret" {
   source = "../../modules/relay-secret"
   count  = local.found ? 1 : 0
 
-  name       = var.secret_name
-  kms_key_id = var.secret_kms_key_arn
+  name                    = var.secret_name
+  kms_key_id              = var.secret_kms_key_arn
+  recovery_window_in_days = var.secret_recovery_window_in_days
   credentials = {
     relay_id   = local.vault.relay_id
     public_key = local.vault.public_key

@@ -33,9 +33,9 @@ variable "kms_key_id" {
 }
 
 variable "recovery_window_in_days" {
-  description = "Days before a deleted secret is gone for good (0 deletes at once)."
+  description = "Days a destroyed secret stays scheduled for deletion, its name taken (7 to 30), or 0: deleted at once, so destroy then apply works again. 0 by default: the secret is a copy of WorkOS Vault, which the next apply writes again."
   type        = number
-  default     = 7
+  default     = 0
 }
 
 variable "tags" {
