@@ -157,15 +157,18 @@ fn set_in_relay(
     nl: &str,
     mode: &str,
 ) -> Result<String, String> {
-    let modes: Vec<&Node> = entries
-        .iter()
-        .filter(|(k, _)| k.is_str("mode"))
-        .map(|(_, v)| v)
-        .collect();
+    let modes: Vec<&(Node, Node)> = entries.iter().filter(|(k, _)| k.is_str("mode")).collect();
     match modes.as_slice() {
-        [Node::Scalar { value, style, at }] => {
+        [(key, Node::Scalar { value, style, at })] => {
             if value.is_empty() && matches!(style, TScalarStyle::Plain) {
                 return Err("relay.mode has no value".into());
+            }
+            // Only the `:` indicator (and white space) may stand between the key and its
+            // value: an anchor, tag or nested `:` there is where yaml-rust2 and relay's
+            // libyaml can disagree on what the value is (`? mode` / `: &m: managed` is a
+            // mapping to libyaml, a string to yaml-rust2).
+            if !key_then_value_only(text, key, *at, flow) {
+                return Err("relay.mode's value has a comment, an anchor or a tag YAML parsers read differently before it; write it plain, e.g. `mode: managed`".into());
             }
             let end = scalar_end(text, *at, style, flow).ok_or_else(|| {
                 "relay.mode's value is not written on one line (a block or multi-line scalar)"
@@ -222,6 +225,37 @@ fn insert_at(text: &str, at: usize, what: &str) -> String {
 fn column(text: &str, at: usize) -> usize {
     let line_start = text[..at].rfind(['\n', '\r']).map_or(0, |i| i + 1);
     text[line_start..at].chars().count()
+}
+
+/// Whether the text between the key `key` and its value at `value_at` is the `:`
+/// indicator, white space (line breaks included, for `? key` / `: value`) and at most an
+/// anchor and a tag of plain names: nothing (a `:` in an anchor's name, a verbatim tag)
+/// that YAML 1.1 and 1.2 parsers read differently (`: &m: managed` is a mapping to relay's
+/// libyaml, a string anchored `m:` to yaml-rust2).
+fn key_then_value_only(text: &str, key: &Node, value_at: usize, flow: bool) -> bool {
+    let Node::Scalar { at, style, value } = key else {
+        return false;
+    };
+    // A plain key on one line is its own text; a quoted one ends at its closing quote.
+    let key_end = match style {
+        TScalarStyle::Plain => Some(at + value.len()),
+        _ => scalar_end(text, *at, style, flow),
+    };
+    let Some(gap) = key_end.and_then(|end| text.get(end..value_at)) else {
+        return false;
+    };
+    let plain_name = |s: &str| {
+        s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    };
+    let mut words = gap.split_whitespace();
+    words.next() == Some(":")
+        && words.all(|w| match w.strip_prefix('&') {
+            Some(anchor) => !anchor.is_empty() && plain_name(anchor),
+            None => w
+                .strip_prefix('!')
+                .is_some_and(|t| plain_name(t.trim_start_matches('!'))),
+        })
 }
 
 /// Where a one-line scalar starting at `at` ends; None when it continues on the next
@@ -500,6 +534,10 @@ pub(crate) mod tests {
             "relay:\n  mode: managed\u{0}\n",
             "relay:\n\tmode: managed\n",
             "relay:\n  mode: [managed]\n",
+            // Found by the property test: libyaml reads the value as a mapping.
+            "relay:\n  ? mode\n  : &m: managed\n",
+            "# my relay config\n  relay:\n    ? mode\n    : &m: managed\n",
+            "relay:\n  mode: !<tag:yaml.org,2002:str> managed\n",
         ] {
             assert!(set_relay_mode(t, "proxy").is_err(), "{t:?}");
         }
