@@ -409,6 +409,7 @@ fn init_container(aws: &Aws) -> String {
             ("WORKOS_API_BASE", "https://api.workos.com"),
             ("RELAY_UPSTREAM_URL", "https://sentry.io/"),
             ("VAULT_FETCH_STRICT", "false"),
+            ("VAULT_FETCH_VERIFY_UPSTREAM", "false"),
         ])
     );
     assert_eq!(
@@ -552,6 +553,7 @@ module "task_definition" {{
         ("VAULT_FETCH_INTERVAL", "5m"),
         ("VAULT_FETCH_GRACE", "30s"),
         ("VAULT_FETCH_STRICT", "false"),
+        ("VAULT_FETCH_VERIFY_UPSTREAM", "false"),
     ]);
     expected.extend(common_relay_env());
     assert_eq!(
