@@ -453,7 +453,7 @@ pub(crate) struct CheckArgs {
     /// The DSN whose project upstream must serve [default: the secret's sentry_dsn]
     #[arg(long, value_name = "DSN")]
     pub dsn: Option<String>,
-    /// The relay version announced to upstream [default: 26.4.2, a current relay release]
+    /// The relay version announced to upstream [default: 26.9.0, a current relay release]
     #[arg(long, value_name = "VERSION")]
     pub relay_version: Option<String>,
     /// Defined once, shared by every fetching subcommand; listed after the local options.

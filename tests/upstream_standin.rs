@@ -164,6 +164,12 @@ fn scripted_upstream_faults_leave_the_workos_side_alone() {
 #[test]
 fn relay_in_managed_mode_registers_with_the_stand_in() {
     let Some(relay) = std::env::var_os("RELAY_BIN").filter(|v| !v.is_empty()) else {
+        // The GitHub workflow downloads relay's release binary and sets VFR_REQUIRE_RELAY=1.
+        assert_ne!(
+            std::env::var("VFR_REQUIRE_RELAY").as_deref(),
+            Ok("1"),
+            "RELAY_BIN is unset and VFR_REQUIRE_RELAY=1: point RELAY_BIN at a relay executable"
+        );
         note_skip("relay binary: set RELAY_BIN to a relay executable to run relay against the dev server's upstream side");
         return;
     };
@@ -182,7 +188,7 @@ fn relay_in_managed_mode_registers_with_the_stand_in() {
         .env("WORKOS_API_BASE", s.base_url());
     let run = run_with(init, "", LIMIT);
     assert!(run.success(), "{}", run.text());
-    let mut child = Command::new(relay)
+    let mut child = hermetic(&mut Command::new(relay))
         .args(["run", "--config"])
         .arg(&relay_dir)
         .stdin(Stdio::null())

@@ -16,9 +16,9 @@ pub(crate) use client::preflight;
 pub(crate) use sign::{verify, VerifyError};
 
 /// The relay version announced in the register requests unless `--relay-version`
-/// says otherwise: a current relay release (relay's CHANGELOG, 26.4.2). Sentry refuses
+/// says otherwise: a current relay release (26.9.0: relay-server's Cargo.toml and CHANGELOG in the sentry-relay 0.10.1 sdist). Sentry refuses
 /// versions it no longer supports (`is_version_supported`).
-pub(crate) const DEFAULT_RELAY_VERSION: &str = "26.4.2";
+pub(crate) const DEFAULT_RELAY_VERSION: &str = "26.9.0";
 
 /// The three requests, in order.
 pub(crate) const CHALLENGE_PATH: &str = "/api/0/relays/register/challenge/";
@@ -253,7 +253,7 @@ mod tests {
 
     #[test]
     fn versions_are_checked() {
-        assert!(is_version("26.4.2") && is_version("0.0.0") && is_version("21.1.0-beta"));
+        assert!(is_version("26.9.0") && is_version("0.0.0") && is_version("21.1.0-beta"));
         assert!(!is_version("26.4") && !is_version("latest") && !is_version("1.2.300"));
     }
 }

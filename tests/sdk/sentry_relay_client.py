@@ -39,14 +39,14 @@ def post(path, body, signed_body=None):
 
 
 out = {}
-request = {"relay_id": relay_id, "public_key": public_key, "version": "26.4.2"}
+request = {"relay_id": relay_id, "public_key": public_key, "version": "26.9.0"}
 tampered = json.dumps(dict(request, version="26.4.3")).encode()
 out["tampered"] = post("/api/0/relays/register/challenge/", request, signed_body=tampered)[0]
 status, challenge = post("/api/0/relays/register/challenge/", request)
 out["challenge"] = status
 status, registered = post(
     "/api/0/relays/register/response/",
-    {"relay_id": relay_id, "token": challenge["token"], "version": "26.4.2"},
+    {"relay_id": relay_id, "token": challenge["token"], "version": "26.9.0"},
 )
 out["response"] = status
 status, configs = post(
