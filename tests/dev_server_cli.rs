@@ -87,33 +87,13 @@ fn dev_server_seeds_serves_logs_and_stops_on_sigterm() {
 
 #[test]
 fn seed_follows_the_secret_name_setting() {
-    let mut child = cmd(&["dev-server", "--seed", "--secret-name", "team/relay creds"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut lines = vec![String::new(), String::new()];
-    for l in &mut lines {
-        assert!(stdout.read_line(l).unwrap() > 0);
-    }
-    let get = |p: &str| {
-        lines
-            .iter()
-            .find_map(|l| l.trim_end().strip_prefix(p).map(String::from))
-            .unwrap()
-    };
-    let (base, key) = (
-        get("export WORKOS_API_BASE="),
-        get("export WORKOS_API_KEY="),
-    );
+    let server = DevServerProcess::start(&["--seed", "--secret-name", "team/relay creds"]);
+    let (base, key) = (&server.base, &server.key);
     let run = terraform(
         &json!({"api_key": key, "api_base": base, "secret_name": "team/relay creds"}),
         &[],
     );
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(server);
     assert_eq!(run.terraform_map()["status"], "found", "{}", run.stderr);
 }
 

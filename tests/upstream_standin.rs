@@ -212,34 +212,9 @@ fn relay_in_managed_mode_registers_with_the_stand_in() {
 /// register although registration is closed, and the DSN key's project is served to it.
 #[test]
 fn dev_server_flags_seed_the_upstream_side() {
-    use std::io::{BufRead, BufReader};
-    let mut child = cmd(&[
-        "dev-server",
-        "--seed",
-        "--dsn-key",
-        DSN_KEY,
-        "--closed-registration",
-    ])
-    .stdin(Stdio::null())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::null())
-    .spawn()
-    .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut lines = vec![String::new(), String::new()];
-    for l in &mut lines {
-        assert!(stdout.read_line(l).unwrap() > 0);
-    }
-    let get = |p: &str| {
-        lines
-            .iter()
-            .find_map(|l| l.trim_end().strip_prefix(p).map(String::from))
-            .unwrap()
-    };
-    let (base, key) = (
-        get("export WORKOS_API_BASE="),
-        get("export WORKOS_API_KEY="),
-    );
+    let server =
+        DevServerProcess::start(&["--seed", "--dsn-key", DSN_KEY, "--closed-registration"]);
+    let (base, key) = (server.base.clone(), server.key.clone());
     let dsn = format!("https://{DSN_KEY}@127.0.0.1/1");
     let mut check = cmd(&[
         "check",
@@ -254,8 +229,7 @@ fn dev_server_flags_seed_the_upstream_side() {
         .env("WORKOS_API_KEY", &key)
         .env("WORKOS_API_BASE", &base);
     let seeded = run_with(check, "", LIMIT);
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(server);
     assert_eq!(seeded.code, Some(0), "{}", seeded.text());
     let v: Value = serde_json::from_str(&seeded.stdout).unwrap();
     assert_eq!(v["upstream"]["project"], "served", "{v}");

@@ -13,7 +13,7 @@ use super::{
 };
 use crate::credentials::RelayCredentials;
 use crate::workos::retry::{self, is_retryable_status, parse_retry_after, RetryPolicy, Step};
-use crate::workos::{BodyError, Http, Method, Request, VaultError, VaultErrorKind};
+use crate::workos::{sanitize_line, BodyError, Http, Method, Request, VaultError, VaultErrorKind};
 
 /// Sentry's answers here are small JSON documents (a partial project config for one
 /// key is a few KiB); anything this large is not one.
@@ -291,7 +291,7 @@ impl Client {
                     VaultErrorKind::WrongApiBase => Verdict::NotSentry,
                     _ => Verdict::Unreachable,
                 };
-                return (report(verdict, None, one_line(&e.detail)), None);
+                return (report(verdict, None, sanitize_line(&e.detail)), None);
             }
         };
         let status = Some(reply.status);
@@ -421,7 +421,7 @@ impl Client {
         if (300..400).contains(&status) {
             return not_sentry(format!(
                 "HTTP {status} redirect to {} was not followed; give the URL relay should use",
-                one_line(location.as_deref().unwrap_or("nowhere"))
+                sanitize_line(location.as_deref().unwrap_or("nowhere"))
             ));
         }
         Step::Done(Ok(Reply { status, body }))
@@ -432,10 +432,10 @@ impl Client {
 /// (`{"field": ["message"]}`), else the JSON itself, shortened.
 fn sentry_detail(v: &Value) -> String {
     if let Some(d) = v.get("detail").and_then(Value::as_str) {
-        return one_line(d);
+        return sanitize_line(d);
     }
     if let Some(s) = v.as_str() {
-        return one_line(s);
+        return sanitize_line(s);
     }
     if let Some(map) = v.as_object() {
         let fields: Vec<String> = map
@@ -450,10 +450,10 @@ fn sentry_detail(v: &Value) -> String {
             })
             .collect();
         if !fields.is_empty() {
-            return one_line(&fields.join("; "));
+            return sanitize_line(&fields.join("; "));
         }
     }
-    one_line(&v.to_string())
+    sanitize_line(&v.to_string())
 }
 
 fn excerpt(body: &[u8]) -> String {
@@ -461,21 +461,7 @@ fn excerpt(body: &[u8]) -> String {
         return "empty body".into();
     }
     let start: String = String::from_utf8_lossy(body).chars().take(80).collect();
-    format!("body starts {:?}", one_line(&start))
-}
-
-/// One printable line of at most 200 characters: server text cannot reshape a report.
-fn one_line(text: &str) -> String {
-    let out: String = text
-        .chars()
-        .map(|c| match c {
-            c if c.is_control() => ' ',
-            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => ' ',
-            c => c,
-        })
-        .take(200)
-        .collect();
-    out.trim_end().to_string()
+    format!("body starts {:?}", sanitize_line(&start))
 }
 
 #[cfg(test)]
@@ -526,7 +512,7 @@ mod tests {
     }
 
     #[test]
-    fn field_errors_and_text_are_one_line() {
+    fn field_errors_and_text_are_sanitize_line() {
         assert_eq!(
             sentry_detail(&json!({"relay_id": ["This field is required."]})),
             "relay_id: This field is required."
@@ -535,6 +521,6 @@ mod tests {
             sentry_detail(&json!("Relay unauthorized\nfor full config")),
             "Relay unauthorized for full config"
         );
-        assert_eq!(one_line(&"x".repeat(500)).len(), 200);
+        assert_eq!(sanitize_line(&"x".repeat(500)).len(), 200);
     }
 }

@@ -314,8 +314,9 @@ fn redact_tokens(text: &str) -> String {
     out
 }
 
-/// One printable line, at most 200 characters: safe to put in a log or an error.
-fn sanitize_line(text: &str) -> String {
+/// One printable line, at most 200 characters: safe to put in a log or an error
+/// (the WorkOS and the upstream clients' one rule for server text).
+pub(crate) fn sanitize_line(text: &str) -> String {
     let mut out: String = text
         .chars()
         // Control characters and bidirectional overrides would let a server reshape

@@ -6,7 +6,7 @@ pub(crate) mod retry;
 mod tls;
 pub(crate) mod transport;
 
-pub(crate) use client::VaultClient;
+pub(crate) use client::{sanitize_line, VaultClient};
 /// The one way a request is sent, for the Sentry upstream client too.
 pub(crate) use transport::{BodyError, Http, Method, Request};
 

@@ -484,3 +484,60 @@ pub fn closed_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
     l.local_addr().unwrap().port()
 }
+
+/// `vault-fetch-relay dev-server ARGS` as a user runs it, up once it has printed its
+/// two exports (within 20 s, or the test fails); killed when dropped.
+pub struct DevServerProcess {
+    pub child: std::process::Child,
+    pub base: String,
+    pub key: String,
+}
+
+impl DevServerProcess {
+    pub fn start(args: &[&str]) -> DevServerProcess {
+        use std::io::{BufRead, BufReader};
+        let mut all = vec!["dev-server"];
+        all.extend_from_slice(args);
+        let mut child = cmd(&all)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start dev-server");
+        let stdout = child.stdout.take().expect("piped stdout");
+        // A reader thread, so a server that never prints cannot hold the test.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let until = Instant::now() + Duration::from_secs(20);
+        let (mut base, mut key) = (None, None);
+        while base.is_none() || key.is_none() {
+            let left = until.saturating_duration_since(Instant::now());
+            let Ok(line) = rx.recv_timeout(left) else {
+                let _ = child.kill();
+                panic!("dev-server printed no exports within 20 s");
+            };
+            if let Some(v) = line.strip_prefix("export WORKOS_API_BASE=") {
+                base = Some(v.to_string());
+            } else if let Some(v) = line.strip_prefix("export WORKOS_API_KEY=") {
+                key = Some(v.to_string());
+            }
+        }
+        DevServerProcess {
+            child,
+            base: base.unwrap_or_default(),
+            key: key.unwrap_or_default(),
+        }
+    }
+}
+
+impl Drop for DevServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
