@@ -1093,3 +1093,49 @@ fn init_verify_upstream_writes_managed_only_for_credentials_upstream_accepts() {
         .contains("managed"));
     assert_no_leak(&run.text(), Some(&creds));
 }
+
+/// With a config template and no --upstream / RELAY_UPSTREAM_URL, `--verify-upstream`
+/// asks the template's own `relay.upstream` (the one relay will use), not sentry.io.
+#[test]
+fn verify_upstream_asks_the_upstream_a_config_template_sets() {
+    let s = server();
+    let creds = seed(&s, NAME);
+    let dir = tempfile::tempdir().unwrap();
+    let template = dir.path().join("config.yml");
+    fs::write(
+        &template,
+        format!(
+            "relay:\n  mode: managed\n  upstream: {}\n  port: 3001\n",
+            s.base_url()
+        ),
+    )
+    .unwrap();
+    let init = |sub: &str| {
+        let relay = dir.path().join(sub);
+        let mut c = cmd(&[
+            "init",
+            "--verify-upstream",
+            "--config-template",
+            template.to_str().unwrap(),
+            "--dir",
+            relay.to_str().unwrap(),
+        ]);
+        c.env("WORKOS_API_KEY", CANARY_KEY)
+            .env("WORKOS_API_BASE", s.base_url());
+        (run_exec(c), relay)
+    };
+    // Not trusted there yet: refused by the template's upstream (sentry.io would have been
+    // unreachable from here, which starts managed), so proxy mode.
+    let (run, relay) = init("refused");
+    assert_eq!(run.code, Some(0), "{}", run.text());
+    assert!(run.stderr.contains("upstream_refused"), "{}", run.stderr);
+    assert!(!relay.join("credentials.json").exists(), "{}", run.text());
+    assert!(preflights(&s) >= 1, "the template's upstream was asked");
+    trust(&s, &creds);
+    let (run, relay) = init("accepted");
+    assert_eq!(run.code, Some(0), "{}", run.text());
+    assert!(relay.join("credentials.json").exists(), "{}", run.text());
+    assert!(fs::read_to_string(relay.join("config.yml"))
+        .unwrap()
+        .contains("mode: managed"));
+}

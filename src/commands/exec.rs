@@ -60,7 +60,16 @@ pub(crate) fn run(args: &ExecArgs) -> anyhow::Result<Exit> {
     };
     // The upstream relay will use: --upstream with --dir (refused above without it), else
     // RELAY_UPSTREAM_URL, which relay reads itself.
-    let verify = verify_settings(args.verify_upstream, args.files.upstream.clone(), &settings)?;
+    let template_upstream = match &target {
+        Target::Dir(writer) => writer.template_upstream(),
+        Target::Env => None,
+    };
+    let verify = verify_settings(
+        args.verify_upstream,
+        args.files.upstream.clone(),
+        template_upstream,
+        &settings,
+    )?;
     let mut watcher = Watcher {
         fetch_args: args.fetch.clone(),
         verify,
@@ -194,10 +203,11 @@ impl Watcher {
     /// The first read: what to start, or the exit code when nothing may start.
     fn first(&mut self) -> Result<Launch, Exit> {
         self.started = true;
+        let began = std::time::Instant::now();
         let fetched = self.fetch().and_then(|(report, settings)| {
             let found = report.found().cloned();
             let report = match &self.verify {
-                Some(upstream) => verified_start(report, upstream, &settings)?,
+                Some(upstream) => verified_start(report, upstream, &settings, began)?,
                 None => report,
             };
             Ok((report, settings.strict, found))

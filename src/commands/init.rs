@@ -12,7 +12,7 @@ use crate::cli::{or_alias, path_or_alias, InitArgs, RelayFilesArgs, DEFAULT_CRED
 use crate::exit::Exit;
 use crate::fetch::Report;
 use crate::files;
-use crate::render::{RelayDir, RenderFiles, CONFIG_FILE, CREDENTIALS_FILE};
+use crate::render::{upstream_of, RelayDir, RenderFiles, CONFIG_FILE, CREDENTIALS_FILE};
 
 /// Largest config template we read: relay configs are a few lines.
 const MAX_TEMPLATE_BYTES: u64 = 64 * 1024;
@@ -24,12 +24,18 @@ pub(crate) fn run(args: &InitArgs) -> anyhow::Result<Exit> {
         .unwrap_or_else(|| PathBuf::from(DEFAULT_CREDENTIALS_DIR));
     // The template, the upstream and the destination are checked before any request.
     let writer = RelayDirWriter::new(dir, "--dir / VAULT_FETCH_CREDENTIALS_DIR", &args.files)?;
-    let verify = verify_settings(args.verify_upstream, args.files.upstream.clone(), &settings)?;
+    let verify = verify_settings(
+        args.verify_upstream,
+        args.files.upstream.clone(),
+        writer.template_upstream(),
+        &settings,
+    )?;
     // A signal from here on ends the run, but never in the middle of writing files.
     crate::interrupt::exit_between_writes()?;
+    let started = std::time::Instant::now();
     let report = fetch_with_feedback(&settings)?;
     let report = match &verify {
-        Some(upstream) => verified_start(report, upstream, &settings)?,
+        Some(upstream) => verified_start(report, upstream, &settings, started)?,
         None => report,
     };
     if exit_for(&report, settings.strict) != Exit::Success {
@@ -55,6 +61,8 @@ pub(crate) fn run(args: &InitArgs) -> anyhow::Result<Exit> {
 pub(super) struct RelayDirWriter {
     dir: PathBuf,
     target: RelayDir,
+    /// The template's own `relay.upstream`, when it sets one.
+    template_upstream: Option<String>,
 }
 
 impl RelayDirWriter {
@@ -92,7 +100,18 @@ impl RelayDirWriter {
             &[CONFIG_FILE.as_ref(), CREDENTIALS_FILE.as_ref()],
             named_by,
         )?;
-        Ok(RelayDirWriter { dir, target })
+        let template_upstream = config_template.as_deref().and_then(upstream_of);
+        Ok(RelayDirWriter {
+            dir,
+            target,
+            template_upstream,
+        })
+    }
+
+    /// The upstream a config template sets (relay uses it unless RELAY_UPSTREAM_URL
+    /// overrides it).
+    pub(super) fn template_upstream(&self) -> Option<&str> {
+        self.template_upstream.as_deref()
     }
 
     pub(super) fn dir(&self) -> &Path {

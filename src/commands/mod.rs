@@ -130,17 +130,20 @@ fn fetch_with_feedback(settings: &Settings) -> anyhow::Result<Report> {
 }
 
 /// The upstream `--verify-upstream` asks: the one relay will use (`--upstream` /
-/// VAULT_FETCH_UPSTREAM_URL, alias RELAY_UPSTREAM_URL, default https://sentry.io/),
+/// VAULT_FETCH_UPSTREAM_URL, alias RELAY_UPSTREAM_URL, which overrides a config file in
+/// relay too; else a config template's `relay.upstream`; else https://sentry.io/),
 /// checked before any request. `None` when verification is off.
 fn verify_settings(
     enabled: bool,
     upstream: Option<String>,
+    template_upstream: Option<&str>,
     settings: &Settings,
 ) -> anyhow::Result<Option<crate::upstream::UpstreamSettings>> {
     if !enabled {
         return Ok(None);
     }
     let url = crate::cli::or_alias(upstream, "RELAY_UPSTREAM_URL")
+        .or_else(|| template_upstream.map(str::to_string))
         .unwrap_or_else(|| crate::render::DEFAULT_UPSTREAM.to_string());
     Ok(Some(crate::upstream::UpstreamSettings::resolve(
         &url,
@@ -156,16 +159,18 @@ fn verify_settings(
 /// proxy mode, or with --strict a failure); an unreachable upstream does not block them
 /// (relay retries upstream itself), with one warning line; an upstream that does not
 /// answer as Sentry does is a configuration error.
+/// `started` is when the run's fetch began: the preflight shares the run's deadline.
 fn verified_start(
     report: Report,
     upstream: &crate::upstream::UpstreamSettings,
     settings: &Settings,
+    started: std::time::Instant,
 ) -> anyhow::Result<Report> {
     use crate::upstream::Verdict;
     let Some(credentials) = report.credentials() else {
         return Ok(report);
     };
-    let deadline = std::time::Instant::now() + settings.deadline;
+    let deadline = started + settings.deadline;
     let preflight = crate::upstream::preflight(upstream, credentials, deadline)?;
     match preflight.verdict {
         Verdict::Accepted => {

@@ -31,6 +31,16 @@ impl Node {
     }
 }
 
+/// The `relay.upstream` a template sets, if any: the upstream relay will use when
+/// RELAY_UPSTREAM_URL does not override it (what `--verify-upstream` must ask).
+pub(crate) fn upstream_of(template: &str) -> Option<String> {
+    let text = template.strip_prefix('\u{feff}').unwrap_or(template);
+    let docs = YamlLoader::load_from_str(text).ok()?;
+    docs.first()?["relay"]["upstream"]
+        .as_str()
+        .map(str::to_string)
+}
+
 /// The template with `relay.mode` set to `mode` (added when absent), or why that
 /// cannot be done without risk of relay reading something else.
 pub fn set_relay_mode(template: &str, mode: &str) -> anyhow::Result<String> {

@@ -11,6 +11,7 @@ pub mod yaml;
 
 pub(crate) use check::{CheckJson, CheckReport};
 pub use config_template::set_relay_mode;
+pub(crate) use config_template::upstream_of;
 pub(crate) use env::{relay_env, CREDENTIAL_VARS};
 pub use env::{EnvFile, EnvFormat};
 pub use helm::HelmValues;
