@@ -117,7 +117,7 @@ fn https_proxy_tunnels_and_no_proxy_bypasses() {
     let m = run.terraform_map();
     assert_eq!(m["status"], "unavailable");
     assert!(
-        m["reason"].contains("cannot resolve the api host"),
+        m["reason"].contains("cannot resolve the host "),
         "{}",
         m["reason"]
     );

@@ -43,8 +43,8 @@ impl RetryPolicy {
 }
 
 /// The wait after a server asked for `asked`: never sooner, plus up to as much again at
-/// random, but leaving at least half of what is left before the deadline (`room`) for the
-/// attempt itself. Every client throttled in the same burst is told the same instant (when
+/// random, but the spread takes at most half of the time that remains before the deadline
+/// (`room`) once the asked wait is over: the other half stays for the attempt itself. Every client throttled in the same burst is told the same instant (when
 /// the window's oldest request expires, or the window ends); all coming back then would
 /// meet a budget that refills only as fast as it was spent, and be refused again, burning
 /// their attempts within seconds. Spread over `asked` again, most find a free slot.

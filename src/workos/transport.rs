@@ -208,6 +208,7 @@ struct NamedResolver {
 /// A host name that did not resolve: why, and the proxy variable if it was the proxy's.
 #[derive(Debug)]
 struct Unresolved {
+    host: String,
     reason: String,
     proxy_variable: Option<String>,
 }
@@ -216,7 +217,8 @@ impl std::fmt::Display for Unresolved {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.proxy_variable {
             Some(var) => write!(f, "cannot resolve the proxy host in {var}: {}", self.reason),
-            None => write!(f, "cannot resolve the api host: {}", self.reason),
+            // The host named, not "the api host": the upstream client sends through here too.
+            None => write!(f, "cannot resolve the host {}: {}", self.host, self.reason),
         }
     }
 }
@@ -237,6 +239,7 @@ impl Resolver for NamedResolver {
                 .filter(|(host, _)| uri.host() == Some(host.as_str()))
                 .map(|(_, var)| var.clone());
             ureq::Error::Other(Box::new(Unresolved {
+                host: uri.host().unwrap_or_default().to_string(),
                 reason,
                 proxy_variable,
             }))
@@ -289,7 +292,7 @@ fn classify(e: &ureq::Error) -> SendError {
         )),
         // ureq quotes the raw bytes it could not parse; they say nothing useful.
         ureq::Error::Protocol(_) => passing(
-            "the server's answer is not valid HTTP (a TLS port behind an http:// api base, or not WorkOS at all?)".into(),
+            "the server's answer is not valid HTTP (a TLS port behind an http:// URL, or not the server meant?)".into(),
         ),
         ureq::Error::ConnectProxyFailed(why) if why.contains(" 407") => fatal(
             "the proxy answered 407: it needs credentials (http://user:password@host:port in HTTPS_PROXY) or refused the ones given".into(),
