@@ -144,9 +144,17 @@ fn scripted_upstream_faults_leave_the_workos_side_alone() {
     let (run, v) = check(&s, &[]);
     assert_eq!(run.code, Some(7), "{}", run.text());
     assert_eq!(v["upstream"]["attempts"], 4, "{v}");
-    // One 502, then the real answer: a retry hides it.
+    // One 502, then the real answer: a retry hides it, and -v announces it as the
+    // WorkOS fetch's retries are.
     up.push_fault(UpstreamFault::Http(Fault::status(502, "")));
-    assert_eq!(check(&s, &[]).0.code, Some(0));
+    let (run, _) = check(&s, &["-v"]);
+    assert_eq!(run.code, Some(0), "{}", run.text());
+    assert!(
+        run.stderr
+            .contains("vault-fetch-relay: upstream attempt 1/4 failed: HTTP 502"),
+        "{}",
+        run.stderr
+    );
     // A hang: the run's deadline ends it.
     up.push_fault(UpstreamFault::Http(Fault::Hang));
     let started = Instant::now();

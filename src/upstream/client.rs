@@ -275,7 +275,13 @@ impl Client {
             deadline,
             |_| self.attempt(&url, &body, deadline),
             std::thread::sleep,
-            |_| {},
+            // Announced like the WorkOS fetch's retries: on a terminal or with -v (only
+            // the CLI front ends run a preflight; Terraform mode never does).
+            |event| {
+                if let retry::RetryEvent::Retry { .. } = event {
+                    crate::console::progress(&format!("vault-fetch-relay: upstream {event}"));
+                }
+            },
         );
         *attempts += made;
         let report = |result, http_status, detail: String| StepReport {
