@@ -6,10 +6,11 @@
 #   bash bench/exec.sh --print   # print the section, leave BENCHMARKS.md alone
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 unset HTTPS_PROXY https_proxy HTTP_PROXY http_proxy ALL_PROXY all_proxy
 cargo build --release --locked --quiet
-target_dir=$(cargo metadata --format-version 1 --no-deps --locked |
-  python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+target_dir=$(bench_target_dir)
 section=$(python3 bench/exec.py --bin "$target_dir/release/vault-fetch-relay")
 if [ "${1:-}" = --print ]; then
   printf '%s\n' "$section"

@@ -22,6 +22,8 @@ import math
 import random
 import statistics
 
+from herd import full_span
+
 
 class Key:
     def __init__(self, limit, window, tick):
@@ -51,19 +53,7 @@ def full_for(key):
             refused[t] -= 1
         else:
             adm.append(t)
-    adm.sort()
-    total, end = 0.0, None
-    for j in range(key.limit - 1, len(adm)):
-        a, b = adm[j], adm[j - key.limit + 1] + key.window
-        if b <= a:
-            continue
-        if end is None or a > end:
-            total += b - a
-            end = b
-        elif b > end:
-            total += b - end
-            end = b
-    return total
+    return full_span(sorted(adm), key.limit, key.window)
 
 
 def server_wait(asked, room, after, rng):

@@ -92,9 +92,13 @@ def peak_in_window(times, window):
 
 
 def full_for(times, limit, window):
-    """How long the key had no room at all (a sign-in would have got 429): the union of the spans
-    where `limit` admitted requests sit inside one window."""
-    adm = sorted(t for t, s in times if s != "429")
+    """How long the key had no room at all (a sign-in would have got 429)."""
+    return full_span(sorted(t for t, s in times if s != "429"), limit, window)
+
+
+def full_span(adm, limit, window):
+    """The union of the spans where `limit` of the sorted admitted times `adm` sit inside one
+    window (the model, bench/fleet_model.py, uses it too)."""
     spans = [(adm[j], adm[j - limit + 1] + window) for j in range(limit - 1, len(adm))]
     total, end = 0.0, None
     for a, b in spans:

@@ -11,6 +11,8 @@
 # Spawning 1000 processes takes about a minute on a loaded 2-core VM: the spawn time is reported.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 smoke=0; client=""; ns="50 200 1000"; ms="50 200 500"; stretch=150; scale=10
 while [ $# -gt 0 ]; do
   case $1 in
@@ -26,8 +28,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 cargo build --locked --quiet
-target_dir=$(cargo metadata --format-version 1 --no-deps --locked |
-  python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+target_dir=$(bench_target_dir)
 bin="$target_dir/debug/vault-fetch-relay"
 client=${client:-$bin}
 if [ $smoke = 1 ]; then

@@ -11,6 +11,8 @@
 # Only loopback traffic. Honours CARGO_TARGET_DIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 smoke=0
 n=200
@@ -60,24 +62,14 @@ else
 fi
 say "building the $profile_dir binary and the bench examples"
 cargo build "${profile[@]}" --locked --quiet
-target_dir=$(cargo metadata --format-version 1 --no-deps --locked |
-  python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+target_dir=$(bench_target_dir)
 bin="$target_dir/$profile_dir/vault-fetch-relay"
 examples_ok=1
 cargo build "${profile[@]}" --locked --quiet --example gen-test-cert --example bench-spawn \
   --example bench-faults || examples_ok=0
 ex="$target_dir/$profile_dir/examples"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/vfr-bench.XXXXXX")
-server_pid=""
-cleanup() {
-  if [ -n "$server_pid" ]; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+bench_work_dir vfr-bench
 
 # --- throwaway CA and a server certificate for localhost / 127.0.0.1
 certs="$work/certs"

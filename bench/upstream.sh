@@ -12,6 +12,8 @@
 # Needs cargo and python3. Only loopback traffic. Honours CARGO_TARGET_DIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 smoke=0
 n=200
@@ -31,20 +33,10 @@ if [ $smoke = 1 ]; then profile=(); profile_dir=debug; else profile=(--release);
 say "building the $profile_dir binary and the certificate example"
 cargo build "${profile[@]}" --locked --quiet
 cargo build "${profile[@]}" --locked --quiet --example gen-test-cert
-target_dir=$(cargo metadata --format-version 1 --no-deps --locked |
-  python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+target_dir=$(bench_target_dir)
 bin="$target_dir/$profile_dir/vault-fetch-relay"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/vfr-bench-upstream.XXXXXX")
-server_pid=""
-cleanup() {
-  if [ -n "$server_pid" ]; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+bench_work_dir vfr-bench-upstream
 
 "$target_dir/$profile_dir/examples/gen-test-cert" "$work/certs" >/dev/null
 dsn_key=9f8e7d6c5b4a39281706f5e4d3c2b1a0

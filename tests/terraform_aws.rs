@@ -266,20 +266,25 @@ fn container<'a>(td: &'a Value, name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no container {name} in {td}"))
 }
 
-fn env_of(c: &Value) -> Vec<(String, String)> {
-    c["environment"]
+/// A container's list field of {name, <value key>} entries as (name, value) pairs.
+fn named_values(c: &Value, list: &str, value_key: &str) -> Vec<(String, String)> {
+    c[list]
         .as_array()
         .map(|vs| {
             vs.iter()
                 .map(|v| {
                     (
                         v["name"].as_str().unwrap_or_default().to_string(),
-                        v["value"].as_str().unwrap_or_default().to_string(),
+                        v[value_key].as_str().unwrap_or_default().to_string(),
                     )
                 })
                 .collect()
         })
         .unwrap_or_default()
+}
+
+fn env_of(c: &Value) -> Vec<(String, String)> {
+    named_values(c, "environment", "value")
 }
 
 fn env_value(c: &Value, name: &str) -> Option<String> {
@@ -291,19 +296,7 @@ fn env_value(c: &Value, name: &str) -> Option<String> {
 
 /// `secrets` as (name, valueFrom).
 fn secrets_of(c: &Value) -> Vec<(String, String)> {
-    c["secrets"]
-        .as_array()
-        .map(|vs| {
-            vs.iter()
-                .map(|v| {
-                    (
-                        v["name"].as_str().unwrap_or_default().to_string(),
-                        v["valueFrom"].as_str().unwrap_or_default().to_string(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+    named_values(c, "secrets", "valueFrom")
 }
 
 fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {

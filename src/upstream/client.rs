@@ -12,7 +12,7 @@ use super::{
     CHALLENGE_PATH, PROJECT_CONFIGS_PATH, RESPONSE_PATH,
 };
 use crate::credentials::RelayCredentials;
-use crate::workos::retry::{self, is_retryable_status, parse_retry_after, RetryPolicy, Step};
+use crate::workos::retry::{self, is_retryable_status, RetryPolicy, Step};
 use crate::workos::{sanitize_line, BodyError, Http, Method, Request, VaultError, VaultErrorKind};
 
 /// Sentry's answers here are small JSON documents (a partial project config for one
@@ -348,13 +348,10 @@ impl Client {
     }
 
     fn attempt(&self, url: &str, body: &[u8], deadline: Instant) -> Step<Reply> {
-        let remaining = deadline.saturating_duration_since(Instant::now());
-        if remaining.is_zero() {
-            return Step::Done(Err(VaultError {
-                deadline_reached: true,
-                ..VaultError::unavailable("run deadline reached")
-            }));
-        }
+        let remaining = match retry::time_left(deadline) {
+            Ok(remaining) => remaining,
+            Err(done) => return done,
+        };
         // Signed per attempt: the signature carries the time it was made.
         let signature = match sign::signature(&self.credentials.secret_key, body, SystemTime::now())
         {
@@ -386,15 +383,8 @@ impl Client {
             Err(e) => return Step::Done(Err(VaultError::unavailable(e.detail))),
         };
         let status = answer.status;
-        let retry_after = answer
-            .header("retry-after")
-            .and_then(|v| parse_retry_after(v, SystemTime::now()));
-        let location = answer.header("location").map(|l| {
-            url::Url::parse(l)
-                .ok()
-                .and_then(|u| u.host_str().map(String::from))
-                .unwrap_or_else(|| "a relative path".into())
-        });
+        let retry_after = answer.retry_after();
+        let location = answer.location_host();
         // Not Sentry's: carried as WrongApiBase, which `step` turns into NotSentry.
         let not_sentry = |detail: String| {
             Step::Done(Err(VaultError::new(

@@ -1,13 +1,13 @@
 //! One HTTP read of a WorkOS Vault object by name, and the classification of whatever
 //! came back. Retrying is delegated to `retry`.
 
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::Deserialize;
 use url::Url;
 
-use super::retry::{self, is_retryable_status, parse_retry_after, RetryEvent, RetryPolicy, Step};
+use super::retry::{self, is_retryable_status, RetryEvent, RetryPolicy, Step};
 use super::transport::{Answer, BodyError, Http, Request};
 use super::{VaultError, VaultErrorKind as Kind, VaultObject};
 use crate::secret::Secret;
@@ -104,13 +104,10 @@ impl VaultClient {
     }
 
     fn attempt(&self, name: &str, url: &str, deadline: Instant) -> Step<VaultObject> {
-        let remaining = deadline.saturating_duration_since(Instant::now());
-        if remaining.is_zero() {
-            return Step::Done(Err(VaultError {
-                deadline_reached: true,
-                ..VaultError::unavailable("run deadline reached")
-            }));
-        }
+        let remaining = match retry::time_left(deadline) {
+            Ok(remaining) => remaining,
+            Err(done) => return done,
+        };
         let started = Instant::now();
         let authorization = format!("Bearer {}", self.api_key.expose());
         let headers = [
@@ -143,15 +140,8 @@ impl VaultClient {
         let request_id = response
             .header("x-request-id")
             .map(|v| sanitize_line(&self.scrub(v)));
-        let retry_after = response
-            .header("retry-after")
-            .and_then(|v| parse_retry_after(v, SystemTime::now()));
-        let location_host = response.header("location").map(|l| {
-            Url::parse(l)
-                .ok()
-                .and_then(|u| u.host_str().map(String::from))
-                .unwrap_or_else(|| "a relative path".into())
-        });
+        let retry_after = response.retry_after();
+        let location_host = response.location_host();
         log::debug!(
             "HTTP {status} (request id {})",
             request_id.as_deref().unwrap_or("none")

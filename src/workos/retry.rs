@@ -55,6 +55,19 @@ pub(crate) fn after_server_wait(asked: Duration, room: Duration, random: u64) ->
     asked + Duration::from_millis(jitter)
 }
 
+/// The time left for an attempt before `deadline`, or the step that ends the run when
+/// none is (the one "deadline reached" every client reports).
+pub(crate) fn time_left<T>(deadline: Instant) -> Result<Duration, Step<T>> {
+    let remaining = deadline.saturating_duration_since(Instant::now());
+    if remaining.is_zero() {
+        return Err(Step::Done(Err(VaultError {
+            deadline_reached: true,
+            ..VaultError::unavailable("run deadline reached")
+        })));
+    }
+    Ok(remaining)
+}
+
 /// HTTP statuses worth another attempt: throttling, timeouts and gateway trouble.
 pub(crate) fn is_retryable_status(status: u16) -> bool {
     matches!(status, 408 | 429 | 500 | 502 | 503 | 504)

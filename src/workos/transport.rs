@@ -36,6 +36,23 @@ impl Answer {
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
+
+    /// The wait a `Retry-After` header asks for (seconds or an HTTP date).
+    pub(crate) fn retry_after(&self) -> Option<Duration> {
+        self.header("retry-after")
+            .and_then(|v| super::retry::parse_retry_after(v, std::time::SystemTime::now()))
+    }
+
+    /// Where a `Location` header points, as its host alone (a redirect is never
+    /// followed; its path and query could carry anything).
+    pub(crate) fn location_host(&self) -> Option<String> {
+        self.header("location").map(|l| {
+            Url::parse(l)
+                .ok()
+                .and_then(|u| u.host_str().map(String::from))
+                .unwrap_or_else(|| "a relative path".into())
+        })
+    }
 }
 
 /// Why a response body could not be read.
