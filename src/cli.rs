@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
-use crate::settings::non_empty;
+use crate::settings::{non_empty, parse_duration};
 
 const ABOUT: &str =
     "Fetch Sentry Relay credentials from WorkOS Vault for Terraform, Helm and Kubernetes.";
@@ -384,34 +384,6 @@ pub(crate) struct InstallArgs {
     /// Directory to copy into (e.g. an emptyDir mounted in relay's container too)
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
-}
-
-/// A duration: seconds (`300`, `1.5`) or with a unit (`500ms`, `90s`, `5m`, `1h`), up to a day.
-pub(crate) fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
-    let t = text.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (number, unit) = t.split_at(split);
-    let scale = match unit.trim() {
-        "" | "s" => 1.0,
-        "ms" => 0.001,
-        "m" => 60.0,
-        "h" => 3600.0,
-        _ => {
-            return Err(format!(
-                "{text:?} is not a duration; use e.g. 300, 90s, 5m or 1h"
-            ))
-        }
-    };
-    let secs: f64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration; use e.g. 300, 90s, 5m or 1h"))?;
-    let secs = secs * scale;
-    if !(secs.is_finite() && (0.0..=86_400.0).contains(&secs)) {
-        return Err(format!("{text:?} is out of range (0 to 24 h)"));
-    }
-    Ok(std::time::Duration::from_secs_f64(secs))
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

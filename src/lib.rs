@@ -15,6 +15,7 @@ mod clock;
 mod commands;
 mod console;
 pub mod credentials;
+mod deadline;
 #[cfg(feature = "dev-server")]
 mod demo;
 #[cfg(feature = "dev-server")]
@@ -22,9 +23,11 @@ pub mod devserver;
 mod exit;
 pub mod fetch;
 mod files;
+mod http;
 mod interrupt;
 pub mod keys;
 mod logging;
+mod preflight;
 pub mod query;
 pub mod render;
 pub mod secret;

@@ -37,7 +37,7 @@ impl RateLimit {
         let usage = || format!("{text:?} is not a rate limit; use N/PERIOD, e.g. 6000/60s");
         let (n, period) = text.trim().split_once('/').ok_or_else(usage)?;
         let limit: u32 = n.trim().parse().map_err(|_| usage())?;
-        let period = crate::cli::parse_duration(period).map_err(|_| usage())?;
+        let period = crate::settings::parse_duration(period).map_err(|_| usage())?;
         if !(1..=MAX_LIMIT).contains(&limit) || period.is_zero() {
             return Err(format!(
                 "{text:?}: N must be 1 to {MAX_LIMIT} and PERIOD more than 0, e.g. 6000/60s"

@@ -92,7 +92,7 @@ pub(crate) fn verify(
     let Some(t) = header.get("t").and_then(|t| t.as_str()) else {
         return Ok(());
     };
-    let micros = crate::render::micros_since_epoch(t).ok_or(VerifyError::Malformed)?;
+    let micros = crate::clock::micros_since_epoch(t).ok_or(VerifyError::Malformed)?;
     let signed_at = UNIX_EPOCH + Duration::from_micros(micros);
     let age = now
         .duration_since(signed_at)

@@ -1,7 +1,7 @@
-//! How requests reach WorkOS: one ureq agent per run (our TLS roots, the proxy choice,
-//! timeouts, no redirects) and `Http::send`, which sends one request and returns the final
-//! answer or why there is none, classified as passing or not. A client for another
-//! service builds its own `Http` (the proxy is chosen for its target) and calls `send`.
+//! How requests reach a server: one ureq agent per client (our TLS roots, the proxy
+//! choice, timeouts, no redirects) and `Http::send`, which sends one request and returns
+//! the final answer or why there is none, classified as passing or not. Every client
+//! (WorkOS Vault, the Sentry upstream) builds its own `Http` for its target.
 //!
 //! ureq 3 (ureq-proto) checks the HTTP/1.1 framing itself: interim 1xx responses are
 //! skipped (RFC 9110 §15.2) and an invalid or conflicting `Content-Length` is an error
@@ -10,13 +10,12 @@
 use std::path::Path;
 use std::time::Duration;
 
-use anyhow::bail;
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{ConnectProxyConnector, Connector, NextTimeout, TcpConnector};
 use url::Url;
 
+use super::proxy::{parse_proxy, proxy_for, redact_proxy};
 use super::tls::{build_tls_config, tls_error, TlsConnector};
-use crate::settings::is_loopback_host;
 
 /// The largest response head read: WorkOS's are under 2 KiB. Less than the input buffer, so
 /// a larger head is refused as such instead of stalling a full buffer.
@@ -25,13 +24,16 @@ const MAX_HEAD_BYTES: usize = 16 * 1024;
 /// The status, headers and (bounded) body of the final response.
 pub(crate) struct Answer {
     pub status: u16,
-    headers: Vec<(String, String)>,
+    pub headers: Headers,
     pub body: Result<Vec<u8>, BodyError>,
 }
 
-impl Answer {
-    pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        self.headers
+/// A response's headers, looked up by name in any letter case.
+pub(crate) struct Headers(Vec<(String, String)>);
+
+impl Headers {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
+        self.0
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
@@ -39,14 +41,14 @@ impl Answer {
 
     /// The wait a `Retry-After` header asks for (seconds or an HTTP date).
     pub(crate) fn retry_after(&self) -> Option<Duration> {
-        self.header("retry-after")
+        self.get("retry-after")
             .and_then(|v| super::retry::parse_retry_after(v, std::time::SystemTime::now()))
     }
 
     /// Where a `Location` header points, as its host alone (a redirect is never
     /// followed; its path and query could carry anything).
     pub(crate) fn location_host(&self) -> Option<String> {
-        self.header("location").map(|l| {
+        self.get("location").map(|l| {
             Url::parse(l)
                 .ok()
                 .and_then(|u| u.host_str().map(String::from))
@@ -59,8 +61,8 @@ impl Answer {
 pub(crate) enum BodyError {
     /// The connection broke or stalled: may pass.
     Io(String),
-    /// The body exceeds the cap: the same answer would come again.
-    TooLarge(String),
+    /// The body exceeds the request's `max_body`: the same answer would come again.
+    TooLarge,
 }
 
 /// Why no answer came back: one line for the user, and whether trying again may help.
@@ -134,16 +136,16 @@ impl Http {
     }
 
     /// Send one request: the final answer (interim 1xx skipped), or why there is none.
-    pub(crate) fn send(&self, request: &Request<'_>) -> Result<Answer, SendError> {
+    pub(crate) fn send(&self, request: &Request, timeout: Duration) -> Result<Answer, SendError> {
         let mut builder = ureq::http::Request::builder()
             .method(request.method.clone())
-            .uri(request.url);
-        for (name, value) in request.headers {
-            builder = builder.header(*name, *value);
+            .uri(request.url.as_str());
+        for (name, value) in &request.headers {
+            builder = builder.header(*name, value.as_str());
         }
-        let result = match request.body {
-            Some(body) => builder.body(body).map(|r| self.run(r, request.timeout)),
-            None => builder.body(()).map(|r| self.run(r, request.timeout)),
+        let result = match &request.body {
+            Some(body) => builder.body(body.as_slice()).map(|r| self.run(r, timeout)),
+            None => builder.body(()).map(|r| self.run(r, timeout)),
         };
         let mut response = result
             .map_err(|e| SendError {
@@ -167,10 +169,7 @@ impl Http {
             .limit(max)
             .read_to_vec()
             .map_err(|e| match e {
-                ureq::Error::BodyExceedsLimit(_) => BodyError::TooLarge(format!(
-                    "response body is larger than {} KiB; check the api base",
-                    max / 1024
-                )),
+                ureq::Error::BodyExceedsLimit(_) => BodyError::TooLarge,
                 e => BodyError::Io(format!(
                     "connection failed while reading the response: {}",
                     reason(&e)
@@ -178,7 +177,7 @@ impl Http {
             });
         Ok(Answer {
             status,
-            headers,
+            headers: Headers(headers),
             body,
         })
     }
@@ -200,14 +199,12 @@ impl Http {
 /// The request method, as `Request` takes it (so callers name no HTTP library).
 pub(crate) use ureq::http::Method;
 
-/// One request for `Http::send`.
-pub(crate) struct Request<'a> {
+/// One request for `Http::send` (built per attempt: a signature may carry its time).
+pub(crate) struct Request {
     pub method: Method,
-    pub url: &'a str,
-    pub headers: &'a [(&'a str, &'a str)],
-    pub body: Option<&'a [u8]>,
-    /// For all of it: connecting, the answer, its body.
-    pub timeout: Duration,
+    pub url: String,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Option<Vec<u8>>,
     /// The most body bytes read; a longer body is `BodyError::TooLarge`.
     pub max_body: u64,
 }
@@ -333,244 +330,5 @@ fn io_reason(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => "timed out".into(),
         _ => e.to_string(),
-    }
-}
-
-/// A proxy setting and the environment variable it came from (for messages).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProxyChoice {
-    pub variable: String,
-    pub url: String,
-}
-
-/// The proxy to use for `target`, from HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (either
-/// case, lower case first as curl does) unless NO_PROXY matches. Loopback is never
-/// proxied, as in Go and most CLIs, so a local dev server works behind a corporate
-/// proxy setting.
-pub fn proxy_for(target: &Url, env: &dyn Fn(&str) -> Option<String>) -> Option<ProxyChoice> {
-    if is_loopback_host(target) {
-        return None;
-    }
-    let get = |name: &str| {
-        let lower = name.to_ascii_lowercase();
-        let found = [lower.as_str(), name].into_iter().find_map(|n| {
-            env(n)
-                .filter(|v| !v.trim().is_empty())
-                .map(|v| ProxyChoice {
-                    variable: n.to_string(),
-                    url: v.trim().to_string(),
-                })
-        });
-        found
-    };
-    let proxy = if target.scheme() == "https" {
-        get("HTTPS_PROXY")
-    } else {
-        get("HTTP_PROXY")
-    }
-    .or_else(|| get("ALL_PROXY"))?;
-    let host = target
-        .host_str()?
-        .trim_start_matches('[')
-        .trim_end_matches(']');
-    if let Some(no_proxy) = get("NO_PROXY") {
-        if no_proxy_matches(&no_proxy.url, host, target.port_or_known_default()) {
-            return None;
-        }
-    }
-    Some(proxy)
-}
-
-/// Check a proxy setting before any request: an `http://` URL (or a bare `host:port`,
-/// which curl also takes) with a host and a valid port, nothing else. A malformed one
-/// is a configuration error naming the variable, not a network failure to retry.
-pub fn parse_proxy(choice: &ProxyChoice) -> anyhow::Result<Url> {
-    let var = &choice.variable;
-    let shown = if choice.url.contains('@') {
-        String::from("(not shown: it holds credentials)")
-    } else {
-        format!("{:?}", choice.url)
-    };
-    let fix = "use http://host:port (or http://user:password@host:port)";
-    let text = match choice.url.split_once("://") {
-        Some((scheme, _)) if !scheme.eq_ignore_ascii_case("http") => bail!(
-            "the proxy in {var} uses {scheme}://; only http:// proxies are supported (HTTPS is still end to end through them)"
-        ),
-        Some(_) => choice.url.clone(),
-        None => format!("http://{}", choice.url),
-    };
-    let url = Url::parse(&text)
-        .map_err(|e| anyhow::anyhow!("{var} is not a valid proxy URL ({shown}: {e}); {fix}"))?;
-    let host_ok = url.host_str().is_some_and(|h| !h.is_empty());
-    let plain = url.path() == "/" && url.query().is_none() && url.fragment().is_none();
-    if !host_ok || !plain || url.scheme() != "http" {
-        bail!("{var} is not a valid proxy URL ({shown}: it needs a host and nothing after the port); {fix}");
-    }
-    Ok(url)
-}
-
-/// curl's NO_PROXY rules: comma-separated hosts, `*` for all, a leading dot or a bare
-/// domain matches the domain and its subdomains, optional `:port`.
-fn no_proxy_matches(list: &str, host: &str, port: Option<u16>) -> bool {
-    let host = host.to_ascii_lowercase();
-    list.split(',')
-        .map(|e| e.trim().to_ascii_lowercase())
-        .filter(|e| !e.is_empty())
-        .any(|entry| {
-            if entry == "*" {
-                return true;
-            }
-            let (name, entry_port) = match entry.rsplit_once(':') {
-                Some((n, p)) if !n.contains(':') || n.ends_with(']') => match p.parse::<u16>() {
-                    Ok(p) => (n.to_string(), Some(p)),
-                    Err(_) => (entry.clone(), None),
-                },
-                _ => (entry.clone(), None),
-            };
-            if entry_port.is_some() && entry_port != port {
-                return false;
-            }
-            let name = name
-                .trim_start_matches('.')
-                .trim_start_matches('[')
-                .trim_end_matches(']');
-            host == name || host.ends_with(&format!(".{name}"))
-        })
-}
-
-/// A proxy URL for log lines: credentials in it are masked.
-pub(crate) fn redact_proxy(proxy: &str) -> String {
-    match Url::parse(proxy) {
-        Ok(mut u) if !u.username().is_empty() || u.password().is_some() => {
-            let _ = u.set_username("***");
-            let _ = u.set_password(None);
-            u.to_string()
-        }
-        Ok(u) => u.to_string(),
-        Err(_) => String::from("(unparsable proxy URL)"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::HashMap;
-
-    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let m: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        move |k: &str| m.get(k).cloned()
-    }
-
-    #[test]
-    fn proxies_are_chosen_by_scheme_and_skipped_by_no_proxy() {
-        let api = Url::parse("https://api.workos.com").unwrap();
-        let e = env(&[("HTTPS_PROXY", "http://proxy:3128")]);
-        assert_eq!(
-            proxy_for(&api, &e).map(|c| c.url).as_deref(),
-            Some("http://proxy:3128")
-        );
-        let e = env(&[
-            ("https_proxy", "http://lower:1"),
-            ("HTTPS_PROXY", "http://upper:1"),
-        ]);
-        assert_eq!(
-            proxy_for(&api, &e).map(|c| c.url).as_deref(),
-            Some("http://lower:1")
-        );
-        let e = env(&[
-            ("HTTPS_PROXY", "http://proxy:3128"),
-            ("NO_PROXY", "foo, .workos.com"),
-        ]);
-        assert_eq!(proxy_for(&api, &e), None);
-        let e = env(&[
-            ("HTTPS_PROXY", "http://proxy:3128"),
-            ("NO_PROXY", "workos.com"),
-        ]);
-        assert_eq!(proxy_for(&api, &e), None);
-        let e = env(&[
-            ("HTTPS_PROXY", "http://proxy:3128"),
-            ("NO_PROXY", "api.workos.com:8443"),
-        ]);
-        assert!(proxy_for(&api, &e).is_some());
-        let e = env(&[("HTTPS_PROXY", "http://proxy:3128"), ("NO_PROXY", "*")]);
-        assert_eq!(proxy_for(&api, &e), None);
-        let e = env(&[("HTTP_PROXY", "http://proxy:3128")]);
-        assert_eq!(proxy_for(&api, &e), None, "HTTP_PROXY is not for https");
-        let e = env(&[("ALL_PROXY", "http://all:1")]);
-        assert_eq!(
-            proxy_for(&api, &e).map(|c| c.url).as_deref(),
-            Some("http://all:1")
-        );
-    }
-
-    #[test]
-    fn the_variable_used_is_named() {
-        let api = Url::parse("https://api.workos.com").unwrap();
-        let e = env(&[("https_proxy", "http://:3128"), ("ALL_PROXY", "http://a:1")]);
-        let c = proxy_for(&api, &e).unwrap();
-        assert_eq!(c.variable, "https_proxy");
-        let e = env(&[("ALL_PROXY", "http://a:1")]);
-        assert_eq!(proxy_for(&api, &e).unwrap().variable, "ALL_PROXY");
-    }
-
-    #[test]
-    fn malformed_proxy_urls_are_configuration_errors() {
-        let choice = |url: &str| ProxyChoice {
-            variable: "HTTPS_PROXY".into(),
-            url: url.into(),
-        };
-        for bad in [
-            "http://:3128",
-            "http://",
-            "::::",
-            "http://[::1",
-            "foo bar",
-            "http://proxy:99999",
-            "http://proxy:3128/path",
-            "http://proxy:port",
-            "socks5://proxy:1080",
-            "https://proxy:3128",
-        ] {
-            let e = parse_proxy(&choice(bad)).unwrap_err().to_string();
-            assert!(e.contains("HTTPS_PROXY"), "{bad}: {e}");
-            assert!(!e.contains('\n'), "{bad}: {e}");
-        }
-        let e = parse_proxy(&choice("http://u:hunter2@:1"))
-            .unwrap_err()
-            .to_string();
-        assert!(!e.contains("hunter2"), "{e}");
-        for good in [
-            "http://proxy:3128",
-            "proxy.corp:3128",
-            "http://u:p@proxy:3128/",
-            "http://[::1]:3128",
-            "HTTP://Proxy:8080",
-        ] {
-            assert!(parse_proxy(&choice(good)).is_ok(), "{good}");
-        }
-    }
-
-    #[test]
-    fn loopback_is_never_proxied() {
-        let e = env(&[
-            ("HTTPS_PROXY", "http://proxy:3128"),
-            ("HTTP_PROXY", "http://proxy:3128"),
-        ]);
-        for u in [
-            "http://127.0.0.1:9",
-            "https://localhost:9",
-            "http://[::1]:9",
-        ] {
-            assert_eq!(proxy_for(&Url::parse(u).unwrap(), &e), None, "{u}");
-        }
-    }
-
-    #[test]
-    fn proxy_credentials_are_redacted() {
-        let r = redact_proxy("http://user:hunter2@proxy:3128");
-        assert!(!r.contains("hunter2") && !r.contains("user"), "{r}");
     }
 }

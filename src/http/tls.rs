@@ -1,4 +1,4 @@
-//! TLS for requests to WorkOS: our rustls configuration (the Mozilla roots as webpki trust
+//! TLS for every client: our rustls configuration (the Mozilla roots as webpki trust
 //! anchors plus an optional PEM bundle), plugged into ureq's connector chain.
 //!
 //! ureq 3 builds its own rustls configuration from a list of root *certificates*; the
