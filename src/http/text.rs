@@ -55,3 +55,21 @@ pub(crate) fn redact_tokens(text: &str) -> String {
     flush(&mut run, &mut out);
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_sanitized() {
+        assert_eq!(sanitize_line("a\nb\tc  "), "a b c");
+        assert_eq!(sanitize_line(&"x".repeat(500)).len(), 200);
+    }
+
+    #[test]
+    fn excerpts_are_short_single_lines() {
+        assert_eq!(excerpt("", 80), "empty body");
+        assert_eq!(excerpt("<html>\n<p>x", 4), "body starts \"<htm\"");
+        assert!(!excerpt(&"ab\n".repeat(100), 120).contains('\n'));
+    }
+}
