@@ -565,9 +565,12 @@ fn args_lossy() -> impl Iterator<Item = String> {
         .map(|a| a.to_string_lossy().into_owned())
 }
 
-/// The words clap's error quotes from argv that do not look like a flag, subcommand
-/// or value name.
-fn unechoable_words(e: &clap::Error) -> Vec<String> {
+/// What a message shows in place of a word the user typed that looks like a key.
+const NOT_SHOWN: &str = "(not shown: not an argument name)";
+
+/// The words clap's error quotes from argv (an unknown argument or subcommand, a
+/// value) that look like a secret pasted in the wrong place.
+fn secret_words(e: &clap::Error) -> Vec<String> {
     use clap::error::{ContextKind, ContextValue, ErrorKind};
     // For an invalid value, InvalidArg is our own flag's spelling (`--format <FORMAT>`).
     let arg = (e.kind() == ErrorKind::UnknownArgument).then_some(ContextKind::InvalidArg);
@@ -582,12 +585,49 @@ fn unechoable_words(e: &clap::Error) -> Vec<String> {
         Some(ContextValue::String(word)) => Some(word.clone()),
         _ => None,
     })
-    .filter(|word| {
-        !crate::secret::echoable(word.trim_start_matches('-'), |b| {
-            b.is_ascii_alphanumeric() || b"-_.".contains(&b)
-        })
-    })
+    .filter(|word| crate::secret::looks_like_a_secret(word))
     .collect()
+}
+
+/// A word the user typed, as a message quotes it: hidden when it looks like a key (a
+/// key pasted as an argument must not reach stderr, CI logs), else as typed.
+fn shown(word: &str) -> String {
+    if crate::secret::looks_like_a_secret(word) {
+        NOT_SHOWN.to_string()
+    } else {
+        word.to_string()
+    }
+}
+
+/// `text` with each whole-word occurrence of `word` (not one inside a longer word, as
+/// "0/60s" is inside the example "600/60s") replaced by `with`.
+fn replace_word(text: &str, word: &str, with: &str) -> String {
+    let word_char = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || "-_".contains(c));
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(word) {
+        let (before, after) = (&rest[..at], &rest[at + word.len()..]);
+        out.push_str(before);
+        let whole = !word_char(before.chars().next_back()) && !word_char(after.chars().next());
+        out.push_str(if whole { with } else { word });
+        rest = after;
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `text` with control characters (a newline, ESC) written as escapes, so a value
+/// quoted in a message cannot break its one line or drive the terminal.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() || c == '\u{2028}' || c == '\u{2029}' {
+                c.escape_debug().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// A usage error we raise ourselves after clap's parse (the message is ours, in
@@ -620,14 +660,12 @@ pub(crate) fn one_line_error(e: &clap::Error) -> String {
             return format!("vault-fetch-relay: error: {sub} is not in this build (built without the dev-server feature, as the -minimal release archives and the image are); use a full build: a release archive without -minimal, or cargo install with default features");
         }
     }
-    let mut message = error_message(e);
+    let message = error_message(e);
     let mut tips = error_tips(e);
-    // clap quotes the word it could not place; a key pasted as an argument must not
-    // reach stderr (CI logs) through that quote.
-    for word in unechoable_words(e) {
-        message = message.replace(&word, "(not shown: not an argument name)");
+    // clap's suggestions quote the word it could not place ("to pass '--x' as a value").
+    for word in secret_words(e) {
         for t in &mut tips {
-            *t = t.replace(&word, "(not shown)");
+            *t = replace_word(t, &word, "(not shown)");
         }
     }
     let mut out = format!("vault-fetch-relay: error: {message}");
@@ -635,7 +673,7 @@ pub(crate) fn one_line_error(e: &clap::Error) -> String {
         out.push_str(&format!(" ({t})"));
     }
     out.push_str(&format!("; see '{}'", help_command(e)));
-    out
+    printable(&out)
 }
 
 /// The string in `e`'s context under `kind`, if it holds one.
@@ -654,7 +692,10 @@ fn error_message(e: &clap::Error) -> String {
         return message.to_string();
     }
     let arg = context_str(e, K::InvalidArg);
+    // The words the user typed: shown where they stand, unless they look like a key.
     let value = context_str(e, K::InvalidValue);
+    let shown_value = value.map(shown);
+    let shown_sub = context_str(e, K::InvalidSubcommand).map(shown);
     let number = |kind| match e.get(kind) {
         Some(V::Number(n)) => Some(*n),
         _ => None,
@@ -670,7 +711,7 @@ fn error_message(e: &clap::Error) -> String {
                 } else {
                     format!("the argument '{a}' cannot be used with")
                 }
-            } else if let Some(s) = context_str(e, K::InvalidSubcommand) {
+            } else if let Some(s) = &shown_sub {
                 format!("the subcommand '{s}' cannot be used with")
             } else {
                 e.kind().as_str().unwrap_or_default().to_string()
@@ -692,20 +733,20 @@ fn error_message(e: &clap::Error) -> String {
         ErrorKind::NoEquals => {
             arg.map(|a| format!("equal sign is needed when assigning values to '{a}'"))
         }
-        ErrorKind::InvalidValue => match (arg, value) {
-            (Some(a), Some("")) => Some(format!(
+        ErrorKind::InvalidValue => match (arg, value, &shown_value) {
+            (Some(a), Some(""), _) => Some(format!(
                 "a value is required for '{a}' but none was supplied{}",
                 value_list("possible values", e.get(K::ValidValue))
             )),
-            (Some(a), Some(v)) => Some(format!(
+            (Some(a), _, Some(v)) => Some(format!(
                 "invalid value '{v}' for '{a}'{}",
                 value_list("possible values", e.get(K::ValidValue))
             )),
             _ => None,
         },
-        ErrorKind::InvalidSubcommand => {
-            context_str(e, K::InvalidSubcommand).map(|s| format!("unrecognized subcommand '{s}'"))
-        }
+        ErrorKind::InvalidSubcommand => shown_sub
+            .as_ref()
+            .map(|s| format!("unrecognized subcommand '{s}'")),
         ErrorKind::MissingRequiredArgument => match e.get(K::InvalidArg) {
             Some(V::Strings(missing)) => Some(
                 std::iter::once("the following required arguments were not provided:")
@@ -721,7 +762,7 @@ fn error_message(e: &clap::Error) -> String {
                 value_list("subcommands", e.get(K::ValidSubcommand))
             )
         }),
-        ErrorKind::TooManyValues => match (arg, value) {
+        ErrorKind::TooManyValues => match (arg, &shown_value) {
             (Some(a), Some(v)) => Some(format!(
                 "unexpected value '{v}' for '{a}' found; no more were expected"
             )),
@@ -747,17 +788,24 @@ fn error_message(e: &clap::Error) -> String {
                 _ => None,
             }
         }
-        ErrorKind::ValueValidation => match (arg, value) {
-            (Some(a), Some(v)) => Some(match e.source() {
-                Some(why) => format!(
-                    "invalid value '{v}' for '{a}': {}",
-                    one_line(&why.to_string())
-                ),
+        ErrorKind::ValueValidation => match (arg, value, &shown_value) {
+            (Some(a), Some(typed), Some(v)) => Some(match e.source() {
+                Some(why) => {
+                    // The parser's reason may quote the value too ("\"5x\" is not a
+                    // duration"): hidden there as well, but only where it stands.
+                    let mut why = one_line(&why.to_string());
+                    if v != typed {
+                        why = replace_word(&why, typed, v);
+                    }
+                    format!("invalid value '{v}' for '{a}': {why}")
+                }
                 None => format!("invalid value '{v}' for '{a}'"),
             }),
             _ => None,
         },
-        ErrorKind::UnknownArgument => arg.map(|a| format!("unexpected argument '{a}' found")),
+        ErrorKind::UnknownArgument => {
+            arg.map(|a| format!("unexpected argument '{}' found", shown(a)))
+        }
         _ => None,
     };
     message

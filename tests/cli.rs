@@ -174,6 +174,82 @@ fn usage_error_lines_keep_their_exact_wording() {
     }
 }
 
+/// A word the user typed is hidden in a usage error only when it has the shape of a
+/// secret (a WorkOS key, a relay key, a URL with userinfo); anything else is shown as
+/// typed, control characters escaped, so the user sees what was wrong on one line.
+#[test]
+fn usage_errors_hide_what_looks_like_a_key_and_show_the_rest() {
+    let relay_public = "9dwuYYP1NMLHqGQmtLt2SQcbpmHYqxJ6fbvi83nmnDU";
+    let relay_legacy = format!("{relay_public}{relay_public}");
+    assert_eq!((relay_public.len(), relay_legacy.len()), (43, 86));
+    for secret in [
+        "sk_test_short",
+        "sk_live_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8",
+        relay_public,
+        &relay_legacy,
+        "https://user:hunter2@relay.example.com/",
+        "https://0123456789abcdef0123456789abcdef@o1.ingest.sentry.io/1",
+    ] {
+        for args in [
+            &["check", secret][..],
+            &[secret][..],
+            &["check", "--format", secret][..],
+            &["exec", "--interval", secret, "--", "true"][..],
+        ] {
+            let r = run(cmd(args));
+            let line = one_error_line(&r);
+            assert!(line.contains("(not shown"), "{args:?}: {line}");
+            for part in ["sk_", "hunter2", "0123456789abcdef", &relay_public[..12]] {
+                assert!(!line.contains(part), "{args:?} echoed {part}: {line}");
+            }
+        }
+    }
+    // Not a secret's shape: shown as typed (before, anything over 32 bytes or with a
+    // byte outside [A-Za-z0-9._-] was hidden, so "/tmp/x" or "5 x" read "(not shown)").
+    for (args, want) in [
+        (
+            &["check", "/tmp/relay/config.yml"][..],
+            "unexpected argument '/tmp/relay/config.yml' found",
+        ),
+        (
+            &["check", "--format", "json,text"][..],
+            "invalid value 'json,text' for '--format <FORMAT>'",
+        ),
+        (
+            &["exec", "--interval", "5 x", "--", "true"][..],
+            "invalid value '5 x' for '--interval <DURATION>': \"5 x\" is not a duration",
+        ),
+        (
+            &[
+                "exec",
+                "--interval",
+                "a_rather_long_but_harmless_duration_text",
+                "--",
+                "true",
+            ][..],
+            "invalid value 'a_rather_long_but_harmless_duration_text'",
+        ),
+        (
+            &["init", "http://relay.example.com/?a=b"][..],
+            "unexpected argument 'http://relay.example.com/?a=b' found",
+        ),
+        // A newline or ESC in the value is written as an escape: still one line.
+        (
+            &["exec", "--grace", "1\n2", "--", "true"][..],
+            "invalid value '1\\n2' for '--grace <DURATION>'",
+        ),
+        (
+            &["check", "--format", "\x1b[31mjson"][..],
+            "invalid value '\\u{1b}[31mjson'",
+        ),
+    ] {
+        let r = run(cmd(args));
+        let line = one_error_line(&r);
+        assert!(line.contains(want), "{args:?}: {line}");
+        assert!(!line.contains("not shown"), "{args:?}: {line}");
+    }
+}
+
 #[test]
 fn help_lists_every_variable_read_exit_codes_and_grouped_options() {
     use vault_fetch_relay::{OTHER_VARS, SETTING_VARS};
