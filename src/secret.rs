@@ -36,6 +36,26 @@ pub(crate) fn echoable(word: &str, name_byte: impl Fn(u8) -> bool) -> bool {
     word.len() <= 32 && word.bytes().all(name_byte)
 }
 
+/// Whether text the user typed may hold a secret: a WorkOS API key (`sk_...`), a relay
+/// key (43 or 86 URL-safe base64 characters, see keys.rs), or a URL with userinfo (a
+/// password, a DSN's key). Messages quote other text as it was typed, so the user sees
+/// what was wrong.
+pub(crate) fn looks_like_a_secret(text: &str) -> bool {
+    let key_char = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    let key = text.split(|c| !key_char(c)).any(|word| {
+        let bare = word.trim_start_matches('-');
+        bare.starts_with("sk_")
+            || [word.len(), bare.len()]
+                .iter()
+                .any(|n| [43, 86].contains(n))
+    });
+    let userinfo = text.split("://").skip(1).any(|rest| {
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        authority.contains('@')
+    });
+    key || userinfo
+}
+
 pub(crate) fn mask(value: &str, keep: usize) -> String {
     if value.is_empty() {
         return String::from("(empty)");

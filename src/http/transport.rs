@@ -332,3 +332,204 @@ fn io_reason(e: &std::io::Error) -> String {
         _ => e.to_string(),
     }
 }
+
+/// What we build on from ureq that semver does not cover: `ureq::unversioned` (the
+/// connector chain with our TLS link, `ConnectionDetails`, the `Resolver` hook) and the
+/// `ureq_proto::Error` variants `classify` matches. Cargo.toml pins both crates exactly;
+/// these tests are the contract a new version must pass before the pin moves (see the
+/// note beside the pin). Each runs against a server on loopback, bounded by `LIMIT`.
+#[cfg(test)]
+mod ureq_contract {
+    use super::*;
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::sync::Arc;
+
+    const LIMIT: Duration = Duration::from_secs(10);
+
+    /// Read a request head (up to the blank line) from `s`.
+    fn read_head(s: &mut impl Read) {
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") && s.read(&mut byte).unwrap_or(0) == 1 {
+            head.push(byte[0]);
+        }
+    }
+
+    /// A loopback listener whose first connection is handed to `serve` on a thread.
+    fn serve_one(serve: impl FnOnce(TcpStream) + Send + 'static) -> u16 {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            if let Ok((s, _)) = l.accept() {
+                s.set_read_timeout(Some(LIMIT)).unwrap();
+                s.set_write_timeout(Some(LIMIT)).unwrap();
+                serve(s);
+            }
+        });
+        port
+    }
+
+    /// A plain-HTTP server on loopback that reads one request and writes `answer`.
+    fn answering(answer: &[u8]) -> String {
+        let answer = answer.to_vec();
+        let port = serve_one(move |mut s| {
+            read_head(&mut s);
+            let _ = s.write_all(&answer);
+        });
+        format!("http://127.0.0.1:{port}/")
+    }
+
+    fn get(http: &Http, url: &str) -> Result<Answer, SendError> {
+        let request = Request {
+            method: Method::GET,
+            url: url.to_string(),
+            headers: Vec::new(),
+            body: None,
+            max_body: 1024,
+        };
+        http.send(&request, LIMIT)
+    }
+
+    fn plain(url: &str) -> Http {
+        Http::new(&Url::parse(url).unwrap(), None, LIMIT).unwrap()
+    }
+
+    fn refused(url: &str) -> SendError {
+        match get(&plain(url), url) {
+            Ok(a) => panic!("{url}: an answer ({}) instead of an error", a.status),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn https_goes_through_our_tls_link_and_trusts_our_roots() {
+        use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+        let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca_key = KeyPair::generate().unwrap();
+        let ca = ca.self_signed(&ca_key).unwrap();
+        let leaf_key = KeyPair::generate().unwrap();
+        let leaf = CertificateParams::new(vec!["localhost".to_string()])
+            .unwrap()
+            .signed_by(&leaf_key, &ca, &ca_key)
+            .unwrap();
+        let server = Arc::new(
+            rustls::ServerConfig::builder_with_provider(Arc::new(
+                rustls::crypto::ring::default_provider(),
+            ))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![leaf.der().clone()],
+                rustls_pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
+            )
+            .unwrap(),
+        );
+        let tls_server = |server: Arc<rustls::ServerConfig>| {
+            serve_one(move |s| {
+                let conn = rustls::ServerConnection::new(server).unwrap();
+                let mut tls = rustls::StreamOwned::new(conn, s);
+                read_head(&mut tls);
+                let _ = tls.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+                );
+                tls.conn.send_close_notify();
+                let _ = tls.flush();
+            })
+        };
+        // The CA from --ca-file is trusted beside Mozilla's roots: ureq (built without a TLS
+        // feature) can only have reached the server through our TlsConnector.
+        let dir = std::env::temp_dir().join(format!("vfr-ureq-contract-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let ca_file = dir.join("ca.pem");
+        std::fs::write(&ca_file, ca.pem()).unwrap();
+        let url = format!("https://localhost:{}/", tls_server(server.clone()));
+        let http = Http::new(&Url::parse(&url).unwrap(), Some(&ca_file), LIMIT).unwrap();
+        let answer = get(&http, &url).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(answer.status, 200);
+        assert_eq!(answer.body.ok().as_deref(), Some(&b"ok"[..]));
+        // Without it, the handshake fails with rustls's own error, which reaches classify
+        // through ureq's error (tls_error's downcast): refused, not retried.
+        let url = format!("https://localhost:{}/", tls_server(server));
+        let e = refused(&url);
+        assert!(!e.retry, "{e:?}");
+        assert!(
+            e.detail
+                .starts_with("TLS handshake failed: invalid peer certificate: UnknownIssuer"),
+            "{e:?}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn name_lookups_go_through_our_resolver() {
+        // A 64-character label is refused by the system resolver itself (no DNS query);
+        // only NamedResolver words the failure this way, and marks it as passing.
+        let host = format!("{}.invalid", "a".repeat(64));
+        let e = refused(&format!("http://{host}:9/"));
+        assert!(e.retry, "{e:?}");
+        assert!(
+            e.detail
+                .starts_with(&format!("cannot resolve the host {host}: ")),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn framing_errors_are_the_variants_we_match() {
+        let head = "HTTP/1.1 200 OK\r\nConnection: close\r\n";
+        for (extra, want) in [
+            (
+                "Content-Length: +2\r\n",
+                "the response has an invalid Content-Length (not a decimal number)",
+            ),
+            (
+                "Content-Length: 2\r\nContent-Length: 3\r\n",
+                "the response has two different Content-Length values",
+            ),
+            (
+                &format!("X-Padding: {}\r\n", "p".repeat(MAX_HEAD_BYTES)),
+                "its head is larger than 16 KiB",
+            ),
+        ] {
+            let url = answering(format!("{head}{extra}\r\nok").as_bytes());
+            let e = refused(&url);
+            assert!(!e.retry, "{extra:.40}: {e:?}");
+            assert_eq!(
+                e.detail,
+                format!("the server's answer is not valid HTTP: {want}"),
+                "{extra:.40}"
+            );
+        }
+        // Any other framing error (here: not HTTP at all) is ureq_proto's, and passing.
+        let e = refused(&answering(b"SSH-2.0-OpenSSH_9.6\r\n\r\n"));
+        assert!(e.retry, "{e:?}");
+        assert!(e.detail.contains("is not valid HTTP (a TLS port"), "{e:?}");
+    }
+
+    #[test]
+    fn statuses_are_answers_redirects_stay_and_interim_responses_are_skipped() {
+        for (raw, status, body) in [
+            (&b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"[..], 503, &b""[..]),
+            (b"HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:9/\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", 302, b""),
+            (b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok", 200, b"ok"),
+        ] {
+            let url = answering(raw);
+            let answer = get(&plain(&url), &url).unwrap_or_else(|e| panic!("{e:?}"));
+            assert_eq!(answer.status, status);
+            assert_eq!(answer.body.ok().as_deref(), Some(body));
+        }
+        // The body cap is ureq's BodyExceedsLimit.
+        let url = answering(
+            format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: 2048\r\nConnection: close\r\n\r\n{}",
+                "x".repeat(2048)
+            )
+            .as_bytes(),
+        );
+        let answer = get(&plain(&url), &url).unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(matches!(answer.body, Err(BodyError::TooLarge)));
+    }
+}
