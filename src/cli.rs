@@ -496,8 +496,8 @@ pub(crate) struct DevServerArgs {
     #[arg(long)]
     pub closed_registration: bool,
     /// Answer 429 (with Retry-After) past N requests per PERIOD per API key, as WorkOS does (its limit: 6000/60s)
-    #[arg(long, value_name = "N/PERIOD", value_parser = crate::devserver::RateLimit::parse)]
-    pub rate_limit: Option<crate::devserver::RateLimit>,
+    #[arg(long, value_name = "N/PERIOD", value_parser = vfr_devserver::RateLimit::parse)]
+    pub rate_limit: Option<vfr_devserver::RateLimit>,
 }
 
 #[derive(Debug, Args)]

@@ -19,7 +19,7 @@ pub(crate) use helm::Layout as HelmLayout;
 pub(crate) use relay_dir::{
     parse_upstream, RelayDir, CONFIG_FILE, CREDENTIALS_FILE, DEFAULT_UPSTREAM,
 };
-pub(crate) use terraform::{micros_since_epoch, TerraformResult};
+pub(crate) use terraform::TerraformResult;
 
 use crate::fetch::Report;
 use crate::secret::Secret;

@@ -4,14 +4,13 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The current time as a WorkOS timestamp.
-#[cfg(feature = "dev-server")]
-pub(crate) fn now() -> String {
+pub fn now() -> String {
     format_timestamp(SystemTime::now())
 }
 
 /// RFC 3339 in UTC with microseconds and a `Z` suffix. Times before 1970 (only a broken
 /// clock gives them) are clamped to the epoch rather than failing a request.
-pub(crate) fn format_timestamp(t: SystemTime) -> String {
+pub fn format_timestamp(t: SystemTime) -> String {
     let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = d.as_secs();
     let days = (secs / 86_400) as i64;
