@@ -124,13 +124,14 @@ Every mode exits 1 with one line on stderr on a usage or configuration error.")
     };
 }
 
-#[cfg(feature = "dev-server")]
-pub(crate) const ENVIRONMENT_HELP: &str = environment_help!(
-    "  VAULT_DEV_API_KEY             dev-server: the API key it accepts (default: a generated one)\n"
-);
 // The lean build has no dev server: its variable is not listed.
-#[cfg(not(feature = "dev-server"))]
-pub(crate) const ENVIRONMENT_HELP: &str = environment_help!("");
+pub(crate) const ENVIRONMENT_HELP: &str = if cfg!(feature = "dev-server") {
+    environment_help!(
+        "  VAULT_DEV_API_KEY             dev-server: the API key it accepts (default: a generated one)\n"
+    )
+} else {
+    environment_help!("")
+};
 
 pub(crate) const CHECK_EXIT_CODES: &str = "\
 Exit codes:
@@ -468,8 +469,8 @@ pub(crate) struct DevServerArgs {
     #[arg(long)]
     pub closed_registration: bool,
     /// Answer 429 (with Retry-After) past N requests per PERIOD per API key, as WorkOS does (its limit: 6000/60s)
-    #[arg(long, value_name = "N/PERIOD", value_parser = crate::devserver::RateLimit::parse)]
-    pub rate_limit: Option<crate::devserver::RateLimit>,
+    #[arg(long, value_name = "N/PERIOD", value_parser = vfr_devserver::RateLimit::parse)]
+    pub rate_limit: Option<vfr_devserver::RateLimit>,
 }
 
 #[derive(Debug, Args)]

@@ -10,7 +10,7 @@ use url::Url;
 use crate::secret::Secret;
 
 pub(crate) const DEFAULT_API_BASE: &str = "https://api.workos.com";
-pub const DEFAULT_SECRET_NAME: &str = "runlayer-sentry-credentials";
+pub use vfr_credentials::DEFAULT_SECRET_NAME;
 pub(crate) const DEFAULT_DEADLINE: Duration = Duration::from_secs(30);
 pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Longest run a user may ask for; a deploy step that waits longer is stuck, not patient.

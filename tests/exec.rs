@@ -1047,7 +1047,7 @@ fn verify_upstream_unreachable_starts_managed_and_keeps_the_child_at_rotation() 
 /// fresh deadline after the fetch, so such a poll took up to twice as long).
 #[test]
 fn a_poll_whose_fetch_and_preflight_both_stall_ends_within_the_timeout() {
-    use vault_fetch_relay::devserver::UpstreamFault;
+    use vfr_devserver::UpstreamFault;
     let rig = Rig::new();
     // Not trusted upstream: proxy mode, and every poll fetches and asks upstream again.
     seed(&rig.server, NAME);

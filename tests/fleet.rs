@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use vault_fetch_relay::devserver::{DevServer, DevServerConfig, KeyCounts, RateLimit};
+use vfr_devserver::{DevServer, DevServerConfig, KeyCounts, RateLimit};
 
 use crate::support::*;
 

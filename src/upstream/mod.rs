@@ -12,8 +12,6 @@ use std::time::Duration;
 use url::Url;
 
 pub(crate) use client::preflight;
-#[cfg(feature = "dev-server")]
-pub(crate) use sign::{verify, VerifyError};
 
 /// The relay version announced in the register requests unless `--relay-version`
 /// says otherwise: a current relay release (26.9.0: relay-server's Cargo.toml and CHANGELOG in the sentry-relay 0.10.1 sdist). Sentry refuses

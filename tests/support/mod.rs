@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub use vault_fetch_relay::credentials::RelayCredentials;
-pub use vault_fetch_relay::devserver::{DevServer, DevServerConfig, Fault, TlsIdentity};
+pub use vfr_devserver::{DevServer, DevServerConfig, Fault, TlsIdentity};
 
 pub const CANARY_KEY: &str = "sk_test_CANARYapikey0123456789abcdef";
 pub const NAME: &str = "runlayer-sentry-credentials";

@@ -114,7 +114,7 @@ pub fn parse_vault_value(value: &Secret) -> Result<RelayCredentials, InvalidSecr
 
 impl RelayCredentials {
     /// The relay id shortened to 8 characters for log lines.
-    pub(crate) fn masked_id(&self) -> String {
+    pub fn masked_id(&self) -> String {
         self.relay_id.chars().take(8).collect::<String>() + "…"
     }
 

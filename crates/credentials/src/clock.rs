@@ -4,14 +4,13 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The current time as a WorkOS timestamp.
-#[cfg(feature = "dev-server")]
-pub(crate) fn now() -> String {
+pub fn now() -> String {
     format_timestamp(SystemTime::now())
 }
 
 /// RFC 3339 in UTC with microseconds and a `Z` suffix. Times before 1970 (only a broken
 /// clock gives them) are clamped to the epoch rather than failing a request.
-pub(crate) fn format_timestamp(t: SystemTime) -> String {
+pub fn format_timestamp(t: SystemTime) -> String {
     let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = d.as_secs();
     let days = (secs / 86_400) as i64;
@@ -43,7 +42,7 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 
 /// An RFC 3339 time (`2025-03-11T02:18:54.250931Z`, or with a `+hh:mm` offset) as
 /// microseconds since the epoch; `None` for anything else or a time before 1970.
-pub(crate) fn micros_since_epoch(t: &str) -> Option<u64> {
+pub fn micros_since_epoch(t: &str) -> Option<u64> {
     let b = t.as_bytes();
     let num = |r| num_in(t, r);
     if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
