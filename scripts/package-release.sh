@@ -7,6 +7,7 @@
 #
 # Writes DIR/vault-fetch-relay-VERSION-TARGET[-minimal].tar.gz, holding one directory of that name:
 #   vault-fetch-relay  LICENSE  README.md  CHANGELOG.md
+#   docs/*.md (the guides README.md links to, beside it so its links work)
 #   complete/vault-fetch-relay.bash  complete/_vault-fetch-relay (zsh)
 #   complete/vault-fetch-relay.fish  complete/_vault-fetch-relay.ps1
 #   doc/vault-fetch-relay.1
@@ -66,6 +67,11 @@ root="$stage/$dir"
 mkdir -p "$root/complete" "$root/doc"
 install -m 0755 "$bin" "$root/$name"
 install -m 0644 "$repo/LICENSE" "$repo/README.md" "$repo/CHANGELOG.md" "$root/"
+mkdir -p "$root/docs"
+for guide in "$repo"/docs/*.md; do
+  [ -f "$guide" ] || die "no guides in $repo/docs: README.md links them"
+  install -m 0644 "$guide" "$root/docs/"
+done
 
 generate() { # generate FILE ARGS...: FILE is the generator's stdout, which must not be empty
   local file="$1"; shift

@@ -165,7 +165,7 @@ fn ci_runs_the_readme_test_command_with_fmt_and_clippy_once() {
         ".ci/run must run the README's test command"
     );
     assert!(
-        read("README.md").contains("\nbash scripts/test "),
+        read("README.md").contains("\n$ bash scripts/test "),
         "README must give the test command"
     );
     // Everyday CI publishes nothing: binaries come from releases.
@@ -315,6 +315,7 @@ fn release_checksums_signs_and_attests_archives_and_the_image() {
         "{name}"
     );
     assert!(read("README.md").contains("ghcr.io/OWNER/vault-fetch-relay"));
+    assert!(read("docs/install.md").contains("cosign verify ghcr.io/OWNER/vault-fetch-relay"));
 }
 
 #[test]

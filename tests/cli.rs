@@ -47,6 +47,11 @@ fn readme() -> String {
     fs::read_to_string(repo().join("README.md")).unwrap()
 }
 
+/// docs/reference.md: the variables, the API key order, the JSON fields (README links it).
+fn reference() -> String {
+    fs::read_to_string(repo().join("docs/reference.md")).unwrap()
+}
+
 #[test]
 fn usage_errors_are_one_line_exit_1_and_suggest_the_right_word() {
     for (args, want) in [
@@ -255,10 +260,10 @@ fn help_lists_every_variable_read_exit_codes_and_grouped_options() {
     use vault_fetch_relay::{OTHER_VARS, SETTING_VARS};
     let help = run(cmd(&["--help"]));
     assert_eq!(help.code, Some(0));
-    let readme = readme();
+    let reference = reference();
     for var in SETTING_VARS.iter().chain(OTHER_VARS.iter()) {
         assert!(help.stdout.contains(var), "--help lacks {var}");
-        assert!(readme.contains(var), "README lacks {var}");
+        assert!(reference.contains(var), "docs/reference.md lacks {var}");
     }
     // Every query key the Terraform mode accepts (as its refusal lists them) is in
     // --help, and so is every key it prints.
@@ -301,10 +306,10 @@ fn help_lists_every_variable_read_exit_codes_and_grouped_options() {
         !dev.contains("Fetch options") && !dev.contains("--strict"),
         "{dev}"
     );
-    // The precedence is stated in --help as in README.
+    // The precedence is stated in --help as in docs/reference.md.
     let order = "the Terraform query's api_key (default mode only), --api-key-file,\nVAULT_FETCH_API_KEY_FILE, WORKOS_API_KEY_FILE, WORKOS_API_KEY";
     assert!(help.stdout.contains(order), "{}", help.stdout);
-    assert!(readme.contains("query `api_key`, `--api-key-file`, `VAULT_FETCH_API_KEY_FILE`, `WORKOS_API_KEY_FILE`, `WORKOS_API_KEY`"));
+    assert!(reference.contains("query `api_key`, `--api-key-file`, `VAULT_FETCH_API_KEY_FILE`, `WORKOS_API_KEY_FILE`, `WORKOS_API_KEY`"));
 }
 
 #[test]
@@ -746,8 +751,8 @@ fn check_json_has_stable_fields_and_its_exit_code() {
     ] {
         assert!(v.get(field).is_some(), "{field} missing: {v}");
         assert!(
-            readme().contains(&format!("`{field}`")),
-            "README does not document {field}"
+            reference().contains(&format!("`{field}`")),
+            "docs/reference.md does not document {field}"
         );
     }
     assert_eq!(

@@ -4,7 +4,7 @@
 //!
 //! For every run it checks the status, the exit code, the wall time against the bound
 //! the case documents, the exact number of requests the server saw, and that nothing
-//! panicked. The same case list renders README's "Failure behaviour" section; a test keeps the
+//! panicked. The same case list renders docs/reference.md's "Failure behaviour" section; a test keeps the
 //! committed file equal to it (`VFR_UPDATE_DOCS=1` rewrites it).
 //!
 //! Runs are independent (one server each), so they run on a pool of threads: most of
@@ -789,13 +789,13 @@ fn failure_behaviour_doc() -> String {
 const DOC_START: &str = "<!-- failure-behaviour:start -->\n";
 const DOC_END: &str = "<!-- failure-behaviour:end -->";
 
-/// README's "Failure behaviour" section is this case list rendered; it must not drift.
+/// docs/reference.md's "Failure behaviour" section is this case list rendered; it must not drift.
 #[test]
 fn readme_failure_table_matches_the_case_list() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/reference.md");
     let readme = std::fs::read_to_string(&path).unwrap();
     let (Some(start), Some(end)) = (readme.find(DOC_START), readme.find(DOC_END)) else {
-        panic!("README.md lacks the {DOC_START:?} ... {DOC_END:?} markers");
+        panic!("docs/reference.md lacks the {DOC_START:?} ... {DOC_END:?} markers");
     };
     let have = &readme[start + DOC_START.len()..end];
     let want = failure_behaviour_doc();
@@ -810,7 +810,7 @@ fn readme_failure_table_matches_the_case_list() {
     }
     assert!(
         have == want,
-        "README.md's failure table is out of date with the fault matrix; run VFR_UPDATE_DOCS=1 cargo test --test tests -- fault_matrix::readme"
+        "docs/reference.md's failure table is out of date with the fault matrix; run VFR_UPDATE_DOCS=1 cargo test --test tests -- fault_matrix::readme"
     );
 }
 

@@ -1,5 +1,6 @@
 //! scripts/package-release.sh, the archive step of .github/workflows/release.yml, run on this host's
-//! build of the binary: the archive holds what the release promises and its checksum verifies.
+//! build of the binary: the archive holds what the release promises (docs/ beside README.md, so its
+//! links work) and its checksum verifies.
 //!
 //! The binary packaged is a stand-in: a small executable script that runs this host's build, so
 //! the script still checks the version, the flavour, and generates every completion and the man
@@ -100,7 +101,21 @@ fn the_archive_holds_binary_license_docs_completions_and_man_page_with_a_verifyi
     assert!(listing.success(), "{}", listing.text());
     let mut entries: Vec<&str> = listing.stdout.lines().collect();
     entries.sort_unstable();
-    let want: Vec<String> = [
+    let guides: Vec<String> = {
+        let mut g: Vec<String> = std::fs::read_dir(repo().join("docs"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".md"))
+            .collect();
+        g.sort();
+        g
+    };
+    assert!(
+        guides.iter().any(|g| g == "reference.md"),
+        "docs/ holds the guides: {guides:?}"
+    );
+    let mut want: Vec<String> = [
         "",
         "CHANGELOG.md",
         "LICENSE",
@@ -112,11 +127,15 @@ fn the_archive_holds_binary_license_docs_completions_and_man_page_with_a_verifyi
         "complete/vault-fetch-relay.fish",
         "doc/",
         "doc/vault-fetch-relay.1",
+        "docs/",
         "vault-fetch-relay",
     ]
     .iter()
+    .map(|e| e.to_string())
+    .chain(guides.iter().map(|g| format!("docs/{g}")))
     .map(|e| format!("{dir}/{e}"))
     .collect();
+    want.sort_unstable();
     assert_eq!(entries, want);
 
     let unpacked = tempfile::tempdir().unwrap();
@@ -140,6 +159,9 @@ fn the_archive_holds_binary_license_docs_completions_and_man_page_with_a_verifyi
     same("LICENSE", &repo().join("LICENSE"));
     same("README.md", &repo().join("README.md"));
     same("CHANGELOG.md", &repo().join("CHANGELOG.md"));
+    for g in &guides {
+        same(&format!("docs/{g}"), &repo().join("docs").join(g));
+    }
     let packed = root.join("vault-fetch-relay");
     let mut packed_version = Command::new(&packed);
     packed_version.arg("--version");

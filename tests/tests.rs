@@ -10,6 +10,7 @@ mod ci_workflow;
 mod cli;
 mod dev_server_cli;
 mod devserver;
+mod doc_examples;
 mod exec;
 mod fault_matrix;
 mod fleet;
