@@ -19,6 +19,7 @@ pub mod credentials;
 mod demo;
 #[cfg(feature = "dev-server")]
 pub mod devserver;
+mod event;
 mod exit;
 pub mod fetch;
 mod files;
