@@ -16,7 +16,7 @@ use crate::support::*;
 
 const LIMIT: Duration = Duration::from_secs(60);
 /// A DSN public key in Sentry's shape (32 hex digits: relay refuses other keys).
-pub const KEY: &str = "0123456789abcdef0123456789abcdef";
+pub const KEY: &str = "5e4d3c2b1a0f5e4d3c2b1a0f5e4d3c2b";
 
 /// One scripted answer of the ingest.
 #[derive(Clone)]
