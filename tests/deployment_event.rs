@@ -99,7 +99,8 @@ fn serve(stream: TcpStream, log: &Mutex<Vec<Received>>, script: &Mutex<std::vec:
     let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut writer = stream;
-    loop {
+    // One request per connection (answered with Connection: close).
+    {
         let mut line = String::new();
         if reader.read_line(&mut line).unwrap_or(0) == 0 {
             return;
@@ -162,7 +163,6 @@ fn serve(stream: TcpStream, log: &Mutex<Vec<Received>>, script: &Mutex<std::vec:
             head.push_str(&format!("{k}: {v}\r\n"));
         }
         let _ = writer.write_all(format!("{head}\r\n{text}").as_bytes());
-        return;
     }
 }
 
@@ -402,7 +402,7 @@ fn sends_the_scripts_transaction_field_for_field() {
         "no start known: no duration"
     );
     assert_eq!(event["start_timestamp"], event["timestamp"]);
-    if let Some(sdk) = sdk_read(&[r.body.clone()]) {
+    if let Some(sdk) = sdk_read(std::slice::from_ref(&r.body)) {
         assert_eq!(
             sdk[0]["items"][0]["event"], event,
             "the SDK reads the same event"
@@ -665,7 +665,9 @@ fn malformed_dsns_are_usage_errors_that_send_nothing_and_show_no_user_part() {
 fn sentry_refusals_throttling_and_outages_warn_once_or_fail_with_strict() {
     let rl = |v: &str| vec![("X-Sentry-Rate-Limits", v.to_string())];
     let ra = |v: &str| vec![("Retry-After", v.to_string())];
-    let cases: Vec<(&str, Vec<Reply>, u64, i32, usize, &str)> = vec![
+    // (name, script, strict, exit code, requests, words in the one stderr line)
+    type Case = (&'static str, Vec<Reply>, u64, i32, usize, &'static str);
+    let cases: Vec<Case> = vec![
         (
             "413",
             vec![Reply::Status(413, vec![], "".into())],
