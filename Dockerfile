@@ -34,6 +34,9 @@ COPY rust-toolchain.toml ./
 RUN rustup target add "$(cat /rust-target)"
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
+# The workspace's other members: the shared crate is built into every flavour; the dev server's
+# crate only with the dev-server feature, but Cargo resolves the whole workspace either way.
+COPY crates ./crates
 # The empty task-volume mount points of the final image (distroless has no shell to make them there).
 RUN install -d -m 0755 /mounts/relay /mounts/vfr
 # Empty for the full build (dev server and demo included).

@@ -13,7 +13,7 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use vault_fetch_relay::credentials::RelayCredentials;
-use vault_fetch_relay::devserver::{DevServer, DevServerConfig, Fault, TlsIdentity};
+use vfr_devserver::{DevServer, DevServerConfig, Fault, TlsIdentity};
 
 const KEY: &str = "sk_test_benchFaultsKey0123456789abcdef";
 

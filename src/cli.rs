@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
-use crate::settings::non_empty;
+use crate::settings::{non_empty, parse_duration};
 
 const ABOUT: &str =
     "Fetch Sentry Relay credentials from WorkOS Vault for Terraform, Helm and Kubernetes.";
@@ -135,13 +135,14 @@ Every mode exits 1 with one line on stderr on a usage or configuration error.")
     };
 }
 
-#[cfg(feature = "dev-server")]
-pub(crate) const ENVIRONMENT_HELP: &str = environment_help!(
-    "  VAULT_DEV_API_KEY             dev-server: the API key it accepts (default: a generated one)\n"
-);
 // The lean build has no dev server: its variable is not listed.
-#[cfg(not(feature = "dev-server"))]
-pub(crate) const ENVIRONMENT_HELP: &str = environment_help!("");
+pub(crate) const ENVIRONMENT_HELP: &str = if cfg!(feature = "dev-server") {
+    environment_help!(
+        "  VAULT_DEV_API_KEY             dev-server: the API key it accepts (default: a generated one)\n"
+    )
+} else {
+    environment_help!("")
+};
 
 pub(crate) const CHECK_EXIT_CODES: &str = "\
 Exit codes:
@@ -474,34 +475,6 @@ pub(crate) struct InstallArgs {
     pub dir: PathBuf,
 }
 
-/// A duration: seconds (`300`, `1.5`) or with a unit (`500ms`, `90s`, `5m`, `1h`), up to a day.
-pub(crate) fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
-    let t = text.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (number, unit) = t.split_at(split);
-    let scale = match unit.trim() {
-        "" | "s" => 1.0,
-        "ms" => 0.001,
-        "m" => 60.0,
-        "h" => 3600.0,
-        _ => {
-            return Err(format!(
-                "{text:?} is not a duration; use e.g. 300, 90s, 5m or 1h"
-            ))
-        }
-    };
-    let secs: f64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration; use e.g. 300, 90s, 5m or 1h"))?;
-    let secs = secs * scale;
-    if !(secs.is_finite() && (0.0..=86_400.0).contains(&secs)) {
-        return Err(format!("{text:?} is out of range (0 to 24 h)"));
-    }
-    Ok(std::time::Duration::from_secs_f64(secs))
-}
-
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub(crate) enum EnvFormatArg {
     Dotenv,
@@ -584,8 +557,8 @@ pub(crate) struct DevServerArgs {
     #[arg(long)]
     pub closed_registration: bool,
     /// Answer 429 (with Retry-After) past N requests per PERIOD per API key, as WorkOS does (its limit: 6000/60s)
-    #[arg(long, value_name = "N/PERIOD", value_parser = crate::devserver::RateLimit::parse)]
-    pub rate_limit: Option<crate::devserver::RateLimit>,
+    #[arg(long, value_name = "N/PERIOD", value_parser = vfr_devserver::RateLimit::parse)]
+    pub rate_limit: Option<vfr_devserver::RateLimit>,
 }
 
 #[derive(Debug, Args)]
@@ -615,7 +588,7 @@ pub(crate) fn parse() -> Result<Cli, clap::Error> {
         for id in FETCH_ARG_IDS {
             if matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine) {
                 let flag = format!("--{}", id.replace('_', "-"));
-                return Err(Cli::command().error(
+                return Err(usage_error(
                     clap::error::ErrorKind::ArgumentConflict,
                     format!("{flag} goes after the subcommand: vault-fetch-relay {sub} {flag} ..."),
                 ));
@@ -631,13 +604,12 @@ pub(crate) fn parse() -> Result<Cli, clap::Error> {
 /// `exec --once` does not watch, so `--interval` and `--grace` would be ignored: refuse
 /// the flags. Their variables stay accepted (a chart sets them for every mode).
 fn refuse_watch_flags_with_once(exec: &clap::ArgMatches) -> Result<(), clap::Error> {
-    use clap::CommandFactory;
     if !exec.get_flag("once") {
         return Ok(());
     }
     for id in ["interval", "grace"] {
         if exec.value_source(id) == Some(clap::parser::ValueSource::CommandLine) {
-            return Err(Cli::command().error(
+            return Err(usage_error(
                 clap::error::ErrorKind::ArgumentConflict,
                 format!("--{id} is not used with exec --once, which fetches once and replaces itself with the command (nothing is watched or restarted); drop --{id} or --once (VAULT_FETCH_{} may stay set)", id.to_uppercase()),
             ));
@@ -654,9 +626,12 @@ fn args_lossy() -> impl Iterator<Item = String> {
         .map(|a| a.to_string_lossy().into_owned())
 }
 
-/// The words clap's error quotes from argv that do not look like a flag, subcommand
-/// or value name.
-fn unechoable_words(e: &clap::Error) -> Vec<String> {
+/// What a message shows in place of a word the user typed that looks like a key.
+const NOT_SHOWN: &str = "(not shown: not an argument name)";
+
+/// The words clap's error quotes from argv (an unknown argument or subcommand, a
+/// value) that look like a secret pasted in the wrong place.
+fn secret_words(e: &clap::Error) -> Vec<String> {
     use clap::error::{ContextKind, ContextValue, ErrorKind};
     // For an invalid value, InvalidArg is our own flag's spelling (`--format <FORMAT>`).
     let arg = (e.kind() == ErrorKind::UnknownArgument).then_some(ContextKind::InvalidArg);
@@ -671,17 +646,71 @@ fn unechoable_words(e: &clap::Error) -> Vec<String> {
         Some(ContextValue::String(word)) => Some(word.clone()),
         _ => None,
     })
-    .filter(|word| {
-        !crate::secret::echoable(word.trim_start_matches('-'), |b| {
-            b.is_ascii_alphanumeric() || b"-_.".contains(&b)
-        })
-    })
+    .filter(|word| crate::secret::looks_like_a_secret(word))
     .collect()
 }
 
-/// clap's error as one line: its message, its tip ("a similar argument exists"), and
-/// which `--help` to read. clap's own rendering spans five lines with a usage line
-/// that lists whatever the environment happened to set.
+/// A word the user typed, as a message quotes it: hidden when it looks like a key (a
+/// key pasted as an argument must not reach stderr, CI logs), else as typed.
+fn shown(word: &str) -> String {
+    if crate::secret::looks_like_a_secret(word) {
+        NOT_SHOWN.to_string()
+    } else {
+        word.to_string()
+    }
+}
+
+/// `text` with each whole-word occurrence of `word` (not one inside a longer word, as
+/// "0/60s" is inside the example "600/60s") replaced by `with`.
+fn replace_word(text: &str, word: &str, with: &str) -> String {
+    let word_char = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || "-_".contains(c));
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(word) {
+        let (before, after) = (&rest[..at], &rest[at + word.len()..]);
+        out.push_str(before);
+        let whole = !word_char(before.chars().next_back()) && !word_char(after.chars().next());
+        out.push_str(if whole { with } else { word });
+        rest = after;
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `text` with control characters (a newline, ESC) written as escapes, so a value
+/// quoted in a message cannot break its one line or drive the terminal.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() || c == '\u{2028}' || c == '\u{2029}' {
+                c.escape_debug().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// A usage error we raise ourselves after clap's parse (the message is ours, in
+/// clap's `Custom` context), shaped like clap's own: it carries the top-level usage, so
+/// it points at `vault-fetch-relay --help` as clap's errors about top-level use do.
+fn usage_error(kind: clap::error::ErrorKind, message: String) -> clap::Error {
+    use clap::error::{ContextKind, ContextValue};
+    use clap::CommandFactory;
+    let mut cli = Cli::command();
+    let mut e = clap::Error::new(kind).with_cmd(&cli);
+    e.insert(ContextKind::Custom, ContextValue::String(message));
+    e.insert(
+        ContextKind::Usage,
+        ContextValue::StyledStr(cli.render_usage()),
+    );
+    e
+}
+
+/// clap's error as one line: what went wrong, its tips ("a similar argument exists"),
+/// and which `--help` to read. Built from the error's kind and context (clap's own
+/// rendering spans five lines with a usage line that lists whatever the environment
+/// happened to set, and its wording is clap's to change).
 pub(crate) fn one_line_error(e: &clap::Error) -> String {
     #[cfg(not(feature = "dev-server"))]
     if e.kind() == clap::error::ErrorKind::InvalidSubcommand {
@@ -692,60 +721,253 @@ pub(crate) fn one_line_error(e: &clap::Error) -> String {
             return format!("vault-fetch-relay: error: {sub} is not in this build (built without the dev-server feature, as the -minimal release archives and the image are); use a full build: a release archive without -minimal, or cargo install with default features");
         }
     }
-    let text = e.render().to_string();
-    let mut message = String::new();
-    let mut tips = Vec::new();
-    // clap shows a usage line (which names the subcommand) only for some errors; for
-    // the others (an invalid value) the subcommand is the first argument naming one.
-    let mut help = match subcommand_in(args_lossy()) {
-        Some(sub) => format!("vault-fetch-relay {sub} --help"),
-        None => String::from("vault-fetch-relay --help"),
-    };
-    let mut in_message = false;
-    for line in text.lines() {
-        let line = line.trim();
-        if line.is_empty() {
-            in_message = false;
-        } else if let Some(m) = line.strip_prefix("error: ") {
-            message = m.to_string();
-            in_message = true;
-        } else if in_message {
-            // e.g. the list after "the following required arguments were not provided:"
-            message.push(' ');
-            message.push_str(line);
-        } else if let Some(t) = line.strip_prefix("tip: ") {
-            tips.push(t.to_string());
-        } else if let Some(usage) = line.strip_prefix("Usage: ") {
-            let words: Vec<&str> = usage
-                .split_whitespace()
-                .take_while(|w| !w.starts_with(['[', '<', '-']))
-                .collect();
-            if !words.is_empty() {
-                help = format!("{} --help", words.join(" "));
-            }
-        }
-    }
-    if message.is_empty() {
-        message = text
-            .lines()
-            .next()
-            .unwrap_or("invalid arguments")
-            .to_string();
-    }
-    // clap quotes the word it could not place; a key pasted as an argument must not
-    // reach stderr (CI logs) through that quote.
-    for word in unechoable_words(e) {
-        message = message.replace(&word, "(not shown: not an argument name)");
+    let message = error_message(e);
+    let mut tips = error_tips(e);
+    // clap's suggestions quote the word it could not place ("to pass '--x' as a value").
+    for word in secret_words(e) {
         for t in &mut tips {
-            *t = t.replace(&word, "(not shown)");
+            *t = replace_word(t, &word, "(not shown)");
         }
     }
     let mut out = format!("vault-fetch-relay: error: {message}");
     for t in tips {
         out.push_str(&format!(" ({t})"));
     }
-    out.push_str(&format!("; see '{help}'"));
-    out
+    out.push_str(&format!("; see '{}'", help_command(e)));
+    printable(&out)
+}
+
+/// The string in `e`'s context under `kind`, if it holds one.
+fn context_str(e: &clap::Error, kind: clap::error::ContextKind) -> Option<&str> {
+    match e.get(kind) {
+        Some(clap::error::ContextValue::String(s)) => Some(s),
+        _ => None,
+    }
+}
+
+/// What went wrong, in one line, from the error's kind and context.
+fn error_message(e: &clap::Error) -> String {
+    use clap::error::{ContextKind as K, ContextValue as V, ErrorKind};
+    use std::error::Error as _;
+    if let Some(message) = context_str(e, K::Custom) {
+        return message.to_string();
+    }
+    let arg = context_str(e, K::InvalidArg);
+    // The words the user typed: shown where they stand, unless they look like a key.
+    let value = context_str(e, K::InvalidValue);
+    let shown_value = value.map(shown);
+    let shown_sub = context_str(e, K::InvalidSubcommand).map(shown);
+    let number = |kind| match e.get(kind) {
+        Some(V::Number(n)) => Some(*n),
+        _ => None,
+    };
+    let were = |n: isize| if n > 1 { "were" } else { "was" };
+    let message = match e.kind() {
+        ErrorKind::ArgumentConflict => {
+            let mut prior = e.get(K::PriorArg);
+            let mut m = if let Some(a) = arg {
+                if prior == Some(&V::String(a.to_string())) {
+                    prior = None;
+                    format!("the argument '{a}' cannot be used multiple times")
+                } else {
+                    format!("the argument '{a}' cannot be used with")
+                }
+            } else if let Some(s) = &shown_sub {
+                format!("the subcommand '{s}' cannot be used with")
+            } else {
+                e.kind().as_str().unwrap_or_default().to_string()
+            };
+            match prior {
+                Some(V::Strings(others)) => {
+                    m.push(':');
+                    for other in others {
+                        m.push(' ');
+                        m.push_str(other);
+                    }
+                }
+                Some(V::String(other)) => m.push_str(&format!(" '{other}'")),
+                Some(_) => m.push_str(" one or more of the other specified arguments"),
+                None => {}
+            }
+            Some(m)
+        }
+        ErrorKind::NoEquals => {
+            arg.map(|a| format!("equal sign is needed when assigning values to '{a}'"))
+        }
+        ErrorKind::InvalidValue => match (arg, value, &shown_value) {
+            (Some(a), Some(""), _) => Some(format!(
+                "a value is required for '{a}' but none was supplied{}",
+                value_list("possible values", e.get(K::ValidValue))
+            )),
+            (Some(a), _, Some(v)) => Some(format!(
+                "invalid value '{v}' for '{a}'{}",
+                value_list("possible values", e.get(K::ValidValue))
+            )),
+            _ => None,
+        },
+        ErrorKind::InvalidSubcommand => shown_sub
+            .as_ref()
+            .map(|s| format!("unrecognized subcommand '{s}'")),
+        ErrorKind::MissingRequiredArgument => match e.get(K::InvalidArg) {
+            Some(V::Strings(missing)) => Some(
+                std::iter::once("the following required arguments were not provided:")
+                    .chain(missing.iter().map(String::as_str))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+            _ => None,
+        },
+        ErrorKind::MissingSubcommand => context_str(e, K::InvalidSubcommand).map(|s| {
+            format!(
+                "'{s}' requires a subcommand but one was not provided{}",
+                value_list("subcommands", e.get(K::ValidSubcommand))
+            )
+        }),
+        ErrorKind::TooManyValues => match (arg, &shown_value) {
+            (Some(a), Some(v)) => Some(format!(
+                "unexpected value '{v}' for '{a}' found; no more were expected"
+            )),
+            _ => None,
+        },
+        ErrorKind::TooFewValues => match (arg, number(K::ActualNumValues), number(K::MinValues)) {
+            (Some(a), Some(actual), Some(min)) => Some(format!(
+                "{min} values required by '{a}'; only {actual} {} provided",
+                were(actual)
+            )),
+            _ => None,
+        },
+        ErrorKind::WrongNumberOfValues => {
+            match (
+                arg,
+                number(K::ActualNumValues),
+                number(K::ExpectedNumValues),
+            ) {
+                (Some(a), Some(actual), Some(expected)) => Some(format!(
+                    "{expected} values required for '{a}' but {actual} {} provided",
+                    were(actual)
+                )),
+                _ => None,
+            }
+        }
+        ErrorKind::ValueValidation => match (arg, value, &shown_value) {
+            (Some(a), Some(typed), Some(v)) => Some(match e.source() {
+                Some(why) => {
+                    // The parser's reason may quote the value too ("\"5x\" is not a
+                    // duration"): hidden there as well, but only where it stands.
+                    let mut why = one_line(&why.to_string());
+                    if v != typed {
+                        why = replace_word(&why, typed, v);
+                    }
+                    format!("invalid value '{v}' for '{a}': {why}")
+                }
+                None => format!("invalid value '{v}' for '{a}'"),
+            }),
+            _ => None,
+        },
+        ErrorKind::UnknownArgument => {
+            arg.map(|a| format!("unexpected argument '{}' found", shown(a)))
+        }
+        _ => None,
+    };
+    message
+        .or_else(|| e.kind().as_str().map(str::to_string))
+        .or_else(|| e.source().map(|why| one_line(&why.to_string())))
+        .unwrap_or_else(|| String::from("invalid arguments"))
+}
+
+/// A value parser's reason, on one line: its lines up to the first blank one, joined.
+fn one_line(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .take_while(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// " [possible values: a, b]" from a list in the error's context; nothing when empty.
+fn value_list(name: &str, values: Option<&clap::error::ContextValue>) -> String {
+    match values {
+        Some(clap::error::ContextValue::Strings(values)) if !values.is_empty() => {
+            let shown: Vec<String> = values
+                .iter()
+                .map(|v| {
+                    if v.is_empty() || v.contains(char::is_whitespace) {
+                        format!("{v:?}")
+                    } else {
+                        v.clone()
+                    }
+                })
+                .collect();
+            format!(" [{name}: {}]", shown.join(", "))
+        }
+        _ => String::new(),
+    }
+}
+
+/// The error's tips: the similar subcommand, argument or value clap found, then its
+/// other suggestions (e.g. "to pass '--x' as a value, use '-- --x'").
+fn error_tips(e: &clap::Error) -> Vec<String> {
+    use clap::error::{ContextKind as K, ContextValue as V};
+    let mut tips = Vec::new();
+    for (kind, what) in [
+        (K::SuggestedSubcommand, "subcommand"),
+        (K::SuggestedArg, "argument"),
+        (K::SuggestedValue, "value"),
+    ] {
+        let similar: Vec<&str> = match e.get(kind) {
+            Some(V::String(s)) => vec![s],
+            Some(V::Strings(s)) => s.iter().map(String::as_str).collect(),
+            _ => continue,
+        };
+        let quoted: Vec<String> = similar.iter().map(|s| format!("'{s}'")).collect();
+        let tip = if similar.len() == 1 {
+            format!("a similar {what} exists: {}", quoted[0])
+        } else {
+            format!("some similar {what}s exist: {}", quoted.join(", "))
+        };
+        tips.push(tip.trim_end().to_string());
+    }
+    if let Some(V::StyledStrs(suggestions)) = e.get(K::Suggested) {
+        // clap's own sentences, e.g. how to pass a value that looks like a flag.
+        tips.extend(suggestions.iter().map(|s| one_line(&s.to_string())));
+    }
+    tips
+}
+
+/// Which `--help` to read: that of the command whose usage the error carries (clap adds
+/// it for the command being parsed), else, for an error without one (an invalid value),
+/// the subcommand named in argv.
+fn help_command(e: &clap::Error) -> String {
+    use clap::error::{ContextKind, ContextValue};
+    use clap::CommandFactory;
+    let path = match e.get(ContextKind::Usage) {
+        Some(ContextValue::StyledStr(usage)) => {
+            let mut cli = Cli::command();
+            cli.build();
+            let names: Vec<String> = cli
+                .get_subcommands()
+                .flat_map(|s| {
+                    std::iter::once(s.get_name().to_string())
+                        .chain(s.get_subcommands().map(|s| s.get_name().to_string()))
+                })
+                .collect();
+            // The command path leads the usage, before the first option or argument.
+            let usage = usage.to_string();
+            let first = usage.lines().next().unwrap_or_default().to_string();
+            first
+                .split_whitespace()
+                .take_while(|w| !w.starts_with(['[', '<', '-']))
+                .filter(|w| names.iter().any(|n| n == w))
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        }
+        _ => subcommand_in(args_lossy()).into_iter().collect(),
+    };
+    std::iter::once("vault-fetch-relay")
+        .chain(path.iter().map(String::as_str))
+        .chain(std::iter::once("--help"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The subcommand named in `args` (before any `--`), if one is.

@@ -11,8 +11,8 @@ use std::process::{Command, Output, Stdio};
 use anyhow::{bail, ensure, Context};
 
 use crate::credentials::RelayCredentials;
-use crate::devserver::{generate_api_key, DevServer, DevServerConfig, DEFAULT_SECRET_NAME};
 use crate::exit::Exit;
+use vfr_devserver::{generate_api_key, DevServer, DevServerConfig, DEFAULT_SECRET_NAME};
 
 /// Best-effort output: a reader that went away (`demo | head`) is not an error.
 macro_rules! say {

@@ -2,13 +2,13 @@
 //! valid credentials or a status with a one-line reason that says what to do.
 
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::credentials::{parse_vault_value, InvalidSecret, RelayCredentials};
+use crate::deadline::{within, Late};
+use crate::http::RetryEvent;
 use crate::settings::{non_empty, Knob, Settings, DEFAULT_API_BASE};
-use crate::upstream::UpstreamReport;
-use crate::workos::retry::RetryEvent;
 use crate::workos::{VaultClient, VaultErrorKind, VaultObject};
 
 /// The documented outcome of a run; `as_str` values are part of the Terraform contract.
@@ -25,24 +25,57 @@ pub enum Status {
     /// exits 1 in every mode, strict or not.
     WrongApiBase,
     /// Valid credentials that the Sentry upstream refused (`--verify-upstream`): relay
-    /// would lose its telemetry with them, so they are withheld like missing ones.
+    /// would lose its telemetry with them, so they are withheld like missing ones. The
+    /// preflight gate decides it (`crate::preflight`); a fetch never reports it.
     UpstreamRefused,
 }
 
-impl Status {
-    #[cfg(test)]
-    pub(crate) const ALL: [Status; 9] = [
-        Status::Found,
-        Status::NotFound,
-        Status::NoApiKey,
-        Status::InvalidSecret,
-        Status::Unauthorized,
-        Status::Forbidden,
-        Status::Unavailable,
-        Status::WrongApiBase,
-        Status::UpstreamRefused,
-    ];
+/// Why a fetch has no credentials: the statuses a fetch itself can end with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Problem {
+    NotFound,
+    NoApiKey,
+    InvalidSecret,
+    Unauthorized,
+    Forbidden,
+    Unavailable,
+    WrongApiBase,
+}
 
+impl Problem {
+    #[cfg(test)]
+    pub(crate) const ALL: [Problem; 7] = [
+        Problem::NotFound,
+        Problem::NoApiKey,
+        Problem::InvalidSecret,
+        Problem::Unauthorized,
+        Problem::Forbidden,
+        Problem::Unavailable,
+        Problem::WrongApiBase,
+    ];
+}
+
+impl From<Problem> for Status {
+    fn from(problem: Problem) -> Status {
+        match problem {
+            Problem::NotFound => Status::NotFound,
+            Problem::NoApiKey => Status::NoApiKey,
+            Problem::InvalidSecret => Status::InvalidSecret,
+            Problem::Unauthorized => Status::Unauthorized,
+            Problem::Forbidden => Status::Forbidden,
+            Problem::Unavailable => Status::Unavailable,
+            Problem::WrongApiBase => Status::WrongApiBase,
+        }
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        Status::from(*self).fmt(f)
+    }
+}
+
+impl Status {
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             Status::Found => "found",
@@ -107,7 +140,7 @@ impl Found {
 /// Why there are no credentials. `reason` is one line, safe to show.
 #[derive(Debug, Clone)]
 pub struct Missing {
-    pub status: Status,
+    pub status: Problem,
     pub reason: String,
     pub request_id: Option<String>,
     /// Why the stored value was rejected, for status `invalid_secret`: `check` reports
@@ -120,7 +153,7 @@ pub struct Missing {
 
 impl Missing {
     pub(crate) fn new(
-        status: Status,
+        status: Problem,
         reason: impl Into<String>,
         request_id: Option<String>,
     ) -> Self {
@@ -154,7 +187,7 @@ impl Report {
     pub(crate) fn status(&self) -> Status {
         match &self.outcome {
             Outcome::Found(_) => Status::Found,
-            Outcome::Missing(m) => m.status,
+            Outcome::Missing(m) => m.status.into(),
         }
     }
 
@@ -167,21 +200,6 @@ impl Report {
 
     pub(crate) fn credentials(&self) -> Option<&RelayCredentials> {
         self.found().map(|f| &f.credentials)
-    }
-
-    /// This report with its credentials withheld because the upstream refused them
-    /// (status `upstream_refused`, the preflight's one line as the reason): every front
-    /// end then treats it as any run without credentials (proxy mode; --strict fails).
-    pub(crate) fn refused_upstream(&self, upstream: &UpstreamReport) -> Report {
-        let request_id = self.found().and_then(|f| f.request_id.clone());
-        Report {
-            outcome: Outcome::Missing(Missing::new(
-                Status::UpstreamRefused,
-                upstream.reason.clone(),
-                request_id,
-            )),
-            ..self.clone()
-        }
     }
 
     /// One line for stderr or a file header: status, what happened, what to do.
@@ -203,14 +221,24 @@ impl Report {
 /// Hears of each attempt and retry wait while a fetch runs (front ends render it).
 pub(crate) type Observer = Arc<dyn Fn(RetryEvent<'_>) + Send + Sync>;
 
-/// Fetch and validate the credentials. `Err` only for configuration errors (e.g. an
-/// unreadable CA bundle); every vault or network problem is a `Report` with a status.
+/// Fetch and validate the credentials within the run's deadline (`settings.deadline`
+/// from now). `Err` only for configuration errors (e.g. an unreadable CA bundle); every
+/// vault or network problem is a `Report` with a status.
 pub(crate) fn fetch(settings: &Settings) -> anyhow::Result<Report> {
-    fetch_observed(settings, Arc::new(|_| {}))
+    fetch_by(
+        settings,
+        Instant::now() + settings.deadline,
+        Arc::new(|_| {}),
+    )
 }
 
-/// `fetch`, telling `observer` of every attempt and wait.
-pub(crate) fn fetch_observed(settings: &Settings, observer: Observer) -> anyhow::Result<Report> {
+/// `fetch`, ending by `deadline` (a run that does more after the fetch, such as the
+/// preflight, shares it) and telling `observer` of every attempt and wait.
+pub(crate) fn fetch_by(
+    settings: &Settings,
+    deadline: Instant,
+    observer: Observer,
+) -> anyhow::Result<Report> {
     let started = Instant::now();
     let report = |outcome, attempts| Report {
         outcome,
@@ -227,11 +255,10 @@ pub(crate) fn fetch_observed(settings: &Settings, observer: Observer) -> anyhow:
                 settings.front_end.name(Knob::ApiKey)
             ),
         };
-        let missing = Missing::new(Status::NoApiKey, reason, None);
+        let missing = Missing::new(Problem::NoApiKey, reason, None);
         return Ok(report(Outcome::Missing(missing), 0));
     };
     let client = VaultClient::new(settings, api_key)?;
-    let deadline = started + settings.deadline;
     let (result, attempts) = read_within(client, settings, deadline, observer);
     let outcome = match result {
         Ok(object) => classify_object(object, settings),
@@ -240,49 +267,44 @@ pub(crate) fn fetch_observed(settings: &Settings, observer: Observer) -> anyhow:
     Ok(report(outcome, attempts))
 }
 
-/// Run the read on a worker thread and stop waiting at the deadline. The client keeps
-/// its own deadline; this is the backstop for what it cannot bound (a DNS lookup that
-/// hangs), so the process always ends on time. The attempt count is shared with the
-/// worker, so a run the backstop ends still reports the attempts really sent.
+/// The read, held to the deadline by the backstop (`deadline::within`). The attempt
+/// count is shared with the worker, so a run the backstop ends still reports the
+/// attempts really sent.
 fn read_within(
     client: VaultClient,
     settings: &Settings,
     deadline: Instant,
     observer: Observer,
 ) -> (Result<VaultObject, Missing>, u32) {
-    let (tx, rx) = mpsc::channel();
     let name = settings.secret_name.clone();
-    let budget = deadline.saturating_duration_since(Instant::now());
     let started_attempts = Arc::new(AtomicU32::new(0));
     let counter = Arc::clone(&started_attempts);
-    std::thread::spawn(move || {
+    let read = within(deadline, move || {
         let mut observe = |event: RetryEvent<'_>| {
             if let RetryEvent::Attempt { number, .. } = event {
                 counter.store(number, Ordering::SeqCst);
             }
             observer(event);
         };
-        let (result, attempts) = client.read_by_name(&name, deadline, &mut observe);
-        let _ = tx.send((result, attempts));
+        client.read_by_name(&name, deadline, &mut observe)
     });
-    let grace = Duration::from_millis(200);
     let sent = || started_attempts.load(Ordering::SeqCst);
-    match rx.recv_timeout(budget + grace) {
+    match read {
         Ok((Ok(object), attempts)) => (Ok(object), attempts),
         Ok((Err(e), attempts)) => (Err(missing_from_error(e, settings)), attempts),
         // The worker ended without a result: only a panic does that, and it is a bug, but
         // the user still gets the documented degraded outcome.
-        Err(mpsc::RecvTimeoutError::Disconnected) => (
+        Err(Late::Lost) => (
             Err(Missing::new(
-                Status::Unavailable,
+                Problem::Unavailable,
                 "the WorkOS Vault request failed unexpectedly; run with RUST_LOG=debug and report it",
                 None,
             )),
             sent(),
         ),
-        Err(mpsc::RecvTimeoutError::Timeout) => (
+        Err(Late::Timeout { budget }) => (
             Err(Missing::new(
-                Status::Unavailable,
+                Problem::Unavailable,
                 format!(
                     "WorkOS Vault did not answer within the {:.1} s deadline; check network, DNS and proxy settings, or raise {}",
                     budget.as_secs_f64(),
@@ -300,19 +322,19 @@ fn missing_from_error(e: crate::workos::VaultError, settings: &Settings) -> Miss
     let fe = settings.front_end;
     let (status, reason) = match e.kind {
         VaultErrorKind::NotFound => (
-            Status::NotFound,
+            Problem::NotFound,
             format!("secret {name:?} does not exist in WorkOS Vault ({}); create it or set {}", e.detail, fe.name(Knob::SecretName)),
         ),
         VaultErrorKind::Unauthorized => (
-            Status::Unauthorized,
+            Problem::Unauthorized,
             format!("WorkOS rejected the API key ({}); check that {} holds a valid key for this environment", e.detail, settings.key_source_name()),
         ),
         VaultErrorKind::Forbidden => (
-            Status::Forbidden,
+            Problem::Forbidden,
             format!("the API key may not read Vault objects ({}); grant it Vault access in the WorkOS dashboard", e.detail),
         ),
         VaultErrorKind::Unavailable => (
-            Status::Unavailable,
+            Problem::Unavailable,
             format!(
                 "WorkOS Vault is unavailable: {}; try again later or check network, proxy and CA settings{}",
                 e.detail,
@@ -324,7 +346,7 @@ fn missing_from_error(e: crate::workos::VaultError, settings: &Settings) -> Miss
             ),
         ),
         VaultErrorKind::WrongApiBase => (
-            Status::WrongApiBase,
+            Problem::WrongApiBase,
             format!("{}; check the api base {} ({}; the default is {DEFAULT_API_BASE}, with no /v1 or other path)", e.detail, settings.api_base.as_str().trim_end_matches('/'), fe.name(Knob::ApiBase)),
         ),
     };
@@ -347,7 +369,7 @@ fn classify_object(object: VaultObject, settings: &Settings) -> Outcome {
             Outcome::Missing(Missing {
                 invalid: Some(why),
                 sentry_dsn: crate::credentials::stored_dsn(&object.value),
-                ..Missing::new(Status::InvalidSecret, reason, object.request_id)
+                ..Missing::new(Problem::InvalidSecret, reason, object.request_id)
             })
         }
     }

@@ -11,28 +11,30 @@ use std::process::ExitCode;
 use exit::Exit;
 
 mod cli;
-mod clock;
 mod commands;
 mod console;
-pub mod credentials;
+mod deadline;
 #[cfg(feature = "dev-server")]
 mod demo;
-#[cfg(feature = "dev-server")]
-pub mod devserver;
 mod event;
 mod exit;
 pub mod fetch;
 mod files;
+mod http;
 mod interrupt;
-pub mod keys;
 mod logging;
+mod preflight;
 pub mod query;
 pub mod render;
-pub mod secret;
 mod settings;
 mod supervisor;
 mod upstream;
 mod workos;
+
+// The vault value, relay keys and secrets come from the workspace's shared crate (the dev
+// server's crate uses it too); they keep their paths here: `crate::keys`, `vault_fetch_relay::keys`.
+use vfr_credentials::clock;
+pub use vfr_credentials::{credentials, keys, secret};
 
 /// Every variable that changes what a run fetches or writes, and the others read
 /// (tests hold `--help` and README to listing each).

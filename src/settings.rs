@@ -10,7 +10,7 @@ use url::Url;
 use crate::secret::Secret;
 
 pub(crate) const DEFAULT_API_BASE: &str = "https://api.workos.com";
-pub const DEFAULT_SECRET_NAME: &str = "runlayer-sentry-credentials";
+pub use vfr_credentials::DEFAULT_SECRET_NAME;
 pub(crate) const DEFAULT_DEADLINE: Duration = Duration::from_secs(30);
 pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Longest run a user may ask for; a deploy step that waits longer is stuck, not patient.
@@ -291,6 +291,34 @@ pub(crate) fn parse_timeout(text: &str) -> Result<Duration, SettingsError> {
     Ok(Duration::from_secs_f64(secs))
 }
 
+/// A duration: seconds (`300`, `1.5`) or with a unit (`500ms`, `90s`, `5m`, `1h`), up to a day.
+pub(crate) fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let scale = match unit.trim() {
+        "" | "s" => 1.0,
+        "ms" => 0.001,
+        "m" => 60.0,
+        "h" => 3600.0,
+        _ => {
+            return Err(format!(
+                "{text:?} is not a duration; use e.g. 300, 90s, 5m or 1h"
+            ))
+        }
+    };
+    let secs: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration; use e.g. 300, 90s, 5m or 1h"))?;
+    let secs = secs * scale;
+    if !(secs.is_finite() && (0.0..=86_400.0).contains(&secs)) {
+        return Err(format!("{text:?} is out of range (0 to 24 h)"));
+    }
+    Ok(std::time::Duration::from_secs_f64(secs))
+}
+
 /// Accept https anywhere, and plain http only for loopback hosts (local dev server and
 /// tests): the API key travels in a header, so it must not cross a network in clear.
 pub(crate) fn parse_api_base(text: &str) -> Result<Url, SettingsError> {
@@ -316,14 +344,56 @@ pub(crate) fn parse_api_base(text: &str) -> Result<Url, SettingsError> {
         )));
     }
     match url.scheme() {
-        "https" => Ok(url),
-        "http" if is_loopback_host(&url) => Ok(url),
+        _ if safe_in_transit(&url) => Ok(url),
         "http" => Err(err(format!(
             "api base {trimmed:?} uses plain http to a non-loopback host, which would send the API key in clear; use https (http is allowed only for 127.0.0.1, ::1 and localhost)"
         ))),
         other => Err(err(format!(
             "api base scheme {other:?} is not supported; use https://"
         ))),
+    }
+}
+
+/// The one transport rule for every URL a secret or a signed request goes to (the API
+/// base, the Sentry upstream): https, or plain http only to a loopback host (the dev
+/// server, tests), so nothing crosses a network in clear.
+pub(crate) fn safe_in_transit(url: &Url) -> bool {
+    url.scheme() == "https" || (url.scheme() == "http" && is_loopback_host(url))
+}
+
+/// Where relay sends by default (its own default upstream).
+pub(crate) const DEFAULT_UPSTREAM: &str = "https://sentry.io/";
+
+/// Check an upstream the way relay will: an http(s) URL with a host and no path,
+/// user info, query or fragment (relay refuses those at start, long after the init
+/// container said all was well). Returns it normalised (`https://sentry.io/`).
+pub(crate) fn parse_upstream(text: &str) -> anyhow::Result<String> {
+    let hint = "use an http(s) URL with no path, like https://sentry.io/ (--upstream / VAULT_FETCH_UPSTREAM_URL)";
+    let url = url::Url::parse(text.trim())
+        .map_err(|e| anyhow::anyhow!("upstream {text:?} is not a URL ({e}); {hint}"))?;
+    let plain = matches!(url.scheme(), "http" | "https")
+        && url.host_str().is_some()
+        && url.username().is_empty()
+        && url.password().is_none()
+        && url.path() == "/"
+        && url.query().is_none()
+        && url.fragment().is_none();
+    if !plain {
+        anyhow::bail!("upstream {text:?} is not accepted by relay; {hint}");
+    }
+    Ok(url.to_string())
+}
+
+/// An upstream URL as relay takes one (`https://sentry.io/`, `https://oNNN.ingest.us.sentry.io`),
+/// with the WorkOS client's transport rule on top: https, or http to a loopback host.
+pub(crate) fn parse_upstream_url(text: &str) -> anyhow::Result<Url> {
+    let url = Url::parse(&parse_upstream(text)?)?;
+    match safe_in_transit(&url) {
+        true => Ok(url),
+        false => anyhow::bail!(
+            "upstream {:?} uses plain http to a non-loopback host; use https (http is allowed only for 127.0.0.1, ::1 and localhost) (--upstream / VAULT_FETCH_UPSTREAM_URL)",
+            text.trim()
+        ),
     }
 }
 
@@ -448,5 +518,49 @@ mod tests {
             ..Default::default()
         };
         assert!(Settings::resolve(i).is_err());
+    }
+    #[test]
+    fn upstream_urls_follow_the_transport_rules() {
+        for good in [
+            "https://o1.ingest.us.sentry.io",
+            "https://sentry.io/",
+            "http://127.0.0.1:9000",
+            "http://[::1]:1",
+            "http://localhost:3000/",
+        ] {
+            assert!(parse_upstream_url(good).is_ok(), "{good}");
+        }
+        for (bad, words) in [
+            ("http://sentry.io", "plain http"),
+            ("not a url", "not a URL"),
+            ("https://u:p@sentry.io", "not accepted by relay"),
+            ("https://sentry.io/api/0/", "no path"),
+            ("ftp://sentry.io", "not accepted by relay"),
+        ] {
+            let e = parse_upstream_url(bad).unwrap_err().to_string();
+            assert!(e.contains(words), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn upstreams_are_checked_like_relay_does() {
+        assert_eq!(
+            parse_upstream(" https://sentry.io ").unwrap(),
+            "https://sentry.io/"
+        );
+        assert_eq!(
+            parse_upstream("http://relay.internal:3000/").unwrap(),
+            "http://relay.internal:3000/"
+        );
+        for bad in [
+            "https://sentry.io/api/123/",
+            "ftp://x",
+            "not a url",
+            "https://x:99999/",
+            "https://u:p@h/",
+            "https://h/?q=1",
+        ] {
+            assert!(parse_upstream(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -130,6 +130,126 @@ fn usage_errors_are_one_line_exit_1_and_suggest_the_right_word() {
     }
 }
 
+/// Every kind of usage error, line for line as users have seen it: the line is built
+/// from clap's error kind and context (not from clap's rendered text), so a clap release
+/// that rewords its output cannot change it, and this pins what it must stay.
+#[test]
+fn usage_error_lines_keep_their_exact_wording() {
+    /// argv, environment, the whole stderr line.
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], String);
+    let p = "vault-fetch-relay: error: ";
+    let cases: &[Case] = &[
+        (&["--bogus"], &[], format!("{p}unexpected argument '--bogus' found; see 'vault-fetch-relay --help'")),
+        (&["exec", "--intervall", "5m", "--", "true"], &[], format!("{p}unexpected argument '--intervall' found (a similar argument exists: '--interval') (to pass '--intervall' as a value, use '-- --intervall'); see 'vault-fetch-relay exec --help'")),
+        (&["install", "--dir", "x"], &[], format!("{p}unexpected argument '--dir' found (to pass '--dir' as a value, use '-- --dir'); see 'vault-fetch-relay install --help'")),
+        (&["check", "--format"], &[], format!("{p}a value is required for '--format <FORMAT>' but none was supplied [possible values: text, json]; see 'vault-fetch-relay check --help'")),
+        (&["env", "-o"], &[], format!("{p}a value is required for '--output <FILE>' but none was supplied; see 'vault-fetch-relay env --help'")),
+        (&["check", "--format", "jsn"], &[], format!("{p}invalid value 'jsn' for '--format <FORMAT>' [possible values: text, json] (a similar value exists: 'json'); see 'vault-fetch-relay check --help'")),
+        (&["completions", "fsh"], &[], format!("{p}invalid value 'fsh' for '<SHELL>' [possible values: bash, elvish, fish, powershell, zsh] (a similar value exists: 'fish'); see 'vault-fetch-relay completions --help'")),
+        (&["exec", "--interval", "5x", "--", "true"], &[], format!("{p}invalid value '5x' for '--interval <DURATION>': \"5x\" is not a duration; use e.g. 300, 90s, 5m or 1h; see 'vault-fetch-relay exec --help'")),
+        (&["exec", "--", "true"], &[("VAULT_FETCH_GRACE", "25h")], format!("{p}invalid value '25h' for '--grace <DURATION>': \"25h\" is out of range (0 to 24 h); see 'vault-fetch-relay exec --help'")),
+        (&["dev-server", "--port", "70000"], &[], format!("{p}invalid value '70000' for '--port <PORT>': 70000 is not in 0..=65535; see 'vault-fetch-relay dev-server --help'")),
+        (&["inti"], &[], format!("{p}unrecognized subcommand 'inti' (some similar subcommands exist: 'install', 'init'); see 'vault-fetch-relay --help'")),
+        (&["frobnicate"], &[], format!("{p}unrecognized subcommand 'frobnicate'; see 'vault-fetch-relay --help'")),
+        (&["help", "exec", "extra"], &[], format!("{p}unrecognized subcommand 'extra'; see 'vault-fetch-relay exec --help'")),
+        (&["-v", "-q"], &[], format!("{p}the argument '--verbose...' cannot be used with '--quiet'; see 'vault-fetch-relay --help'")),
+        (&["check", "-q", "--verbose"], &[], format!("{p}the argument '--quiet' cannot be used with '--verbose...'; see 'vault-fetch-relay check --help'")),
+        (&["check", "--format", "json", "--format", "text"], &[], format!("{p}the argument '--format <FORMAT>' cannot be used multiple times; see 'vault-fetch-relay check --help'")),
+        (&["--verbose=3"], &[], format!("{p}unexpected value '3' for '--verbose...' found; no more were expected; see 'vault-fetch-relay --help'")),
+        (&["install"], &[], format!("{p}the following required arguments were not provided: <DIR>; see 'vault-fetch-relay install --help'")),
+        (&["dev-server", "--tls-cert", "x"], &[], format!("{p}the following required arguments were not provided: --tls-key <FILE>; see 'vault-fetch-relay dev-server --help'")),
+        (&["exec", "--once", "--grace", "1s", "--", "true"], &[], format!("{p}--grace is not used with exec --once, which fetches once and replaces itself with the command (nothing is watched or restarted); drop --grace or --once (VAULT_FETCH_GRACE may stay set); see 'vault-fetch-relay --help'")),
+        (&["-v", "--secret-name", "n", "check"], &[], format!("{p}--secret-name goes after the subcommand: vault-fetch-relay check --secret-name ...; see 'vault-fetch-relay --help'")),
+        (&["init", "sk_test_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"], &[], format!("{p}unexpected argument '(not shown: not an argument name)' found; see 'vault-fetch-relay init --help'")),
+        // Colour on stderr colours the word "error" only; the rest is the same text.
+        (&["inti"], &[("CLICOLOR_FORCE", "1")], "vault-fetch-relay: \x1b[1;31merror\x1b[0m: unrecognized subcommand 'inti' (some similar subcommands exist: 'install', 'init'); see 'vault-fetch-relay --help'".to_string()),
+    ];
+    for (args, env, want) in cases {
+        let mut c = cmd(args);
+        c.envs(env.iter().copied());
+        let r = run(c);
+        assert_eq!(r.code, Some(1), "{args:?}: {r:?}");
+        assert_eq!(r.stderr, format!("{want}\n"), "{args:?}");
+        assert!(r.stdout.is_empty(), "{args:?}: {}", r.stdout);
+    }
+}
+
+/// A word the user typed is hidden in a usage error only when it has the shape of a
+/// secret (a WorkOS key, a relay key, a URL with userinfo); anything else is shown as
+/// typed, control characters escaped, so the user sees what was wrong on one line.
+#[test]
+fn usage_errors_hide_what_looks_like_a_key_and_show_the_rest() {
+    let relay_public = "9dwuYYP1NMLHqGQmtLt2SQcbpmHYqxJ6fbvi83nmnDU";
+    let relay_legacy = format!("{relay_public}{relay_public}");
+    assert_eq!((relay_public.len(), relay_legacy.len()), (43, 86));
+    for secret in [
+        "sk_test_short",
+        "sk_live_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8",
+        relay_public,
+        &relay_legacy,
+        "https://user:hunter2@relay.example.com/",
+        "https://0123456789abcdef0123456789abcdef@o1.ingest.sentry.io/1",
+    ] {
+        for args in [
+            &["check", secret][..],
+            &[secret][..],
+            &["check", "--format", secret][..],
+            &["exec", "--interval", secret, "--", "true"][..],
+        ] {
+            let r = run(cmd(args));
+            let line = one_error_line(&r);
+            assert!(line.contains("(not shown"), "{args:?}: {line}");
+            for part in ["sk_", "hunter2", "0123456789abcdef", &relay_public[..12]] {
+                assert!(!line.contains(part), "{args:?} echoed {part}: {line}");
+            }
+        }
+    }
+    // Not a secret's shape: shown as typed (before, anything over 32 bytes or with a
+    // byte outside [A-Za-z0-9._-] was hidden, so "/tmp/x" or "5 x" read "(not shown)").
+    for (args, want) in [
+        (
+            &["check", "/tmp/relay/config.yml"][..],
+            "unexpected argument '/tmp/relay/config.yml' found",
+        ),
+        (
+            &["check", "--format", "json,text"][..],
+            "invalid value 'json,text' for '--format <FORMAT>'",
+        ),
+        (
+            &["exec", "--interval", "5 x", "--", "true"][..],
+            "invalid value '5 x' for '--interval <DURATION>': \"5 x\" is not a duration",
+        ),
+        (
+            &[
+                "exec",
+                "--interval",
+                "a_rather_long_but_harmless_duration_text",
+                "--",
+                "true",
+            ][..],
+            "invalid value 'a_rather_long_but_harmless_duration_text'",
+        ),
+        (
+            &["init", "http://relay.example.com/?a=b"][..],
+            "unexpected argument 'http://relay.example.com/?a=b' found",
+        ),
+        // A newline or ESC in the value is written as an escape: still one line.
+        (
+            &["exec", "--grace", "1\n2", "--", "true"][..],
+            "invalid value '1\\n2' for '--grace <DURATION>'",
+        ),
+        (
+            &["check", "--format", "\x1b[31mjson"][..],
+            "invalid value '\\u{1b}[31mjson'",
+        ),
+    ] {
+        let r = run(cmd(args));
+        let line = one_error_line(&r);
+        assert!(line.contains(want), "{args:?}: {line}");
+        assert!(!line.contains("not shown"), "{args:?}: {line}");
+    }
+}
+
 #[test]
 fn help_lists_every_variable_read_exit_codes_and_grouped_options() {
     use vault_fetch_relay::{OTHER_VARS, SETTING_VARS};

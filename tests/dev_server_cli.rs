@@ -128,3 +128,40 @@ fn from_file_refuses_what_is_not_a_small_regular_file() {
         assert!(started.elapsed() < Duration::from_secs(5), "{path}");
     }
 }
+
+/// A refused `--rate-limit` shows the value that was wrong, where it stands, and leaves
+/// the example around it whole (issue 27 item 6: "e.g. 600(not shown...)").
+#[test]
+fn a_refused_rate_limit_shows_its_value_and_an_intact_example() {
+    let p = "vault-fetch-relay: error: invalid value";
+    let see = "see 'vault-fetch-relay dev-server --help'";
+    for (value, want) in [
+        ("0/60s", format!("{p} '0/60s' for '--rate-limit <N/PERIOD>': \"0/60s\": N must be 1 to 1000000 and PERIOD more than 0, e.g. 6000/60s; {see}")),
+        ("/60s", format!("{p} '/60s' for '--rate-limit <N/PERIOD>': \"/60s\" is not a rate limit; use N/PERIOD, e.g. 6000/60s; {see}")),
+        ("10/60x", format!("{p} '10/60x' for '--rate-limit <N/PERIOD>': \"10/60x\" is not a rate limit; use N/PERIOD, e.g. 6000/60s; {see}")),
+        ("6000/60s0", format!("{p} '6000/60s0' for '--rate-limit <N/PERIOD>': \"6000/60s0\" is not a rate limit; use N/PERIOD, e.g. 6000/60s; {see}")),
+    ] {
+        let r = run_with(
+            cmd(&["dev-server", &format!("--rate-limit={value}")]),
+            "",
+            Duration::from_secs(30),
+        );
+        assert_eq!(r.code, Some(1), "{value}: {r:?}");
+        assert_eq!(r.stderr, format!("{want}\n"), "{value}");
+    }
+    // A key given there is still hidden, in the quote and in the parser's reason.
+    let key = "sk_test_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8";
+    let r = run_with(
+        cmd(&["dev-server", "--rate-limit", key]),
+        "",
+        Duration::from_secs(30),
+    );
+    assert_eq!(r.code, Some(1), "{r:?}");
+    assert!(!r.stderr.contains("sk_test"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("is not a rate limit; use N/PERIOD, e.g. 6000/60s;"),
+        "{}",
+        r.stderr
+    );
+}

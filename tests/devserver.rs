@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::CertificateDer;
-use vault_fetch_relay::devserver::DEFAULT_SECRET_NAME;
+use vfr_devserver::DEFAULT_SECRET_NAME;
 
 use crate::support::*;
 

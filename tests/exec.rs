@@ -1042,6 +1042,52 @@ fn verify_upstream_unreachable_starts_managed_and_keeps_the_child_at_rotation() 
     assert!(rig.signals_of(first).is_empty());
 }
 
+/// One preflight gate inside the poll's one deadline: a poll whose fetch and preflight
+/// both stall ends within --timeout-seconds (the preflight of a restart used to get a
+/// fresh deadline after the fetch, so such a poll took up to twice as long).
+#[test]
+fn a_poll_whose_fetch_and_preflight_both_stall_ends_within_the_timeout() {
+    use vfr_devserver::UpstreamFault;
+    let rig = Rig::new();
+    // Not trusted upstream: proxy mode, and every poll fetches and asks upstream again.
+    seed(&rig.server, NAME);
+    let mut c = rig.cmd(&["--verify-upstream", "--timeout-seconds", "3"], None);
+    c.env("RELAY_UPSTREAM_URL", rig.server.base_url())
+        .env("VAULT_FETCH_INTERVAL", "1s");
+    let sup = Supervised::start(c);
+    rig.wait_start(1);
+    sup.wait_log("upstream_refused", 1);
+    // The next poll: the fetch answers after 2.5 s, then the challenge never does.
+    rig.server
+        .push_fault(Fault::Delay(Duration::from_millis(2500)));
+    rig.server
+        .upstream()
+        .push_fault(UpstreamFault::Http(Fault::Hang));
+    let before = rig.server.request_count();
+    wait_for("the next poll's fetch", || {
+        (rig.server.request_count() > before).then_some(())
+    });
+    let poll_started = Instant::now();
+    sup.wait_log("is unreachable", 1);
+    let took = poll_started.elapsed();
+    assert!(
+        took < Duration::from_millis(4200),
+        "the poll took {took:?} with --timeout-seconds 3: {}",
+        sup.stderr()
+    );
+    assert!(
+        took >= Duration::from_millis(2500),
+        "the fetch's delay was not applied ({took:?})"
+    );
+    assert!(
+        sup.stderr()
+            .contains("the child stays in proxy mode; asking again at the next poll"),
+        "{}",
+        sup.stderr()
+    );
+    assert_eq!(rig.starts().len(), 1, "{}", sup.stderr());
+}
+
 /// `init --verify-upstream`: accepted -> managed files; refused -> proxy files and one
 /// warning (exit 0), or with --strict exit 1 and nothing written.
 #[test]

@@ -203,3 +203,48 @@ fn an_unresolvable_proxy_host_names_the_proxy_variable() {
         m["reason"]
     );
 }
+
+/// A proxy that wants credentials (407 to CONNECT) is a configuration error: said so,
+/// never retried. The 407 is read from ureq's CONNECT failure (`ConnectProxyFailed`),
+/// part of the ureq contract Cargo.toml's exact pin guards.
+#[test]
+fn a_proxy_asking_for_credentials_is_refused_once() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let heads = Arc::new(Mutex::new(Vec::new()));
+    let log = heads.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            client
+                .set_read_timeout(Some(Duration::from_secs(10)))
+                .unwrap();
+            let mut reader = BufReader::new(client.try_clone().unwrap());
+            let mut head = String::new();
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                head.push_str(&line);
+            }
+            log.lock().unwrap().push(head);
+            let mut client = client;
+            let _ = client.write_all(
+                b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"corp\"\r\nContent-Length: 0\r\n\r\n",
+            );
+        }
+    });
+    let query =
+        json!({"api_key": CANARY_KEY, "api_base": "https://vault.test", "timeout_seconds": "10"});
+    let run = terraform(&query, &[("HTTPS_PROXY", &format!("http://{addr}"))]);
+    let m = run.terraform_map();
+    assert_eq!(m["status"], "unavailable", "{m:?}");
+    assert!(
+        m["reason"].contains("the proxy answered 407: it needs credentials"),
+        "{}",
+        m["reason"]
+    );
+    let heads = heads.lock().unwrap().clone();
+    assert_eq!(heads.len(), 1, "retried: {heads:?}");
+    assert!(heads[0].starts_with("CONNECT vault.test:443 "), "{heads:?}");
+}

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use crate::support::*;
 use crate::upstream::{seeded, DSN_KEY, LIMIT};
 use serde_json::Value;
-use vault_fetch_relay::devserver::UpstreamFault;
+use vfr_devserver::UpstreamFault;
 
 /// `check --upstream` at the dev server's own upstream side.
 fn check(s: &DevServer, extra: &[&str]) -> (Run, Value) {

@@ -12,9 +12,7 @@ use std::time::Duration;
 
 use crate::support::{pki, python_with, repo, run_with};
 use serde_json::Value;
-use vault_fetch_relay::devserver::{
-    generate_api_key, DevServer, DevServerConfig, DEFAULT_SECRET_NAME,
-};
+use vfr_devserver::{generate_api_key, DevServer, DevServerConfig, DEFAULT_SECRET_NAME};
 
 const SCRIPT: &str = "tests/sdk/workos_vault_roundtrip.py";
 

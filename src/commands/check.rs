@@ -6,6 +6,7 @@ use std::time::Instant;
 use super::{fetch_with_feedback, settings};
 use crate::cli::{or_alias, CheckArgs, CheckFormat};
 use crate::exit::Exit;
+use crate::preflight::Delivery;
 use crate::render::{CheckJson, CheckReport, Render};
 use crate::settings::non_empty;
 use crate::upstream::UpstreamSettings;
@@ -27,16 +28,15 @@ pub(crate) fn run(args: &CheckArgs) -> anyhow::Result<Exit> {
         ),
         None => None,
     };
-    let report = fetch_with_feedback(&settings)?;
-    // The preflight shares the run's deadline with the fetch.
-    let preflight = match (&upstream, report.credentials()) {
-        (Some(u), Some(credentials)) => Some(crate::upstream::preflight(
-            u,
-            credentials,
-            started + settings.deadline,
-        )?),
-        _ => None,
-    };
+    // The preflight shares the run's deadline with the fetch (it ran on found
+    // credentials only: check reports the fetch's status beside the verdict).
+    let deadline = started + settings.deadline;
+    let report = fetch_with_feedback(&settings, deadline)?;
+    let Delivery {
+        report,
+        upstream: preflight,
+    } = crate::preflight::gate(report, upstream.as_ref(), deadline)?;
+    let exit = Exit::for_check_upstream(report.status(), preflight.as_ref().map(|p| p.verdict));
     let text = match args.format {
         CheckFormat::Text => CheckReport {
             colour: crate::console::stdout_colour(),
@@ -45,14 +45,12 @@ pub(crate) fn run(args: &CheckArgs) -> anyhow::Result<Exit> {
         .render(&report),
         CheckFormat::Json => CheckJson {
             upstream: preflight.as_ref(),
+            exit_code: exit.code(),
         }
         .render(&report),
     };
     // `check | head -1` wants the first line: a reader that stops early does not turn
     // the probe's answer into an error.
     crate::console::out_unless_closed(&text)?;
-    Ok(Exit::for_check_upstream(
-        report.status(),
-        preflight.map(|p| p.verdict),
-    ))
+    Ok(exit)
 }

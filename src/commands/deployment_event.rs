@@ -12,9 +12,9 @@ use super::{fetch_with_feedback, settings};
 use crate::cli::{or_alias, DeploymentEventArgs, DeploymentStatusArg, DeploymentTypeArg};
 use crate::event::dsn::{self, Dsn};
 use crate::event::envelope::{self, Occasion};
-use crate::event::{self, start, Delivery, Deployment, DeploymentStatus, DeploymentType};
+use crate::event::{self, start, Deployment, DeploymentStatus, DeploymentType, Sent};
 use crate::exit::Exit;
-use crate::fetch::{Outcome, Status};
+use crate::fetch::{Outcome, Problem, Status};
 use crate::settings::{non_empty, Settings};
 
 pub(crate) fn run(args: &DeploymentEventArgs) -> anyhow::Result<Exit> {
@@ -54,7 +54,7 @@ pub(crate) fn run(args: &DeploymentEventArgs) -> anyhow::Result<Exit> {
     };
     let dsn = match given {
         Some(dsn) => dsn,
-        None => match dsn_from_vault(&settings)? {
+        None => match dsn_from_vault(&settings, started + settings.deadline)? {
             Ok(dsn) => dsn,
             Err(why) => return Ok(optional(strict, &why)),
         },
@@ -71,7 +71,7 @@ pub(crate) fn run(args: &DeploymentEventArgs) -> anyhow::Result<Exit> {
         started + settings.deadline,
     )?;
     Ok(match delivery {
-        Delivery::Accepted { event_id, attempts } => {
+        Sent::Accepted { event_id, attempts } => {
             crate::console::out_unless_closed(&format!("{event_id}\n"))?;
             crate::console::info(&format!(
                 "vault-fetch-relay: sent the {} deployment event to {} ({} attempt{})",
@@ -82,11 +82,11 @@ pub(crate) fn run(args: &DeploymentEventArgs) -> anyhow::Result<Exit> {
             ));
             Exit::Success
         }
-        Delivery::Refused { reason, .. } => optional(
+        Sent::Refused { reason, .. } => optional(
             strict,
             &format!("Sentry at {} refused the deployment event: {reason}", dsn.shown()),
         ),
-        Delivery::Unreachable { reason, .. } => optional(
+        Sent::Unreachable { reason, .. } => optional(
             strict,
             &format!(
                 "the deployment event did not reach Sentry at {}: {reason}; check network, proxy and CA settings, or raise --timeout-seconds",
@@ -168,12 +168,12 @@ fn recorded_start(dir: &std::path::Path, d: &Deployment, now: SystemTime) -> Opt
 /// The secret's `sentry_dsn`, read by name through the one fetch. `Ok(Err(why))`: no usable
 /// DSN, which degrades like every other reporting failure; `Err`: a configuration error
 /// (wrong_api_base, a bad CA bundle), exit 1.
-fn dsn_from_vault(settings: &Settings) -> anyhow::Result<Result<Dsn, String>> {
-    let report = fetch_with_feedback(settings)?;
+fn dsn_from_vault(settings: &Settings, deadline: Instant) -> anyhow::Result<Result<Dsn, String>> {
+    let report = fetch_with_feedback(settings, deadline)?;
     let name = &settings.secret_name;
     let stored = match &report.outcome {
         Outcome::Found(found) => found.credentials.sentry_dsn.clone(),
-        Outcome::Missing(m) if m.status == Status::InvalidSecret && m.sentry_dsn.is_some() => {
+        Outcome::Missing(m) if m.status == Problem::InvalidSecret && m.sentry_dsn.is_some() => {
             crate::console::warn(&format!(
                 "vault-fetch-relay: warning: {}: {}; its sentry_dsn is used for the event",
                 m.status,
@@ -181,7 +181,7 @@ fn dsn_from_vault(settings: &Settings) -> anyhow::Result<Result<Dsn, String>> {
             ));
             m.sentry_dsn.clone()
         }
-        Outcome::Missing(m) if m.status.is_configuration_error() => {
+        Outcome::Missing(m) if Status::from(m.status).is_configuration_error() => {
             anyhow::bail!("{}: {}", m.status, report.reason())
         }
         Outcome::Missing(m) => {

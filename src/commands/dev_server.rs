@@ -1,9 +1,9 @@
 //! `dev-server`: flags to the dev server's foreground runner.
 
 use crate::cli::{or_alias, DevServerArgs};
-use crate::devserver::{self, RunOptions};
 use crate::exit::Exit;
 use crate::settings::DEFAULT_SECRET_NAME;
+use vfr_devserver::{self as devserver, RunOptions};
 
 pub(crate) fn run(args: &DevServerArgs) -> anyhow::Result<Exit> {
     devserver::run(RunOptions {

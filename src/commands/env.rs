@@ -1,7 +1,7 @@
 //! RELAY_* environment assignments.
 
 use super::output::Destination;
-use super::{conclude, exit_for, fetch_with_feedback, settings};
+use super::{conclude, exit_for, fetch_gated, settings};
 use crate::cli::{EnvArgs, EnvFormatArg};
 use crate::exit::Exit;
 use crate::render::{relay_mode, EnvFile, EnvFormat, Render};
@@ -14,15 +14,15 @@ pub(crate) fn run(args: &EnvArgs) -> anyhow::Result<Exit> {
     let settings = settings(&args.fetch)?;
     let dest = Destination::from_arg(args.output.as_deref(), Destination::Stdout);
     dest.check()?;
-    let report = fetch_with_feedback(&settings)?;
-    if exit_for(&report, settings.strict) == Exit::Success {
-        if let Some(path) = dest.write(&EnvFile { format }.render(&report))? {
+    let delivery = fetch_gated(&settings, None)?;
+    if exit_for(&delivery, settings.strict) == Exit::Success {
+        if let Some(path) = dest.write(&EnvFile { format }.render(&delivery.report))? {
             crate::console::info(&format!(
                 "vault-fetch-relay: wrote {} (RELAY_MODE={})",
                 path.display(),
-                relay_mode(&report)
+                relay_mode(delivery.credentials())
             ));
         }
     }
-    Ok(conclude(&report, settings.strict))
+    Ok(conclude(&delivery, settings.strict))
 }

@@ -3,18 +3,19 @@
 //! runs the child; this file only turns reports into launches and log lines.
 
 use std::ffi::OsString;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail};
 
 use super::init::RelayDirWriter;
-use super::{conclude, fetch_with_feedback, settings, verified_start, verify_settings};
-use crate::cli::{parse_duration, ExecArgs, FetchArgs, MIN_INTERVAL};
+use super::{conclude, fetch_gated, fetch_with_feedback, settings, start_rule, verify_settings};
+use crate::cli::{ExecArgs, FetchArgs, MIN_INTERVAL};
 use crate::exit::Exit;
-use crate::fetch::{Found, Outcome, Report, Status};
+use crate::fetch::{Found, Outcome, Problem, Report, Status};
+use crate::preflight::Delivery;
 use crate::render::{relay_env, CREDENTIAL_VARS};
 use crate::secret::Secret;
-use crate::settings::{is_loopback_host, Settings};
+use crate::settings::{is_loopback_host, parse_duration, Settings};
 use crate::supervisor::{self, Launch, Poll};
 use crate::supervisor::{say, say_error};
 use crate::upstream::{UpstreamSettings, Verdict};
@@ -151,38 +152,40 @@ struct Watcher {
 
 impl Watcher {
     /// Settings are resolved again on every read, so a rotated WORKOS_API_KEY_FILE
-    /// (a mounted Kubernetes secret) is picked up.
-    fn fetch(&self) -> anyhow::Result<(Report, Settings)> {
+    /// (a mounted Kubernetes secret) is picked up. The poll's deadline starts here and
+    /// holds the preflight after the fetch too.
+    fn fetch(&self) -> anyhow::Result<(Report, Instant)> {
         let settings = settings(&self.fetch_args)?;
+        let deadline = Instant::now() + settings.deadline;
         // The same retry lines as every CLI mode (on a terminal or with -v).
-        let report = fetch_with_feedback(&settings)?;
-        Ok((report, settings))
+        let report = fetch_with_feedback(&settings, deadline)?;
+        Ok((report, deadline))
     }
 
-    /// What to start for `report`. With --dir the files are written here, before the
+    /// What to start for `delivery`. With --dir the files are written here, before the
     /// old child (if any) is stopped, so a failed write leaves it untouched.
-    fn launch(&self, report: &Report) -> anyhow::Result<Launch> {
+    fn launch(&self, delivery: &Delivery) -> anyhow::Result<Launch> {
         let mut remove_env: Vec<&'static str> = NOT_FOR_THE_CHILD.to_vec();
         // Inherited credential variables would override what we give (or, in proxy
         // mode, make relay refuse to start with "incomplete credentials").
         remove_env.extend(CREDENTIAL_VARS);
-        let mode = match report.credentials() {
+        let mode = match delivery.credentials() {
             Some(c) => format!("mode managed, relay {}", c.masked_id()),
             None => "mode proxy, no credentials".to_string(),
         };
         let (set_env, description) = match &self.target {
             Target::Env => (
-                relay_env(report)
+                relay_env(delivery.credentials())
                     .into_iter()
                     .map(|(k, v)| (k, Secret::new(v)))
                     .collect(),
-                match report.credentials() {
+                match delivery.credentials() {
                     Some(_) => format!("{mode}, credentials in its environment"),
                     None => format!("{mode} in its environment"),
                 },
             ),
             Target::Dir(writer) => {
-                say(&writer.write(report)?);
+                say(&writer.write(delivery)?);
                 // The files decide the mode; an inherited RELAY_MODE would override them.
                 remove_env.push("RELAY_MODE");
                 (
@@ -203,41 +206,35 @@ impl Watcher {
     /// The first read: what to start, or the exit code when nothing may start.
     fn first(&mut self) -> Result<Launch, Exit> {
         self.started = true;
-        let began = std::time::Instant::now();
-        let fetched = self.fetch().and_then(|(report, settings)| {
-            let found = report.found().cloned();
-            let report = match &self.verify {
-                Some(upstream) => verified_start(report, upstream, &settings, began)?,
-                None => report,
-            };
-            Ok((report, settings.strict, found))
+        let fetched = settings(&self.fetch_args).and_then(|settings| {
+            let delivery = fetch_gated(&settings, self.verify.as_ref())?;
+            start_rule(&delivery)?;
+            Ok((delivery, settings.strict))
         });
-        let (report, strict) = match fetched {
-            Ok((report, strict, found)) => {
-                if report.status() == Status::UpstreamRefused {
-                    // Proxy mode until upstream accepts them (or they change).
-                    self.refused = found;
-                }
-                (report, strict)
-            }
+        let (delivery, strict) = match fetched {
+            Ok(fetched) => fetched,
             Err(e) => {
                 crate::console::error(&format!("vault-fetch-relay: error: {e:#}"));
                 return Err(Exit::Failure);
             }
         };
-        if report.credentials().is_some() {
+        if delivery.status() == Status::UpstreamRefused {
+            // Proxy mode until upstream accepts them (or they change).
+            self.refused = delivery.report.found().cloned();
+        }
+        if delivery.credentials().is_some() {
             // exec's own line; `conclude` would log the same reason again (-v).
-            say(&format!("fetch: {}", report.reason()));
+            say(&format!("fetch: {}", delivery.reason()));
         } else {
             // The warning (or, strict, the error) line for a start without credentials.
-            let code = conclude(&report, strict);
+            let code = conclude(&delivery, strict);
             if code != Exit::Success {
                 return Err(code);
             }
         }
-        match self.launch(&report) {
+        match self.launch(&delivery) {
             Ok(launch) => {
-                self.current = report.found().cloned();
+                self.current = delivery.found().cloned();
                 Ok(launch)
             }
             Err(e) => {
@@ -257,7 +254,7 @@ impl Watcher {
                 Err(exit) => Poll::Stop(exit.code()),
             };
         }
-        let (report, settings) = match self.fetch() {
+        let (report, deadline) = match self.fetch() {
             Ok(fetched) => fetched,
             Err(e) => {
                 say(&format!("fetch failed: {e:#}; the child keeps running"));
@@ -266,7 +263,7 @@ impl Watcher {
         };
         match (&report.outcome, &self.current) {
             (Outcome::Found(new), Some(old)) => match new.change_from(old) {
-                Some(why) => self.verified_restart(&report, why, &settings),
+                Some(why) => self.verified_restart(report, why, deadline),
                 None => {
                     say(&format!(
                         "fetch: {} (secret version {}): unchanged",
@@ -278,9 +275,9 @@ impl Watcher {
                 }
             },
             (Outcome::Found(_), None) => self.verified_restart(
-                &report,
+                report,
                 "credentials are now available (the child ran in proxy mode)".into(),
-                &settings,
+                deadline,
             ),
             (Outcome::Missing(m), current) => {
                 let keeps = match current {
@@ -294,53 +291,50 @@ impl Watcher {
                 ));
                 match m.status {
                     // The vault or the key is in trouble: back off.
-                    Status::Unavailable
-                    | Status::Unauthorized
-                    | Status::Forbidden
-                    | Status::WrongApiBase => Poll::Failed,
+                    Problem::Unavailable
+                    | Problem::Unauthorized
+                    | Problem::Forbidden
+                    | Problem::WrongApiBase => Poll::Failed,
                     // An answer, just not a usable one: keep the steady interval.
-                    Status::NotFound
-                    | Status::InvalidSecret
-                    | Status::NoApiKey
-                    | Status::Found
-                    | Status::UpstreamRefused => Poll::Keep,
+                    Problem::NotFound | Problem::InvalidSecret | Problem::NoApiKey => Poll::Keep,
                 }
             }
         }
     }
 
-    /// `restart`, after asking the upstream with --verify-upstream (README, "One rule per
-    /// question"): refused credentials never replace the child's, with one warning line
-    /// per change and a retry at every poll; an unreachable upstream keeps what runs.
-    fn verified_restart(&mut self, report: &Report, why: String, settings: &Settings) -> Poll {
-        let (Some(upstream), Some(found)) = (&self.verify, report.found()) else {
-            return self.restart(report, why);
-        };
+    /// `restart`, after the preflight gate with --verify-upstream (README, "One rule per
+    /// question"), inside the poll's deadline: refused credentials never replace the
+    /// child's, with one warning line per change and a retry at every poll; an
+    /// unreachable upstream keeps what runs.
+    fn verified_restart(&mut self, report: Report, why: String, deadline: Instant) -> Poll {
         let keeps = match self.current {
             Some(_) => "the child keeps the credentials it has",
             None => "the child stays in proxy mode",
         };
-        let deadline = std::time::Instant::now() + settings.deadline;
-        let preflight = match crate::upstream::preflight(upstream, &found.credentials, deadline) {
-            Ok(p) => p,
+        let delivery = match crate::preflight::gate(report, self.verify.as_ref(), deadline) {
+            Ok(delivery) => delivery,
             Err(e) => {
                 say(&format!("upstream check failed: {e:#}; {keeps}"));
                 return Poll::Failed;
             }
         };
-        match preflight.verdict {
+        let Some(upstream) = &delivery.upstream else {
+            return self.restart(&delivery, why);
+        };
+        match upstream.verdict {
             Verdict::Accepted => {
                 self.refused = None;
-                self.restart(report, why)
+                self.restart(&delivery, why)
             }
             Verdict::Refused => {
+                let found = delivery.report.found();
                 let seen = self.refused.as_ref().map(|r| &r.credentials);
-                if seen != Some(&found.credentials) {
+                if seen != found.map(|f| &f.credentials) {
                     crate::console::warn(&format!(
                         "vault-fetch-relay: warning: exec: upstream_refused: {}; {keeps}; asking again at every poll",
-                        preflight.reason
+                        upstream.reason
                     ));
-                    self.refused = Some(found.clone());
+                    self.refused = found.cloned();
                 } else {
                     log::debug!("upstream still refuses the new credentials; {keeps}");
                 }
@@ -349,18 +343,18 @@ impl Watcher {
             Verdict::Unreachable | Verdict::NotSentry => {
                 say(&format!(
                     "{}; {keeps}; asking again at the next poll",
-                    preflight.reason
+                    upstream.reason
                 ));
                 Poll::Failed
             }
         }
     }
 
-    fn restart(&mut self, report: &Report, why: String) -> Poll {
-        say(&format!("fetch: {}: {why}", report.reason()));
-        match self.launch(report) {
+    fn restart(&mut self, delivery: &Delivery, why: String) -> Poll {
+        say(&format!("fetch: {}: {why}", delivery.reason()));
+        match self.launch(delivery) {
             Ok(launch) => {
-                self.current = report.found().cloned();
+                self.current = delivery.found().cloned();
                 Poll::Start {
                     reason: why,
                     launch,

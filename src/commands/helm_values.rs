@@ -1,7 +1,7 @@
 //! Helm values file for `helm upgrade -f`.
 
 use super::output::Destination;
-use super::{conclude, exit_for, fetch_with_feedback, settings};
+use super::{conclude, exit_for, fetch_gated, settings};
 use crate::cli::{HelmLayoutArg, HelmValuesArgs};
 use crate::exit::Exit;
 use crate::render::{relay_mode, HelmLayout, HelmValues, Render};
@@ -20,15 +20,15 @@ pub(crate) fn run(args: &HelmValuesArgs) -> anyhow::Result<Exit> {
     };
     let dest = Destination::from_arg(args.output.as_deref(), default);
     dest.check()?;
-    let report = fetch_with_feedback(&settings)?;
-    if exit_for(&report, settings.strict) == Exit::Success {
-        if let Some(path) = dest.write(&renderer.render(&report))? {
+    let delivery = fetch_gated(&settings, None)?;
+    if exit_for(&delivery, settings.strict) == Exit::Success {
+        if let Some(path) = dest.write(&renderer.render(&delivery.report))? {
             crate::console::info(&format!(
                 "vault-fetch-relay: wrote Helm values to {} (mode {})",
                 path.display(),
-                relay_mode(&report)
+                relay_mode(delivery.credentials())
             ));
         }
     }
-    Ok(conclude(&report, settings.strict))
+    Ok(conclude(&delivery, settings.strict))
 }

@@ -5,13 +5,12 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use super::{
-    conclude, conclude_with, exit_for, fetch_with_feedback, settings, verified_start,
-    verify_settings,
+    conclude, conclude_with, exit_for, fetch_gated, settings, start_rule, verify_settings,
 };
 use crate::cli::{or_alias, path_or_alias, InitArgs, RelayFilesArgs, DEFAULT_CREDENTIALS_DIR};
 use crate::exit::Exit;
-use crate::fetch::Report;
 use crate::files;
+use crate::preflight::Delivery;
 use crate::render::{upstream_of, RelayDir, RenderFiles, CONFIG_FILE, CREDENTIALS_FILE};
 
 /// Largest config template we read: relay configs are a few lines.
@@ -32,24 +31,20 @@ pub(crate) fn run(args: &InitArgs) -> anyhow::Result<Exit> {
     )?;
     // A signal from here on ends the run, but never in the middle of writing files.
     crate::interrupt::exit_between_writes()?;
-    let started = std::time::Instant::now();
-    let report = fetch_with_feedback(&settings)?;
-    let report = match &verify {
-        Some(upstream) => verified_start(report, upstream, &settings, started)?,
-        None => report,
-    };
-    if exit_for(&report, settings.strict) != Exit::Success {
+    let delivery = fetch_gated(&settings, verify.as_ref())?;
+    start_rule(&delivery)?;
+    if exit_for(&delivery, settings.strict) != Exit::Success {
         // A failing run writes nothing (README: one rule per question).
-        return Ok(conclude(&report, settings.strict));
+        return Ok(conclude(&delivery, settings.strict));
     }
-    let wrote = writer.write(&report)?;
-    match report.credentials() {
+    let wrote = writer.write(&delivery)?;
+    match delivery.credentials() {
         Some(_) => {
             crate::console::info(&format!("vault-fetch-relay: {wrote}"));
             Ok(Exit::Success)
         }
         None => Ok(conclude_with(
-            &report,
+            &delivery,
             settings.strict,
             &format!("; {wrote}"),
         )),
@@ -82,8 +77,8 @@ impl RelayDirWriter {
             None => None,
         };
         let upstream = or_alias(args.upstream.clone(), "RELAY_UPSTREAM_URL")
-            .unwrap_or_else(|| crate::render::DEFAULT_UPSTREAM.to_string());
-        let upstream = crate::render::parse_upstream(&upstream)?;
+            .unwrap_or_else(|| crate::settings::DEFAULT_UPSTREAM.to_string());
+        let upstream = crate::settings::parse_upstream(&upstream)?;
         let target =
             RelayDir::new(config_template.as_deref(), &upstream).map_err(
                 |e| match &template_path {
@@ -121,8 +116,8 @@ impl RelayDirWriter {
     /// Write the set (each step leaves a directory relay can start from, temps killed
     /// runs left are removed, a signal waits for the end); returns what was written, as
     /// a phrase for the log line (the relay id masked).
-    pub(super) fn write(&self, report: &Report) -> anyhow::Result<String> {
-        let files = self.target.render_files(report);
+    pub(super) fn write(&self, delivery: &Delivery) -> anyhow::Result<String> {
+        let files = self.target.render_files(delivery);
         let changes: Vec<files::Change> = files
             .iter()
             .map(|f| files::Change {
@@ -133,7 +128,7 @@ impl RelayDirWriter {
         files::write_set(&self.dir, &changes)?;
         let credentials_path = self.dir.join(CREDENTIALS_FILE);
         let config_path = self.dir.join(CONFIG_FILE);
-        Ok(match report.credentials() {
+        Ok(match delivery.credentials() {
             Some(c) => format!(
                 "wrote {} and {} for relay {} (mode managed)",
                 credentials_path.display(),

@@ -24,15 +24,18 @@ mod terraform;
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Instant;
 
 use anyhow::Context;
 
 use crate::cli::{Cli, Command, FetchArgs};
 use crate::exit::Exit;
 use crate::fetch::{Observer, Report};
+use crate::http::RetryEvent;
+use crate::preflight::Delivery;
 use crate::secret::Secret;
 use crate::settings::{non_empty, FrontEnd, KeySource, Settings, SettingsInput};
-use crate::workos::retry::RetryEvent;
+use crate::upstream::{UpstreamSettings, Verdict};
 
 /// Run the chosen command; an error exits 1 (`Exit::Failure`) with its message.
 pub(crate) fn run(cli: Cli) -> anyhow::Result<Exit> {
@@ -111,16 +114,17 @@ fn settings(fetch: &FetchArgs) -> anyhow::Result<Settings> {
     Ok(Settings::resolve(base_input(fetch, FrontEnd::Cli)?)?)
 }
 
-/// Fetch with progress on stderr: one line per retry (on a terminal or with -v), one
-/// per attempt with -v. The words are the retry module's; no HTTP here.
-fn fetch_with_feedback(settings: &Settings) -> anyhow::Result<Report> {
+/// Fetch with progress on stderr, ending by `deadline`: one line per retry (on a
+/// terminal or with -v), one per attempt with -v. The words are the retry module's; no
+/// HTTP here.
+fn fetch_with_feedback(settings: &Settings, deadline: Instant) -> anyhow::Result<Report> {
     let base = settings.api_base.as_str().trim_end_matches('/').to_string();
-    let deadline = settings.deadline;
+    let run_deadline = settings.deadline;
     let observer: Observer = Arc::new(move |event| match event {
         RetryEvent::Attempt { .. } if crate::console::verbosity() > 0 => {
             crate::console::progress(&format!(
                 "vault-fetch-relay: {event} to {base} (run deadline {:.0} s)",
-                deadline.as_secs_f64()
+                run_deadline.as_secs_f64()
             ))
         }
         RetryEvent::Attempt { .. } => {}
@@ -128,7 +132,18 @@ fn fetch_with_feedback(settings: &Settings) -> anyhow::Result<Report> {
             crate::console::progress(&format!("vault-fetch-relay: {event}"))
         }
     });
-    crate::fetch::fetch_observed(settings, observer)
+    crate::fetch::fetch_by(settings, deadline, observer)
+}
+
+/// One run's fetch and, with `upstream`, the preflight gate after it: both inside the
+/// run's one deadline, counted from now.
+fn fetch_gated(
+    settings: &Settings,
+    upstream: Option<&UpstreamSettings>,
+) -> anyhow::Result<Delivery> {
+    let deadline = Instant::now() + settings.deadline;
+    let report = fetch_with_feedback(settings, deadline)?;
+    crate::preflight::gate(report, upstream, deadline)
 }
 
 /// The upstream `--verify-upstream` asks: the one relay will use (`--upstream` /
@@ -140,14 +155,14 @@ fn verify_settings(
     upstream: Option<String>,
     template_upstream: Option<&str>,
     settings: &Settings,
-) -> anyhow::Result<Option<crate::upstream::UpstreamSettings>> {
+) -> anyhow::Result<Option<UpstreamSettings>> {
     if !enabled {
         return Ok(None);
     }
     let url = crate::cli::or_alias(upstream, "RELAY_UPSTREAM_URL")
         .or_else(|| template_upstream.map(str::to_string))
-        .unwrap_or_else(|| crate::render::DEFAULT_UPSTREAM.to_string());
-    Ok(Some(crate::upstream::UpstreamSettings::resolve(
+        .unwrap_or_else(|| crate::settings::DEFAULT_UPSTREAM.to_string());
+    Ok(Some(UpstreamSettings::resolve(
         &url,
         None,
         None,
@@ -157,50 +172,38 @@ fn verify_settings(
 }
 
 /// The rule for a start with `--verify-upstream` (README, "One rule per question"):
-/// credentials upstream refuses are withheld (the report becomes `upstream_refused`:
-/// proxy mode, or with --strict a failure); an unreachable upstream does not block them
-/// (relay retries upstream itself), with one warning line; an upstream that does not
-/// answer as Sentry does is a configuration error.
-/// `started` is when the run's fetch began: the preflight shares the run's deadline.
-fn verified_start(
-    report: Report,
-    upstream: &crate::upstream::UpstreamSettings,
-    settings: &Settings,
-    started: std::time::Instant,
-) -> anyhow::Result<Report> {
-    use crate::upstream::Verdict;
-    let Some(credentials) = report.credentials() else {
-        return Ok(report);
+/// credentials upstream refuses are withheld (the delivery's status is
+/// `upstream_refused`: proxy mode, or with --strict a failure); an unreachable upstream
+/// does not block them (relay retries upstream itself), with one warning line; an
+/// upstream that does not answer as Sentry does is a configuration error.
+fn start_rule(delivery: &Delivery) -> anyhow::Result<()> {
+    let Some(upstream) = &delivery.upstream else {
+        return Ok(());
     };
-    let deadline = started + settings.deadline;
-    let preflight = crate::upstream::preflight(upstream, credentials, deadline)?;
-    match preflight.verdict {
+    match upstream.verdict {
         Verdict::Accepted => {
-            crate::console::info(&format!("vault-fetch-relay: {}", preflight.reason));
-            Ok(report)
+            crate::console::info(&format!("vault-fetch-relay: {}", upstream.reason))
         }
-        Verdict::Refused => Ok(report.refused_upstream(&preflight)),
-        Verdict::Unreachable => {
-            crate::console::warn(&format!(
-                "vault-fetch-relay: warning: {}; using the credentials anyway (relay retries upstream itself)",
-                preflight.reason
-            ));
-            Ok(report)
-        }
-        Verdict::NotSentry => anyhow::bail!("{}", preflight.reason),
+        Verdict::Refused => {}
+        Verdict::Unreachable => crate::console::warn(&format!(
+            "vault-fetch-relay: warning: {}; using the credentials anyway (relay retries upstream itself)",
+            upstream.reason
+        )),
+        Verdict::NotSentry => anyhow::bail!("{}", upstream.reason),
     }
+    Ok(())
 }
 
 /// Tell the user about a run without credentials and choose the exit: success when
 /// degrading gracefully, failure when strict or when the configuration is wrong.
-fn conclude(report: &Report, strict: bool) -> Exit {
-    conclude_with(report, strict, "")
+fn conclude(delivery: &Delivery, strict: bool) -> Exit {
+    conclude_with(delivery, strict, "")
 }
 
 /// The exit `conclude` will choose, known before anything is written.
-fn exit_for(report: &Report, strict: bool) -> Exit {
-    let status = report.status();
-    match report.credentials() {
+fn exit_for(delivery: &Delivery, strict: bool) -> Exit {
+    let status = delivery.status();
+    match delivery.credentials() {
         Some(_) => Exit::Success,
         None if strict || status.is_configuration_error() => Exit::Failure,
         None => Exit::Success,
@@ -208,22 +211,22 @@ fn exit_for(report: &Report, strict: bool) -> Exit {
 }
 
 /// `conclude`, with `more` appended to a warning line (init says what it wrote).
-fn conclude_with(report: &Report, strict: bool, more: &str) -> Exit {
-    if report.credentials().is_some() {
-        log::info!("{}", report.reason());
+fn conclude_with(delivery: &Delivery, strict: bool, more: &str) -> Exit {
+    if delivery.credentials().is_some() {
+        log::info!("{}", delivery.reason());
         return Exit::Success;
     }
-    let status = report.status();
-    if exit_for(report, strict) != Exit::Success {
+    let status = delivery.status();
+    if exit_for(delivery, strict) != Exit::Success {
         crate::console::error(&format!(
             "vault-fetch-relay: error: {status}: {}",
-            report.reason()
+            delivery.reason()
         ));
         return Exit::Failure;
     }
     crate::console::warn(&format!(
         "vault-fetch-relay: warning: {status}: {}{more}",
-        report.reason()
+        delivery.reason()
     ));
     Exit::Success
 }

@@ -2,15 +2,16 @@
 //! serves `data "external"` and `ephemeral "local_command"` (hashicorp/local).
 
 use std::io::{IsTerminal, Read};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 
 use super::{base_input, conclude};
 use crate::cli::FetchArgs;
+use crate::deadline::within;
 use crate::exit::Exit;
 use crate::fetch::fetch;
+use crate::preflight::Delivery;
 use crate::query::{parse_query, MAX_QUERY_BYTES};
 use crate::render::{Render, TerraformResult};
 use crate::settings::{parse_timeout, FrontEnd, Settings, DEFAULT_DEADLINE};
@@ -33,8 +34,8 @@ pub(crate) fn run(fetch_args: &FetchArgs) -> anyhow::Result<Exit> {
     let query = parse_query(&input)?;
     let settings =
         Settings::resolve(base_input(fetch_args, FrontEnd::Terraform)?.overlay(query.settings))?;
-    let report = fetch(&settings)?;
-    let exit = conclude(&report, settings.strict);
+    let delivery = Delivery::from(fetch(&settings)?);
+    let exit = conclude(&delivery, settings.strict);
     if exit == Exit::Success {
         let result = TerraformResult {
             outcome_only: query.outcome_only,
@@ -43,7 +44,7 @@ pub(crate) fn run(fetch_args: &FetchArgs) -> anyhow::Result<Exit> {
         // signal that stdout holds the complete object, so a write that failed (a
         // closed pipe included) must exit 1, or a reader that got a truncated object
         // would take it as a successful result.
-        crate::console::out(&result.render(&report))?;
+        crate::console::out(&result.render(&delivery.report))?;
     }
     Ok(exit)
 }
@@ -51,17 +52,15 @@ pub(crate) fn run(fetch_args: &FetchArgs) -> anyhow::Result<Exit> {
 /// Read stdin to EOF (at most one byte past the query cap) on a worker thread, so a
 /// caller that never closes stdin cannot hold the run past its deadline.
 fn read_stdin_within(limit: Duration) -> anyhow::Result<Vec<u8>> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
+    let read = within(Instant::now() + limit, || {
         let mut input = Vec::new();
-        let read = std::io::stdin()
+        std::io::stdin()
             .lock()
             .take(MAX_QUERY_BYTES as u64 + 1)
             .read_to_end(&mut input)
-            .map(|_| input);
-        let _ = tx.send(read);
+            .map(|_| input)
     });
-    match rx.recv_timeout(limit) {
+    match read {
         Ok(read) => read.context("cannot read the query from stdin"),
         Err(_) => bail!(
             "stdin was not closed within {:.0} s; Terraform writes the query and closes stdin (for a manual run: echo '{{}}' | vault-fetch-relay)",

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::workos::sanitize_line as sanitize;
+use crate::http::sanitize_line as sanitize;
 
 /// Server text on one line: the shared sanitizer, and Unicode's line and paragraph separators too.
 fn sanitize_line(text: &str) -> String {

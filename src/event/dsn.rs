@@ -4,7 +4,7 @@
 
 use url::Url;
 
-use crate::settings::is_loopback_host;
+use crate::settings::safe_in_transit;
 
 /// A usable DSN: what sending needs, nothing else.
 #[derive(Clone, PartialEq, Eq)]
@@ -60,8 +60,8 @@ pub(crate) fn parse(text: &str) -> Result<Dsn, String> {
         return Err(format!("it has no host; {SHAPE}"));
     };
     match url.scheme() {
-        "https" => {}
-        "http" if is_loopback_host(&url) => {}
+        // The one transport rule: https, or http only to a loopback host.
+        _ if safe_in_transit(&url) => {}
         "http" => {
             return Err(format!(
                 "it uses plain http to {host}, a non-loopback host; use the https:// DSN Sentry shows (http is allowed only for 127.0.0.1, ::1 and localhost)"

@@ -14,7 +14,7 @@ pub(crate) mod envelope;
 mod send;
 pub(crate) mod start;
 
-pub(crate) use send::{send, Delivery};
+pub(crate) use send::{send, Sent};
 
 /// `ecs` or `eks`, the script's deployment types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

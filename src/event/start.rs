@@ -22,7 +22,7 @@ use anyhow::Context;
 use serde_json::{json, Value};
 
 use super::DeploymentType;
-use crate::clock::{format_timestamp, parse_rfc3339};
+use crate::clock::{format_timestamp, micros_since_epoch};
 
 /// A recorded start older than this belongs to a deployment that never reported: ignored, removed.
 pub(crate) const MAX_AGE: Duration = Duration::from_secs(24 * 3600);
@@ -31,6 +31,11 @@ pub(crate) const MAX_SKEW: Duration = Duration::from_secs(300);
 /// Where the script writes its start files (fixed in the script).
 pub(crate) const SCRIPT_DIR: &str = "/tmp/runlayer-deployments";
 const PREFIX: &str = "deployment-start-";
+
+/// An RFC 3339 time, through the one time parser (the shared clock's).
+fn parse_rfc3339(text: &str) -> Option<SystemTime> {
+    micros_since_epoch(text.trim()).map(|m| UNIX_EPOCH + Duration::from_micros(m))
+}
 
 /// `--started-at`: RFC 3339, or seconds since the epoch (a fraction allowed).
 pub(crate) fn parse_started_at(text: &str) -> Result<SystemTime, String> {

@@ -2,7 +2,6 @@
 
 use super::Render;
 use crate::credentials::InvalidSecret;
-use crate::exit::Exit;
 use crate::fetch::{Missing, Outcome, Report, Status};
 use crate::keys::fingerprint;
 use crate::upstream::{StepName, UpstreamReport, Verdict};
@@ -19,6 +18,9 @@ pub(crate) struct CheckReport<'a> {
 #[derive(Default)]
 pub(crate) struct CheckJson<'a> {
     pub upstream: Option<&'a UpstreamReport>,
+    /// The code `check` exits with (its front end decides it), so a consumer of the
+    /// JSON needs no table.
+    pub exit_code: u8,
 }
 
 /// The preflight as JSON: the verdict, its one line, each step.
@@ -81,13 +83,12 @@ impl Render for CheckJson<'_> {
             // The same number as Terraform's version_number (updated_at in microseconds).
             "version_number": found
                 .and_then(|f| f.updated_at.as_deref())
-                .and_then(super::terraform::micros_since_epoch),
+                .and_then(crate::clock::micros_since_epoch),
             "request_id": request_id,
             "latency_ms": report.elapsed.as_millis() as u64,
             "attempts": report.attempts,
             "upstream": self.upstream.map(upstream_json),
-            // The code `check` exits with, so a consumer of the JSON needs no table.
-            "exit_code": Exit::for_check_upstream(report.status(), self.upstream.map(|u| u.verdict)).code(),
+            "exit_code": self.exit_code,
         });
         format!("{doc}\n")
     }
@@ -262,7 +263,12 @@ mod tests {
         // 2025-03-11T02:18:54.250931Z, the same number Terraform's version_number gives.
         assert_eq!(v["version_number"], 1_741_659_534_250_931u64);
         assert!(!out.contains(c.secret_key.expose()) && !out.contains(&c.relay_id));
-        let m = CheckJson::default().render(&fixtures::missing(Status::NotFound));
+        let exit_code = crate::exit::Exit::for_check(Status::NotFound).code();
+        let m = CheckJson {
+            exit_code,
+            ..CheckJson::default()
+        }
+        .render(&fixtures::missing(Status::NotFound));
         let v: serde_json::Value = serde_json::from_str(&m).unwrap();
         assert_eq!(
             (v["exit_code"].as_i64(), v["relay_id"].is_null()),

@@ -1,6 +1,7 @@
 //! Environment assignments for relay and the backend: dotenv or `export` lines.
 
 use super::{relay_mode, Render};
+use crate::credentials::RelayCredentials;
 use crate::fetch::Report;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,13 +19,13 @@ pub struct EnvFile {
 /// The variables relay reads its credentials from (they override its files).
 pub const CREDENTIAL_VARS: [&str; 3] = ["RELAY_ID", "RELAY_PUBLIC_KEY", "RELAY_SECRET_KEY"];
 
-/// The environment for relay (and the backend's SENTRY_DSN) from a report: what `env`
-/// prints and what `exec` gives its child.
-pub fn relay_env(report: &Report) -> Vec<(&'static str, &str)> {
-    let mut vars: Vec<(&'static str, &str)> = vec![("RELAY_MODE", relay_mode(report))];
+/// The environment for relay (and the backend's SENTRY_DSN) from the credentials
+/// delivered: what `env` prints and what `exec` gives its child.
+pub(crate) fn relay_env(credentials: Option<&RelayCredentials>) -> Vec<(&'static str, &str)> {
+    let mut vars: Vec<(&'static str, &str)> = vec![("RELAY_MODE", relay_mode(credentials))];
     // Without credentials nothing but the mode: relay exits on empty credential
     // variables, so an empty RELAY_SECRET_KEY= would be worse than none.
-    if let Some(c) = report.credentials() {
+    if let Some(c) = credentials {
         vars.push(("RELAY_ID", &c.relay_id));
         vars.push(("RELAY_PUBLIC_KEY", &c.public_key));
         vars.push(("RELAY_SECRET_KEY", c.secret_key.expose()));
@@ -37,8 +38,8 @@ pub fn relay_env(report: &Report) -> Vec<(&'static str, &str)> {
 
 impl Render for EnvFile {
     fn render(&self, report: &Report) -> String {
-        let mut out = super::yaml::comment(&super::header(report));
-        for (k, v) in relay_env(report) {
+        let mut out = super::yaml::comment(&super::header(&report.secret_name, report.status()));
+        for (k, v) in relay_env(report.credentials()) {
             let line = match self.format {
                 EnvFormat::Dotenv => match dotenv_value(v) {
                     Some(value) => format!("{k}={value}\n"),

@@ -223,12 +223,12 @@ impl Default for HelmValues {
 
 impl Render for HelmValues {
     fn render(&self, report: &Report) -> String {
-        let mut out = comment(&header(report));
+        let mut out = comment(&header(&report.secret_name, report.status()));
         let mut root = Node::map();
         let credentials = report.credentials();
         for entry in &self.entries {
             let value = match (entry.field, credentials) {
-                (Field::RelayMode, _) => Some(Node::Str(relay_mode(report).into())),
+                (Field::RelayMode, _) => Some(Node::Str(relay_mode(report.credentials()).into())),
                 (Field::Found, c) => Some(Node::Bool(c.is_some())),
                 (Field::FalseWithCredentials, Some(_)) => Some(Node::Bool(false)),
                 (Field::RelayId, Some(c)) => Some(Node::Str(c.relay_id.clone())),

@@ -4,12 +4,12 @@
 use super::config_template::set_relay_mode;
 use super::yaml::{comment, quote};
 use super::{header, relay_mode, FileChange, RenderFiles};
-use crate::fetch::Report;
+use crate::preflight::Delivery;
 use crate::secret::Secret;
+use crate::settings::DEFAULT_UPSTREAM;
 
 pub(crate) const CREDENTIALS_FILE: &str = "credentials.json";
 pub(crate) const CONFIG_FILE: &str = "config.yml";
-pub(crate) const DEFAULT_UPSTREAM: &str = "https://sentry.io/";
 
 /// Relay's config directory for a report. The config body for each mode is made when
 /// the target is built, so a template that cannot be rewritten is refused before any
@@ -42,18 +42,18 @@ impl RelayDir {
         })
     }
 
-    fn config_yml(&self, report: &Report) -> String {
-        let mut config_yml = comment(&header(report));
-        if report.credentials().is_none() {
+    fn config_yml(&self, delivery: &Delivery) -> String {
+        let mut config_yml = comment(&header(&delivery.report.secret_name, delivery.status()));
+        if delivery.credentials().is_none() {
             config_yml.push_str(&comment(&format!(
                 "credentials unavailable: {}",
-                report.reason()
+                delivery.reason()
             )));
             config_yml.push_str(&comment(
                 "relay runs in proxy mode: it forwards events without credentials",
             ));
         }
-        config_yml.push_str(match relay_mode(report) {
+        config_yml.push_str(match relay_mode(delivery.credentials()) {
             "managed" => &self.managed_config,
             _ => &self.proxy_config,
         });
@@ -68,12 +68,12 @@ impl RenderFiles for RelayDir {
     /// between, proxy mode ignores the stale file). Never managed mode without
     /// credentials, which makes relay exit. An empty credentials.json is a parse error
     /// for relay, not "no credentials", so absent means removed.
-    fn render_files(&self, report: &Report) -> Vec<FileChange> {
+    fn render_files(&self, delivery: &Delivery) -> Vec<FileChange> {
         let config = FileChange {
             name: CONFIG_FILE,
-            contents: Some(Secret::new(self.config_yml(report))),
+            contents: Some(Secret::new(self.config_yml(delivery))),
         };
-        match report.credentials() {
+        match delivery.credentials() {
             Some(c) => {
                 let doc = serde_json::json!({
                     "secret_key": c.secret_key.expose(),
@@ -97,26 +97,6 @@ impl RenderFiles for RelayDir {
     }
 }
 
-/// Check an upstream the way relay will: an http(s) URL with a host and no path,
-/// user info, query or fragment (relay refuses those at start, long after the init
-/// container said all was well). Returns it normalised (`https://sentry.io/`).
-pub(crate) fn parse_upstream(text: &str) -> anyhow::Result<String> {
-    let hint = "use an http(s) URL with no path, like https://sentry.io/ (--upstream / VAULT_FETCH_UPSTREAM_URL)";
-    let url = url::Url::parse(text.trim())
-        .map_err(|e| anyhow::anyhow!("upstream {text:?} is not a URL ({e}); {hint}"))?;
-    let plain = matches!(url.scheme(), "http" | "https")
-        && url.host_str().is_some()
-        && url.username().is_empty()
-        && url.password().is_none()
-        && url.path() == "/"
-        && url.query().is_none()
-        && url.fragment().is_none();
-    if !plain {
-        anyhow::bail!("upstream {text:?} is not accepted by relay; {hint}");
-    }
-    Ok(url.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,7 +113,7 @@ mod tests {
     fn found_writes_credentials_then_managed_config() {
         let r = fixtures::found();
         let c = r.credentials().unwrap().clone();
-        let files = RelayDir::default().render_files(&r);
+        let files = RelayDir::default().render_files(&r.clone().into());
         let names: Vec<_> = files.iter().map(|f| f.name).collect();
         assert_eq!(names, [CREDENTIALS_FILE, CONFIG_FILE]);
         let creds: serde_json::Value =
@@ -149,33 +129,12 @@ mod tests {
 
     #[test]
     fn missing_writes_proxy_config_then_removes_credentials() {
-        let files = RelayDir::default().render_files(&fixtures::missing(Status::Unauthorized));
+        let files =
+            RelayDir::default().render_files(&fixtures::missing(Status::Unauthorized).into());
         let names: Vec<_> = files.iter().map(|f| f.name).collect();
         assert_eq!(names, [CONFIG_FILE, CREDENTIALS_FILE]);
         assert!(contents(&files, CREDENTIALS_FILE).is_none());
         let y = &YamlLoader::load_from_str(contents(&files, CONFIG_FILE).unwrap()).unwrap()[0];
         assert_eq!(y["relay"]["mode"].as_str(), Some("proxy"));
-    }
-
-    #[test]
-    fn upstreams_are_checked_like_relay_does() {
-        assert_eq!(
-            parse_upstream(" https://sentry.io ").unwrap(),
-            "https://sentry.io/"
-        );
-        assert_eq!(
-            parse_upstream("http://relay.internal:3000/").unwrap(),
-            "http://relay.internal:3000/"
-        );
-        for bad in [
-            "https://sentry.io/api/123/",
-            "ftp://x",
-            "not a url",
-            "https://x:99999/",
-            "https://u:p@h/",
-            "https://h/?q=1",
-        ] {
-            assert!(parse_upstream(bad).is_err(), "{bad}");
-        }
     }
 }

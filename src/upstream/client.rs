@@ -2,7 +2,6 @@
 //! each signed with the relay secret key and sent through the shared transport, and
 //! the classification of what Sentry answered. Retries follow the one retry policy.
 
-use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::{json, Value};
@@ -12,8 +11,12 @@ use super::{
     CHALLENGE_PATH, PROJECT_CONFIGS_PATH, RESPONSE_PATH,
 };
 use crate::credentials::RelayCredentials;
-use crate::workos::retry::{self, is_retryable_status, RetryPolicy, Step};
-use crate::workos::{sanitize_line, BodyError, Http, Method, Request, VaultError, VaultErrorKind};
+use crate::deadline::within;
+use crate::http::retry::{self, is_retryable_status};
+use crate::http::{
+    self as http, sanitize_line, Failure, Http, Method, Reply, Request, RetryEvent, RetryPolicy,
+    Step,
+};
 
 /// Sentry's answers here are small JSON documents (a partial project config for one
 /// key is a few KiB); anything this large is not one.
@@ -46,12 +49,8 @@ pub(crate) fn preflight(
             .clone()
             .map(|d| (d, "the secret's sentry_dsn"))
     });
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(client.run(dsn, deadline));
-    });
     let budget = deadline.saturating_duration_since(Instant::now());
-    let (steps, attempts) = match rx.recv_timeout(budget + Duration::from_millis(200)) {
+    let (steps, attempts) = match within(deadline, move || client.run(dsn, deadline)) {
         Ok(done) => done,
         Err(_) => (
             vec![StepReport {
@@ -166,12 +165,6 @@ struct Client {
     policy: RetryPolicy,
 }
 
-/// A complete answer: the status and the body (which may be Sentry's refusal).
-struct Reply {
-    status: u16,
-    body: Vec<u8>,
-}
-
 impl Client {
     fn run(&self, dsn: Option<(String, &str)>, deadline: Instant) -> (Vec<StepReport>, u32) {
         let mut steps = Vec::new();
@@ -278,7 +271,7 @@ impl Client {
             // Announced like the WorkOS fetch's retries: on a terminal or with -v (only
             // the CLI front ends run a preflight; Terraform mode never does).
             |event| {
-                if let retry::RetryEvent::Retry { .. } = event {
+                if let RetryEvent::Retry { .. } = event {
                     crate::console::progress(&format!("vault-fetch-relay: upstream {event}"));
                 }
             },
@@ -294,8 +287,8 @@ impl Client {
             Ok(reply) => reply,
             Err(e) => {
                 let verdict = match e.kind {
-                    VaultErrorKind::WrongApiBase => Verdict::NotSentry,
-                    _ => Verdict::Unreachable,
+                    Failed::NotSentry => Verdict::NotSentry,
+                    Failed::Unreachable => Verdict::Unreachable,
                 };
                 return (report(verdict, None, sanitize_line(&e.detail)), None);
             }
@@ -347,81 +340,114 @@ impl Client {
         }
     }
 
-    fn attempt(&self, url: &str, body: &[u8], deadline: Instant) -> Step<Reply> {
-        let remaining = match retry::time_left(deadline) {
-            Ok(remaining) => remaining,
-            Err(done) => return done,
+    fn attempt(&self, url: &str, body: &[u8], deadline: Instant) -> Step<Answered, UpstreamError> {
+        let build = || {
+            // Signed per attempt: the signature carries the time it was made.
+            let signature = sign::signature(&self.credentials.secret_key, body, SystemTime::now())
+                .map_err(UpstreamError::unreachable)?;
+            Ok(Request {
+                method: Method::POST,
+                url: url.to_string(),
+                headers: vec![
+                    ("X-Sentry-Relay-Id", self.credentials.relay_id.clone()),
+                    ("X-Sentry-Relay-Signature", signature),
+                    ("Content-Type", "application/json".into()),
+                    ("Accept", "application/json".into()),
+                ],
+                body: Some(body.to_vec()),
+                max_body: MAX_BODY_BYTES,
+            })
         };
-        // Signed per attempt: the signature carries the time it was made.
-        let signature = match sign::signature(&self.credentials.secret_key, body, SystemTime::now())
-        {
-            Ok(s) => s,
-            Err(e) => return Step::Done(Err(VaultError::unavailable(e))),
-        };
-        let headers = [
-            ("X-Sentry-Relay-Id", self.credentials.relay_id.as_str()),
-            ("X-Sentry-Relay-Signature", signature.as_str()),
-            ("Content-Type", "application/json"),
-            ("Accept", "application/json"),
-        ];
-        let request = Request {
-            method: Method::POST,
-            url,
-            headers: &headers,
-            body: Some(body),
-            timeout: remaining,
-            max_body: MAX_BODY_BYTES,
-        };
-        let answer = match self.http.send(&request) {
-            Ok(answer) => answer,
-            Err(e) if e.retry => {
-                return Step::Retry {
-                    error: VaultError::unavailable(e.detail),
-                    retry_after: None,
-                }
-            }
-            Err(e) => return Step::Done(Err(VaultError::unavailable(e.detail))),
-        };
-        let status = answer.status;
-        let retry_after = answer.retry_after();
-        let location = answer.location_host();
-        // Not Sentry's: carried as WrongApiBase, which `step` turns into NotSentry.
-        let not_sentry = |detail: String| {
-            Step::Done(Err(VaultError::new(
-                VaultErrorKind::WrongApiBase,
-                detail,
-                None,
-            )))
-        };
-        let body = match answer.body {
-            Ok(body) => body,
-            Err(BodyError::TooLarge(_)) => {
-                return not_sentry(format!(
-                    "HTTP {status} with a body larger than {} KiB",
-                    MAX_BODY_BYTES / 1024
-                ))
-            }
-            Err(BodyError::Io(e)) => {
-                return Step::Retry {
-                    error: VaultError::unavailable(e),
-                    retry_after,
-                }
-            }
-        };
-        if is_retryable_status(status) {
-            return Step::Retry {
-                error: VaultError::unavailable(format!("HTTP {status} ({})", excerpt(&body))),
-                retry_after,
-            };
-        }
-        if (300..400).contains(&status) {
-            return not_sentry(format!(
-                "HTTP {status} redirect to {} was not followed; give the URL relay should use",
-                sanitize_line(location.as_deref().unwrap_or("nowhere"))
-            ));
-        }
-        Step::Done(Ok(Reply { status, body }))
+        http::attempt(
+            &self.http,
+            deadline,
+            build,
+            UpstreamError::unreachable,
+            classify,
+        )
     }
+}
+
+/// A complete answer: the status and the body (which may be Sentry's refusal).
+struct Answered {
+    status: u16,
+    body: Vec<u8>,
+}
+
+/// Why a step got no answer to judge.
+#[derive(Debug)]
+struct UpstreamError {
+    kind: Failed,
+    detail: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Failed {
+    /// No answer: DNS, connect, TLS, timeouts, 5xx after retries.
+    Unreachable,
+    /// An answer, but not as Sentry gives one (a redirect, a body over the cap).
+    NotSentry,
+}
+
+impl UpstreamError {
+    fn unreachable(detail: String) -> Self {
+        UpstreamError {
+            kind: Failed::Unreachable,
+            detail,
+        }
+    }
+
+    fn not_sentry(detail: String) -> Self {
+        UpstreamError {
+            kind: Failed::NotSentry,
+            detail,
+        }
+    }
+}
+
+impl Failure for UpstreamError {
+    fn deadline_reached() -> Self {
+        UpstreamError::unreachable("run deadline reached".into())
+    }
+
+    fn detail(&self) -> &str {
+        &self.detail
+    }
+
+    fn annotate(mut self, note: &str, _deadline: bool) -> Self {
+        self.detail = format!("{} ({note})", self.detail);
+        self
+    }
+}
+
+/// What one answer means before its JSON is read: throttling and gateway trouble are
+/// retried, a redirect or an oversized body is not Sentry's answer.
+fn classify(reply: Reply) -> Step<Answered, UpstreamError> {
+    let status = reply.status;
+    let retry_after = reply.headers.retry_after();
+    let body = match reply.body {
+        Ok(body) => body,
+        Err(_) => {
+            return Step::Done(Err(UpstreamError::not_sentry(format!(
+                "HTTP {status} with a body larger than {} KiB",
+                MAX_BODY_BYTES / 1024
+            ))))
+        }
+    };
+    if is_retryable_status(status) {
+        return Step::Retry {
+            error: UpstreamError::unreachable(format!("HTTP {status} ({})", excerpt(&body))),
+            retry_after,
+        };
+    }
+    if (300..400).contains(&status) {
+        let location = reply.headers.location_host();
+        return Step::Done(Err(UpstreamError::not_sentry(format!(
+            "HTTP {status} redirect to {} was not followed; give the URL relay should use",
+            sanitize_line(location.as_deref().unwrap_or("nowhere"))
+        ))));
+    }
+    Step::Done(Ok(Answered { status, body }))
 }
 
 /// Sentry's refusal text: `detail`, else Django REST framework's field errors
@@ -453,11 +479,7 @@ fn sentry_detail(v: &Value) -> String {
 }
 
 fn excerpt(body: &[u8]) -> String {
-    if body.is_empty() {
-        return "empty body".into();
-    }
-    let start: String = String::from_utf8_lossy(body).chars().take(80).collect();
-    format!("body starts {:?}", sanitize_line(&start))
+    http::excerpt(&String::from_utf8_lossy(body), 80)
 }
 
 #[cfg(test)]

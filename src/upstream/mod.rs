@@ -12,8 +12,6 @@ use std::time::Duration;
 use url::Url;
 
 pub(crate) use client::preflight;
-#[cfg(feature = "dev-server")]
-pub(crate) use sign::{verify, VerifyError};
 
 /// The relay version announced in the register requests unless `--relay-version`
 /// says otherwise: a current relay release (26.9.0: relay-server's Cargo.toml and CHANGELOG in the sentry-relay 0.10.1 sdist). Sentry refuses
@@ -46,7 +44,7 @@ impl UpstreamSettings {
         ca_file: Option<std::path::PathBuf>,
         connect_timeout: Duration,
     ) -> anyhow::Result<UpstreamSettings> {
-        let url = parse_upstream_url(url)?;
+        let url = crate::settings::parse_upstream_url(url)?;
         if let Some(dsn) = &dsn {
             dsn_public_key(dsn).map_err(|e| anyhow::anyhow!("--dsn: {e}"))?;
         }
@@ -70,20 +68,6 @@ fn is_version(v: &str) -> bool {
     let core = v.split_once('-').map_or(v, |(c, _)| c);
     let parts: Vec<&str> = core.split('.').collect();
     parts.len() == 3 && parts.iter().all(|p| p.parse::<u8>().is_ok())
-}
-
-/// An upstream URL as relay takes one (`https://sentry.io/`, `https://oNNN.ingest.us.sentry.io`),
-/// with the WorkOS client's transport rule on top: https, or http to a loopback host.
-pub(crate) fn parse_upstream_url(text: &str) -> anyhow::Result<Url> {
-    let url = Url::parse(&crate::render::parse_upstream(text)?)?;
-    match url.scheme() {
-        "https" => Ok(url),
-        _ if crate::settings::is_loopback_host(&url) => Ok(url),
-        _ => anyhow::bail!(
-            "upstream {:?} uses plain http to a non-loopback host; use https (http is allowed only for 127.0.0.1, ::1 and localhost) (--upstream / VAULT_FETCH_UPSTREAM_URL)",
-            text.trim()
-        ),
-    }
 }
 
 /// The DSN's public key: its user part (`https://<public key>@host/<project id>`).
@@ -216,29 +200,6 @@ pub(crate) struct UpstreamReport {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn upstream_urls_follow_the_transport_rules() {
-        for good in [
-            "https://o1.ingest.us.sentry.io",
-            "https://sentry.io/",
-            "http://127.0.0.1:9000",
-            "http://[::1]:1",
-            "http://localhost:3000/",
-        ] {
-            assert!(parse_upstream_url(good).is_ok(), "{good}");
-        }
-        for (bad, words) in [
-            ("http://sentry.io", "plain http"),
-            ("not a url", "not a URL"),
-            ("https://u:p@sentry.io", "not accepted by relay"),
-            ("https://sentry.io/api/0/", "no path"),
-            ("ftp://sentry.io", "not accepted by relay"),
-        ] {
-            let e = parse_upstream_url(bad).unwrap_err().to_string();
-            assert!(e.contains(words), "{bad}: {e}");
-        }
-    }
 
     #[test]
     fn dsn_public_keys_are_the_user_part() {

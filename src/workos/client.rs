@@ -1,5 +1,5 @@
-//! One HTTP read of a WorkOS Vault object by name, and the classification of whatever
-//! came back. Retrying is delegated to `retry`.
+//! One read of a WorkOS Vault object by name, and the classification of whatever came
+//! back. Sending, retrying and the deadline are the HTTP layer's (`crate::http`).
 
 use std::time::Instant;
 
@@ -7,9 +7,12 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::Deserialize;
 use url::Url;
 
-use super::retry::{self, is_retryable_status, RetryEvent, RetryPolicy, Step};
-use super::transport::{Answer, BodyError, Http, Request};
 use super::{VaultError, VaultErrorKind as Kind, VaultObject};
+use crate::http::retry::{self, is_retryable_status};
+use crate::http::text::redact_tokens;
+use crate::http::{
+    self as http, sanitize_line, Http, Method, Reply, Request, RetryEvent, RetryPolicy, Step,
+};
 use crate::secret::Secret;
 use crate::settings::Settings;
 
@@ -103,61 +106,58 @@ impl VaultClient {
         )
     }
 
-    fn attempt(&self, name: &str, url: &str, deadline: Instant) -> Step<VaultObject> {
-        let remaining = match retry::time_left(deadline) {
-            Ok(remaining) => remaining,
-            Err(done) => return done,
+    fn attempt(&self, name: &str, url: &str, deadline: Instant) -> Step<VaultObject, VaultError> {
+        let build = || {
+            Ok(Request {
+                method: Method::GET,
+                url: url.to_string(),
+                headers: vec![
+                    ("Authorization", format!("Bearer {}", self.api_key.expose())),
+                    ("Accept", "application/json".into()),
+                ],
+                body: None,
+                max_body: MAX_BODY_BYTES,
+            })
         };
-        let started = Instant::now();
-        let authorization = format!("Bearer {}", self.api_key.expose());
-        let headers = [
-            ("Authorization", authorization.as_str()),
-            ("Accept", "application/json"),
-        ];
-        let request = Request {
-            method: ureq::http::Method::GET,
-            url,
-            headers: &headers,
-            body: None,
-            timeout: remaining,
-            max_body: MAX_BODY_BYTES,
-        };
-        let step = match self.http.send(&request) {
-            Ok(answer) => self.on_response(name, answer),
-            Err(e) if e.retry => Step::Retry {
-                error: VaultError::unavailable(sanitize_line(&e.detail)),
-                retry_after: None,
-            },
-            Err(e) => Step::Done(Err(VaultError::unavailable(sanitize_line(&e.detail)))),
-        };
-        log::debug!("attempt took {} ms", started.elapsed().as_millis());
-        step
+        http::attempt(
+            &self.http,
+            deadline,
+            build,
+            VaultError::unavailable,
+            |reply| self.on_response(name, reply),
+        )
     }
 
-    fn on_response(&self, name: &str, response: Answer) -> Step<VaultObject> {
-        let status = response.status;
+    fn on_response(&self, name: &str, reply: Reply) -> Step<VaultObject, VaultError> {
+        let status = reply.status;
         // Scrubbed before it is shortened, so no part of an echoed key survives.
-        let request_id = response
-            .header("x-request-id")
+        let request_id = reply
+            .headers
+            .get("x-request-id")
             .map(|v| sanitize_line(&self.scrub(v)));
-        let retry_after = response.retry_after();
-        let location_host = response.location_host();
+        let retry_after = reply.headers.retry_after();
+        let location_host = reply.headers.location_host();
         log::debug!(
             "HTTP {status} (request id {})",
             request_id.as_deref().unwrap_or("none")
         );
-        let body = match response.body {
+        let body = match reply.body {
             Ok(body) => body,
             // An answer over the cap is complete, not a passing failure: retry it only
             // when its status is one we retry anyway.
-            Err(BodyError::TooLarge(e)) if !is_retryable_status(status) => {
-                return Step::Done(Err(VaultError::new(Kind::Unavailable, e, request_id)))
-            }
-            Err(BodyError::TooLarge(e) | BodyError::Io(e)) => {
-                return Step::Retry {
-                    error: VaultError::new(Kind::Unavailable, e, request_id),
-                    retry_after,
-                }
+            Err(_) => {
+                let error = VaultError::new(
+                    Kind::Unavailable,
+                    format!(
+                        "response body is larger than {} KiB; check the api base",
+                        MAX_BODY_BYTES / 1024
+                    ),
+                    request_id,
+                );
+                return match is_retryable_status(status) {
+                    true => Step::Retry { error, retry_after },
+                    false => Step::Done(Err(error)),
+                };
             }
         };
         let fail = |kind: Kind, detail: String| VaultError::new(kind, detail, request_id.clone());
@@ -213,13 +213,9 @@ impl VaultClient {
     }
 
     fn excerpt(&self, body: &[u8]) -> String {
-        if body.is_empty() {
-            return "empty body".into();
-        }
         // Scrub the whole body first: a cut could keep part of an echoed key.
         let text = redact_tokens(&self.scrub(&String::from_utf8_lossy(body)));
-        let start: String = text.chars().take(120).collect();
-        format!("body starts {:?}", sanitize_line(&start))
+        http::excerpt(&text, 120)
     }
 
     /// A server could echo the request back; make sure the key never rides along, in
@@ -274,52 +270,6 @@ fn parse_object(body: &[u8], expected_name: &str) -> Result<VaultObject, String>
 fn json_field(body: &[u8], key: &str) -> Option<String> {
     let v: serde_json::Value = serde_json::from_slice(body).ok()?;
     v.get(key)?.as_str().map(String::from)
-}
-
-/// Replace every run of 40 or more key-alphabet characters (`A-Za-z0-9_-`) with a
-/// marker. Relay keys are 43 or 86 such characters and API keys are long tokens too,
-/// so a body that quotes any secret cannot carry it into a message; request ids and
-/// UUIDs (36) survive.
-fn redact_tokens(text: &str) -> String {
-    let is_key_char = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
-    let mut out = String::with_capacity(text.len());
-    let mut run = String::new();
-    let flush = |run: &mut String, out: &mut String| {
-        if run.len() >= 40 {
-            out.push_str("[redacted]");
-        } else {
-            out.push_str(run);
-        }
-        run.clear();
-    };
-    for c in text.chars() {
-        if is_key_char(c) {
-            run.push(c);
-        } else {
-            flush(&mut run, &mut out);
-            out.push(c);
-        }
-    }
-    flush(&mut run, &mut out);
-    out
-}
-
-/// One printable line, at most 200 characters: safe to put in a log or an error
-/// (the WorkOS and the upstream clients' one rule for server text).
-pub(crate) fn sanitize_line(text: &str) -> String {
-    let mut out: String = text
-        .chars()
-        // Control characters and bidirectional overrides would let a server reshape
-        // the line a user reads.
-        .map(|c| match c {
-            c if c.is_control() => ' ',
-            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => ' ',
-            c => c,
-        })
-        .take(200)
-        .collect();
-    out.truncate(out.trim_end().len());
-    out
 }
 
 #[cfg(test)]
@@ -393,11 +343,5 @@ mod tests {
         );
         let html = format!("<p>{}</p>", key.secret_key.expose());
         assert!(!c.excerpt(html.as_bytes()).contains(key.secret_key.expose()));
-    }
-
-    #[test]
-    fn lines_are_sanitized() {
-        assert_eq!(sanitize_line("a\nb\tc  "), "a b c");
-        assert_eq!(sanitize_line(&"x".repeat(500)).len(), 200);
     }
 }

@@ -2,13 +2,8 @@
 //! Front ends never see HTTP; they get a `VaultObject` or a `VaultError`.
 
 mod client;
-pub(crate) mod retry;
-mod tls;
-pub(crate) mod transport;
 
-pub(crate) use client::{sanitize_line, VaultClient};
-/// The one way a request is sent, for the Sentry upstream client too.
-pub(crate) use transport::{BodyError, Http, Method, Request};
+pub(crate) use client::VaultClient;
 
 /// The parts of a WorkOS Vault object we use. `value` holds the credentials document.
 #[derive(Debug, Clone)]
@@ -60,5 +55,24 @@ impl VaultError {
 
     pub(crate) fn unavailable(detail: impl Into<String>) -> Self {
         VaultError::new(VaultErrorKind::Unavailable, detail, None)
+    }
+}
+
+impl crate::http::Failure for VaultError {
+    fn deadline_reached() -> Self {
+        VaultError {
+            deadline_reached: true,
+            ..VaultError::unavailable("run deadline reached")
+        }
+    }
+
+    fn detail(&self) -> &str {
+        &self.detail
+    }
+
+    fn annotate(mut self, note: &str, deadline: bool) -> Self {
+        self.detail = format!("{} ({note})", self.detail);
+        self.deadline_reached |= deadline;
+        self
     }
 }

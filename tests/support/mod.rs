@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub use vault_fetch_relay::credentials::RelayCredentials;
-pub use vault_fetch_relay::devserver::{DevServer, DevServerConfig, Fault, TlsIdentity};
+pub use vfr_devserver::{DevServer, DevServerConfig, Fault, TlsIdentity};
 
 pub const CANARY_KEY: &str = "sk_test_CANARYapikey0123456789abcdef";
 pub const NAME: &str = "runlayer-sentry-credentials";
@@ -436,18 +436,23 @@ fn require_or_skip(ok: bool, path: &Path, what: &str, require_var: &str) -> bool
     false
 }
 
-/// Say that part of a test was skipped. libtest hides a passing test's output, so
-/// the note also goes to $VFR_SKIP_LOG, which scripts/test prints in its summary.
+/// Say that (part of) a test was skipped. libtest hides a passing test's output, so
+/// the note also goes to $VFR_SKIP_LOG as "TEST<tab>WHY": scripts/test lists the notes
+/// and counts each test that wrote one once, as skipped rather than passed. The test is
+/// named by its thread, which libtest names after it.
 pub fn note_skip(why: &str) {
     println!("skipped: {why}");
     if let Some(log) = std::env::var_os("VFR_SKIP_LOG") {
         use std::io::Write;
+        let thread = std::thread::current();
+        let test = thread.name().unwrap_or("(a test's helper thread)");
+        let why = why.replace(['\t', '\n'], " ");
         if let Ok(mut f) = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(log)
         {
-            let _ = writeln!(f, "skipped: {why}");
+            let _ = writeln!(f, "{test}\t{why}");
         }
     }
 }

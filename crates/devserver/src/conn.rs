@@ -303,7 +303,7 @@ fn default_headers(mut headers: Vec<(String, String)>) -> Vec<(String, String)> 
             "X-Request-ID".into(),
             format!(
                 "req_{}",
-                crate::keys::hex(&crate::keys::random_bytes::<12>())
+                vfr_credentials::keys::hex(&vfr_credentials::keys::random_bytes::<12>())
             ),
         ));
     }

@@ -25,17 +25,17 @@ use anyhow::Context;
 
 pub use faults::Fault;
 pub use ratelimit::{KeyCounts, RateLimit};
-pub(crate) use run::{run, RunOptions};
-pub(crate) use upstream::UpstreamSeed;
-pub use upstream::{Upstream, UpstreamFault};
+pub use run::{run, RunOptions};
+pub use upstream::UpstreamSeed;
+pub use upstream::{verify, Upstream, UpstreamFault};
 
-use crate::keys;
 use faults::FaultQueue;
 use http::Request;
 use store::{Object, Store};
+use vfr_credentials::keys;
 
 /// The object name the product reads by default.
-pub use crate::settings::DEFAULT_SECRET_NAME;
+pub use vfr_credentials::DEFAULT_SECRET_NAME;
 
 /// How many request records are kept; older ones are dropped so a long-running
 /// foreground dev server does not grow without bound.
@@ -141,7 +141,7 @@ impl std::fmt::Debug for RequestRecord {
             .iter()
             .map(|(k, v)| {
                 let shown = if k == "authorization" {
-                    crate::secret::mask(v, 11) // "Bearer sk_t****"
+                    vfr_credentials::secret::mask(v, 11) // "Bearer sk_t****"
                 } else {
                     v.clone()
                 };
@@ -176,6 +176,13 @@ struct Shared {
     /// Clones of open connections, so shutdown can unblock them.
     conns: Mutex<HashMap<u64, TcpStream>>,
     workers: Mutex<Vec<JoinHandle<()>>>,
+}
+
+/// One line of the dev server's log on stderr, whatever the product's verbosity; a stderr
+/// that cannot be written is ignored.
+fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
 /// Lock, ignoring poisoning: a panicked connection thread must not take the server down.
@@ -227,7 +234,7 @@ impl Shared {
         }
         // Path only (no query, headers or body): nothing here is secret.
         let status = status.map_or_else(|| "-".to_string(), |s| s.to_string());
-        crate::console::say(&format!(
+        say(&format!(
             "dev-server: {method} {path} {status} {:.1}ms",
             started.elapsed().as_secs_f64() * 1000.0
         ));

@@ -1,11 +1,12 @@
-//! TLS for requests to WorkOS: our rustls configuration (the Mozilla roots as webpki trust
+//! TLS for every client: our rustls configuration (the Mozilla roots as webpki trust
 //! anchors plus an optional PEM bundle), plugged into ureq's connector chain.
 //!
 //! ureq 3 builds its own rustls configuration from a list of root *certificates*; the
 //! Mozilla set in that form (`webpki-root-certs`) would add ~120 KiB to the binary, be
 //! parsed on every run, and lose the name constraint Mozilla puts on one root (webpki-roots
-//! carries it). So the handshake runs here, on ureq's transport API (`unversioned`: a ureq
-//! minor release may change it, which the build then reports).
+//! carries it). So the handshake runs here, on ureq's transport API (`unversioned`, exempt
+//! from semver: Cargo.toml pins ureq exactly, and transport.rs's `ureq_contract` tests
+//! are what a new ureq must pass).
 
 use std::fmt;
 use std::io::{Read, Write};

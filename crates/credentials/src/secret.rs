@@ -18,13 +18,13 @@ impl Secret {
         &self.0
     }
 
-    pub(crate) fn is_empty(&self) -> bool {
+    pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
     /// First four characters then a fixed mask: enough to tell two keys apart in a log
     /// (`sk_l****` vs `sk_t****`), never enough to use.
-    pub(crate) fn masked(&self) -> String {
+    pub fn masked(&self) -> String {
         mask(&self.0, 4)
     }
 }
@@ -32,11 +32,31 @@ impl Secret {
 /// Keep the first `keep` characters of `value` and replace the rest with `****`.
 /// Whether a word the user typed may be echoed in a message: short and made only of
 /// the bytes names are made of, so it cannot be a secret pasted in the wrong place.
-pub(crate) fn echoable(word: &str, name_byte: impl Fn(u8) -> bool) -> bool {
+pub fn echoable(word: &str, name_byte: impl Fn(u8) -> bool) -> bool {
     word.len() <= 32 && word.bytes().all(name_byte)
 }
 
-pub(crate) fn mask(value: &str, keep: usize) -> String {
+/// Whether text the user typed may hold a secret: a WorkOS API key (`sk_...`), a relay
+/// key (43 or 86 URL-safe base64 characters, see keys.rs), or a URL with userinfo (a
+/// password, a DSN's key). Messages quote other text as it was typed, so the user sees
+/// what was wrong.
+pub fn looks_like_a_secret(text: &str) -> bool {
+    let key_char = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    let key = text.split(|c| !key_char(c)).any(|word| {
+        let bare = word.trim_start_matches('-');
+        bare.starts_with("sk_")
+            || [word.len(), bare.len()]
+                .iter()
+                .any(|n| [43, 86].contains(n))
+    });
+    let userinfo = text.split("://").skip(1).any(|rest| {
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        authority.contains('@')
+    });
+    key || userinfo
+}
+
+pub fn mask(value: &str, keep: usize) -> String {
     if value.is_empty() {
         return String::from("(empty)");
     }

@@ -6,6 +6,7 @@
 //! its own so a test can script WorkOS and upstream separately.
 
 mod endpoints;
+pub mod verify;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Mutex;
@@ -53,14 +54,14 @@ pub struct Upstream(Mutex<State>);
 /// What `dev-server` seeds the upstream side with (its --trust-relay, --dsn-key and
 /// --closed-registration flags).
 #[derive(Clone, Debug, Default)]
-pub(crate) struct UpstreamSeed {
+pub struct UpstreamSeed {
     pub trusted: Vec<String>,
     pub dsn_keys: Vec<String>,
     pub closed: bool,
 }
 
 impl UpstreamSeed {
-    pub(crate) fn apply(&self, upstream: &Upstream) {
+    pub fn apply(&self, upstream: &Upstream) {
         for key in &self.trusted {
             upstream.trust(key);
         }
@@ -70,6 +71,12 @@ impl UpstreamSeed {
         upstream.set_closed(self.closed);
     }
 }
+
+/// The three requests relay makes, in order: this server's table (the product's client has its
+/// own; tests/upstream.rs drives that client against this server, so the two must agree).
+const CHALLENGE_PATH: &str = "/api/0/relays/register/challenge/";
+const RESPONSE_PATH: &str = "/api/0/relays/register/response/";
+const PROJECT_CONFIGS_PATH: &str = "/api/0/relays/projectconfigs/";
 
 /// Paths this side answers.
 pub(crate) fn is_upstream_path(path: &str) -> bool {
@@ -87,12 +94,6 @@ impl Upstream {
 
     pub fn add_dsn_key(&self, key: &str) {
         lock(&self.0).dsn_keys.insert(key.to_string());
-    }
-
-    pub fn register(&self, relay_id: &str, public_key: &str) {
-        lock(&self.0)
-            .registered
-            .insert(relay_id.to_string(), public_key.to_string());
     }
 
     pub fn set_closed(&self, closed: bool) {

@@ -37,7 +37,7 @@ impl RateLimit {
         let usage = || format!("{text:?} is not a rate limit; use N/PERIOD, e.g. 6000/60s");
         let (n, period) = text.trim().split_once('/').ok_or_else(usage)?;
         let limit: u32 = n.trim().parse().map_err(|_| usage())?;
-        let period = crate::cli::parse_duration(period).map_err(|_| usage())?;
+        let period = parse_period(period).ok_or_else(usage)?;
         if !(1..=MAX_LIMIT).contains(&limit) || period.is_zero() {
             return Err(format!(
                 "{text:?}: N must be 1 to {MAX_LIMIT} and PERIOD more than 0, e.g. 6000/60s"
@@ -45,6 +45,26 @@ impl RateLimit {
         }
         Ok(RateLimit { limit, period })
     }
+}
+
+/// A PERIOD in the product's duration units (`--interval`'s): a number of seconds, or one
+/// with `ms`, `s`, `m` or `h`; at most a day. The stand-in parses its own flag value, so it
+/// depends on nothing in the product's command line.
+fn parse_period(text: &str) -> Option<Duration> {
+    let t = text.trim();
+    let unit_at = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(unit_at);
+    let scale = match unit.trim() {
+        "" | "s" => 1.0,
+        "ms" => 0.001,
+        "m" => 60.0,
+        "h" => 3600.0,
+        _ => return None,
+    };
+    let secs = number.parse::<f64>().ok()? * scale;
+    (secs.is_finite() && (0.0..=86_400.0).contains(&secs)).then(|| Duration::from_secs_f64(secs))
 }
 
 impl std::fmt::Display for RateLimit {

@@ -1,7 +1,7 @@
-//! How requests reach WorkOS: one ureq agent per run (our TLS roots, the proxy choice,
-//! timeouts, no redirects) and `Http::send`, which sends one request and returns the final
-//! answer or why there is none, classified as passing or not. A client for another
-//! service builds its own `Http` (the proxy is chosen for its target) and calls `send`.
+//! How requests reach a server: one ureq agent per client (our TLS roots, the proxy
+//! choice, timeouts, no redirects) and `Http::send`, which sends one request and returns
+//! the final answer or why there is none, classified as passing or not. Every client
+//! (WorkOS Vault, the Sentry upstream) builds its own `Http` for its target.
 //!
 //! ureq 3 (ureq-proto) checks the HTTP/1.1 framing itself: interim 1xx responses are
 //! skipped (RFC 9110 §15.2) and an invalid or conflicting `Content-Length` is an error
@@ -10,13 +10,12 @@
 use std::path::Path;
 use std::time::Duration;
 
-use anyhow::bail;
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{ConnectProxyConnector, Connector, NextTimeout, TcpConnector};
 use url::Url;
 
+use super::proxy::{parse_proxy, proxy_for, redact_proxy};
 use super::tls::{build_tls_config, tls_error, TlsConnector};
-use crate::settings::is_loopback_host;
 
 /// The largest response head read: WorkOS's are under 2 KiB. Less than the input buffer, so
 /// a larger head is refused as such instead of stalling a full buffer.
@@ -25,13 +24,16 @@ const MAX_HEAD_BYTES: usize = 16 * 1024;
 /// The status, headers and (bounded) body of the final response.
 pub(crate) struct Answer {
     pub status: u16,
-    headers: Vec<(String, String)>,
+    pub headers: Headers,
     pub body: Result<Vec<u8>, BodyError>,
 }
 
-impl Answer {
-    pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        self.headers
+/// A response's headers, looked up by name in any letter case.
+pub(crate) struct Headers(Vec<(String, String)>);
+
+impl Headers {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
+        self.0
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
@@ -39,14 +41,14 @@ impl Answer {
 
     /// The wait a `Retry-After` header asks for (seconds or an HTTP date).
     pub(crate) fn retry_after(&self) -> Option<Duration> {
-        self.header("retry-after")
+        self.get("retry-after")
             .and_then(|v| super::retry::parse_retry_after(v, std::time::SystemTime::now()))
     }
 
     /// Where a `Location` header points, as its host alone (a redirect is never
     /// followed; its path and query could carry anything).
     pub(crate) fn location_host(&self) -> Option<String> {
-        self.header("location").map(|l| {
+        self.get("location").map(|l| {
             Url::parse(l)
                 .ok()
                 .and_then(|u| u.host_str().map(String::from))
@@ -59,8 +61,8 @@ impl Answer {
 pub(crate) enum BodyError {
     /// The connection broke or stalled: may pass.
     Io(String),
-    /// The body exceeds the cap: the same answer would come again.
-    TooLarge(String),
+    /// The body exceeds the request's `max_body`: the same answer would come again.
+    TooLarge,
 }
 
 /// Why no answer came back: one line for the user, and whether trying again may help.
@@ -134,16 +136,16 @@ impl Http {
     }
 
     /// Send one request: the final answer (interim 1xx skipped), or why there is none.
-    pub(crate) fn send(&self, request: &Request<'_>) -> Result<Answer, SendError> {
+    pub(crate) fn send(&self, request: &Request, timeout: Duration) -> Result<Answer, SendError> {
         let mut builder = ureq::http::Request::builder()
             .method(request.method.clone())
-            .uri(request.url);
-        for (name, value) in request.headers {
-            builder = builder.header(*name, *value);
+            .uri(request.url.as_str());
+        for (name, value) in &request.headers {
+            builder = builder.header(*name, value.as_str());
         }
-        let result = match request.body {
-            Some(body) => builder.body(body).map(|r| self.run(r, request.timeout)),
-            None => builder.body(()).map(|r| self.run(r, request.timeout)),
+        let result = match &request.body {
+            Some(body) => builder.body(body.as_slice()).map(|r| self.run(r, timeout)),
+            None => builder.body(()).map(|r| self.run(r, timeout)),
         };
         let mut response = result
             .map_err(|e| SendError {
@@ -167,10 +169,7 @@ impl Http {
             .limit(max)
             .read_to_vec()
             .map_err(|e| match e {
-                ureq::Error::BodyExceedsLimit(_) => BodyError::TooLarge(format!(
-                    "response body is larger than {} KiB; check the api base",
-                    max / 1024
-                )),
+                ureq::Error::BodyExceedsLimit(_) => BodyError::TooLarge,
                 e => BodyError::Io(format!(
                     "connection failed while reading the response: {}",
                     reason(&e)
@@ -178,7 +177,7 @@ impl Http {
             });
         Ok(Answer {
             status,
-            headers,
+            headers: Headers(headers),
             body,
         })
     }
@@ -200,14 +199,12 @@ impl Http {
 /// The request method, as `Request` takes it (so callers name no HTTP library).
 pub(crate) use ureq::http::Method;
 
-/// One request for `Http::send`.
-pub(crate) struct Request<'a> {
+/// One request for `Http::send` (built per attempt: a signature may carry its time).
+pub(crate) struct Request {
     pub method: Method,
-    pub url: &'a str,
-    pub headers: &'a [(&'a str, &'a str)],
-    pub body: Option<&'a [u8]>,
-    /// For all of it: connecting, the answer, its body.
-    pub timeout: Duration,
+    pub url: String,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Option<Vec<u8>>,
     /// The most body bytes read; a longer body is `BodyError::TooLarge`.
     pub max_body: u64,
 }
@@ -336,241 +333,203 @@ fn io_reason(e: &std::io::Error) -> String {
     }
 }
 
-/// A proxy setting and the environment variable it came from (for messages).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProxyChoice {
-    pub variable: String,
-    pub url: String,
-}
-
-/// The proxy to use for `target`, from HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (either
-/// case, lower case first as curl does) unless NO_PROXY matches. Loopback is never
-/// proxied, as in Go and most CLIs, so a local dev server works behind a corporate
-/// proxy setting.
-pub fn proxy_for(target: &Url, env: &dyn Fn(&str) -> Option<String>) -> Option<ProxyChoice> {
-    if is_loopback_host(target) {
-        return None;
-    }
-    let get = |name: &str| {
-        let lower = name.to_ascii_lowercase();
-        let found = [lower.as_str(), name].into_iter().find_map(|n| {
-            env(n)
-                .filter(|v| !v.trim().is_empty())
-                .map(|v| ProxyChoice {
-                    variable: n.to_string(),
-                    url: v.trim().to_string(),
-                })
-        });
-        found
-    };
-    let proxy = if target.scheme() == "https" {
-        get("HTTPS_PROXY")
-    } else {
-        get("HTTP_PROXY")
-    }
-    .or_else(|| get("ALL_PROXY"))?;
-    let host = target
-        .host_str()?
-        .trim_start_matches('[')
-        .trim_end_matches(']');
-    if let Some(no_proxy) = get("NO_PROXY") {
-        if no_proxy_matches(&no_proxy.url, host, target.port_or_known_default()) {
-            return None;
-        }
-    }
-    Some(proxy)
-}
-
-/// Check a proxy setting before any request: an `http://` URL (or a bare `host:port`,
-/// which curl also takes) with a host and a valid port, nothing else. A malformed one
-/// is a configuration error naming the variable, not a network failure to retry.
-pub fn parse_proxy(choice: &ProxyChoice) -> anyhow::Result<Url> {
-    let var = &choice.variable;
-    let shown = if choice.url.contains('@') {
-        String::from("(not shown: it holds credentials)")
-    } else {
-        format!("{:?}", choice.url)
-    };
-    let fix = "use http://host:port (or http://user:password@host:port)";
-    let text = match choice.url.split_once("://") {
-        Some((scheme, _)) if !scheme.eq_ignore_ascii_case("http") => bail!(
-            "the proxy in {var} uses {scheme}://; only http:// proxies are supported (HTTPS is still end to end through them)"
-        ),
-        Some(_) => choice.url.clone(),
-        None => format!("http://{}", choice.url),
-    };
-    let url = Url::parse(&text)
-        .map_err(|e| anyhow::anyhow!("{var} is not a valid proxy URL ({shown}: {e}); {fix}"))?;
-    let host_ok = url.host_str().is_some_and(|h| !h.is_empty());
-    let plain = url.path() == "/" && url.query().is_none() && url.fragment().is_none();
-    if !host_ok || !plain || url.scheme() != "http" {
-        bail!("{var} is not a valid proxy URL ({shown}: it needs a host and nothing after the port); {fix}");
-    }
-    Ok(url)
-}
-
-/// curl's NO_PROXY rules: comma-separated hosts, `*` for all, a leading dot or a bare
-/// domain matches the domain and its subdomains, optional `:port`.
-fn no_proxy_matches(list: &str, host: &str, port: Option<u16>) -> bool {
-    let host = host.to_ascii_lowercase();
-    list.split(',')
-        .map(|e| e.trim().to_ascii_lowercase())
-        .filter(|e| !e.is_empty())
-        .any(|entry| {
-            if entry == "*" {
-                return true;
-            }
-            let (name, entry_port) = match entry.rsplit_once(':') {
-                Some((n, p)) if !n.contains(':') || n.ends_with(']') => match p.parse::<u16>() {
-                    Ok(p) => (n.to_string(), Some(p)),
-                    Err(_) => (entry.clone(), None),
-                },
-                _ => (entry.clone(), None),
-            };
-            if entry_port.is_some() && entry_port != port {
-                return false;
-            }
-            let name = name
-                .trim_start_matches('.')
-                .trim_start_matches('[')
-                .trim_end_matches(']');
-            host == name || host.ends_with(&format!(".{name}"))
-        })
-}
-
-/// A proxy URL for log lines: credentials in it are masked.
-pub(crate) fn redact_proxy(proxy: &str) -> String {
-    match Url::parse(proxy) {
-        Ok(mut u) if !u.username().is_empty() || u.password().is_some() => {
-            let _ = u.set_username("***");
-            let _ = u.set_password(None);
-            u.to_string()
-        }
-        Ok(u) => u.to_string(),
-        Err(_) => String::from("(unparsable proxy URL)"),
-    }
-}
-
+/// What we build on from ureq that semver does not cover: `ureq::unversioned` (the
+/// connector chain with our TLS link, `ConnectionDetails`, the `Resolver` hook) and the
+/// `ureq_proto::Error` variants `classify` matches. Cargo.toml pins both crates exactly;
+/// these tests are the contract a new version must pass before the pin moves (see the
+/// note beside the pin). Each runs against a server on loopback, bounded by `LIMIT`.
 #[cfg(test)]
-mod tests {
+mod ureq_contract {
     use super::*;
-    use std::collections::HashMap;
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::sync::Arc;
 
-    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let m: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        move |k: &str| m.get(k).cloned()
+    const LIMIT: Duration = Duration::from_secs(10);
+
+    /// Read a request head (up to the blank line) from `s`.
+    fn read_head(s: &mut impl Read) {
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") && s.read(&mut byte).unwrap_or(0) == 1 {
+            head.push(byte[0]);
+        }
     }
 
-    #[test]
-    fn proxies_are_chosen_by_scheme_and_skipped_by_no_proxy() {
-        let api = Url::parse("https://api.workos.com").unwrap();
-        let e = env(&[("HTTPS_PROXY", "http://proxy:3128")]);
-        assert_eq!(
-            proxy_for(&api, &e).map(|c| c.url).as_deref(),
-            Some("http://proxy:3128")
-        );
-        let e = env(&[
-            ("https_proxy", "http://lower:1"),
-            ("HTTPS_PROXY", "http://upper:1"),
-        ]);
-        assert_eq!(
-            proxy_for(&api, &e).map(|c| c.url).as_deref(),
-            Some("http://lower:1")
-        );
-        let e = env(&[
-            ("HTTPS_PROXY", "http://proxy:3128"),
-            ("NO_PROXY", "foo, .workos.com"),
-        ]);
-        assert_eq!(proxy_for(&api, &e), None);
-        let e = env(&[
-            ("HTTPS_PROXY", "http://proxy:3128"),
-            ("NO_PROXY", "workos.com"),
-        ]);
-        assert_eq!(proxy_for(&api, &e), None);
-        let e = env(&[
-            ("HTTPS_PROXY", "http://proxy:3128"),
-            ("NO_PROXY", "api.workos.com:8443"),
-        ]);
-        assert!(proxy_for(&api, &e).is_some());
-        let e = env(&[("HTTPS_PROXY", "http://proxy:3128"), ("NO_PROXY", "*")]);
-        assert_eq!(proxy_for(&api, &e), None);
-        let e = env(&[("HTTP_PROXY", "http://proxy:3128")]);
-        assert_eq!(proxy_for(&api, &e), None, "HTTP_PROXY is not for https");
-        let e = env(&[("ALL_PROXY", "http://all:1")]);
-        assert_eq!(
-            proxy_for(&api, &e).map(|c| c.url).as_deref(),
-            Some("http://all:1")
-        );
+    /// A loopback listener whose first connection is handed to `serve` on a thread.
+    fn serve_one(serve: impl FnOnce(TcpStream) + Send + 'static) -> u16 {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            if let Ok((s, _)) = l.accept() {
+                s.set_read_timeout(Some(LIMIT)).unwrap();
+                s.set_write_timeout(Some(LIMIT)).unwrap();
+                serve(s);
+            }
+        });
+        port
     }
 
-    #[test]
-    fn the_variable_used_is_named() {
-        let api = Url::parse("https://api.workos.com").unwrap();
-        let e = env(&[("https_proxy", "http://:3128"), ("ALL_PROXY", "http://a:1")]);
-        let c = proxy_for(&api, &e).unwrap();
-        assert_eq!(c.variable, "https_proxy");
-        let e = env(&[("ALL_PROXY", "http://a:1")]);
-        assert_eq!(proxy_for(&api, &e).unwrap().variable, "ALL_PROXY");
+    /// A plain-HTTP server on loopback that reads one request and writes `answer`.
+    fn answering(answer: &[u8]) -> String {
+        let answer = answer.to_vec();
+        let port = serve_one(move |mut s| {
+            read_head(&mut s);
+            let _ = s.write_all(&answer);
+        });
+        format!("http://127.0.0.1:{port}/")
     }
 
-    #[test]
-    fn malformed_proxy_urls_are_configuration_errors() {
-        let choice = |url: &str| ProxyChoice {
-            variable: "HTTPS_PROXY".into(),
-            url: url.into(),
+    fn get(http: &Http, url: &str) -> Result<Answer, SendError> {
+        let request = Request {
+            method: Method::GET,
+            url: url.to_string(),
+            headers: Vec::new(),
+            body: None,
+            max_body: 1024,
         };
-        for bad in [
-            "http://:3128",
-            "http://",
-            "::::",
-            "http://[::1",
-            "foo bar",
-            "http://proxy:99999",
-            "http://proxy:3128/path",
-            "http://proxy:port",
-            "socks5://proxy:1080",
-            "https://proxy:3128",
-        ] {
-            let e = parse_proxy(&choice(bad)).unwrap_err().to_string();
-            assert!(e.contains("HTTPS_PROXY"), "{bad}: {e}");
-            assert!(!e.contains('\n'), "{bad}: {e}");
-        }
-        let e = parse_proxy(&choice("http://u:hunter2@:1"))
-            .unwrap_err()
-            .to_string();
-        assert!(!e.contains("hunter2"), "{e}");
-        for good in [
-            "http://proxy:3128",
-            "proxy.corp:3128",
-            "http://u:p@proxy:3128/",
-            "http://[::1]:3128",
-            "HTTP://Proxy:8080",
-        ] {
-            assert!(parse_proxy(&choice(good)).is_ok(), "{good}");
+        http.send(&request, LIMIT)
+    }
+
+    fn plain(url: &str) -> Http {
+        Http::new(&Url::parse(url).unwrap(), None, LIMIT).unwrap()
+    }
+
+    fn refused(url: &str) -> SendError {
+        match get(&plain(url), url) {
+            Ok(a) => panic!("{url}: an answer ({}) instead of an error", a.status),
+            Err(e) => e,
         }
     }
 
     #[test]
-    fn loopback_is_never_proxied() {
-        let e = env(&[
-            ("HTTPS_PROXY", "http://proxy:3128"),
-            ("HTTP_PROXY", "http://proxy:3128"),
-        ]);
-        for u in [
-            "http://127.0.0.1:9",
-            "https://localhost:9",
-            "http://[::1]:9",
-        ] {
-            assert_eq!(proxy_for(&Url::parse(u).unwrap(), &e), None, "{u}");
-        }
+    fn https_goes_through_our_tls_link_and_trusts_our_roots() {
+        use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+        let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca_key = KeyPair::generate().unwrap();
+        let ca = ca.self_signed(&ca_key).unwrap();
+        let leaf_key = KeyPair::generate().unwrap();
+        let leaf = CertificateParams::new(vec!["localhost".to_string()])
+            .unwrap()
+            .signed_by(&leaf_key, &ca, &ca_key)
+            .unwrap();
+        let server = Arc::new(
+            rustls::ServerConfig::builder_with_provider(Arc::new(
+                rustls::crypto::ring::default_provider(),
+            ))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![leaf.der().clone()],
+                rustls_pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
+            )
+            .unwrap(),
+        );
+        let tls_server = |server: Arc<rustls::ServerConfig>| {
+            serve_one(move |s| {
+                let conn = rustls::ServerConnection::new(server).unwrap();
+                let mut tls = rustls::StreamOwned::new(conn, s);
+                read_head(&mut tls);
+                let _ = tls.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+                );
+                tls.conn.send_close_notify();
+                let _ = tls.flush();
+            })
+        };
+        // The CA from --ca-file is trusted beside Mozilla's roots: ureq (built without a TLS
+        // feature) can only have reached the server through our TlsConnector.
+        let dir = std::env::temp_dir().join(format!("vfr-ureq-contract-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let ca_file = dir.join("ca.pem");
+        std::fs::write(&ca_file, ca.pem()).unwrap();
+        let url = format!("https://localhost:{}/", tls_server(server.clone()));
+        let http = Http::new(&Url::parse(&url).unwrap(), Some(&ca_file), LIMIT).unwrap();
+        let answer = get(&http, &url).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(answer.status, 200);
+        assert_eq!(answer.body.ok().as_deref(), Some(&b"ok"[..]));
+        // Without it, the handshake fails with rustls's own error, which reaches classify
+        // through ureq's error (tls_error's downcast): refused, not retried.
+        let url = format!("https://localhost:{}/", tls_server(server));
+        let e = refused(&url);
+        assert!(!e.retry, "{e:?}");
+        assert!(
+            e.detail
+                .starts_with("TLS handshake failed: invalid peer certificate: UnknownIssuer"),
+            "{e:?}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
-    fn proxy_credentials_are_redacted() {
-        let r = redact_proxy("http://user:hunter2@proxy:3128");
-        assert!(!r.contains("hunter2") && !r.contains("user"), "{r}");
+    fn name_lookups_go_through_our_resolver() {
+        // A 64-character label is refused by the system resolver itself (no DNS query);
+        // only NamedResolver words the failure this way, and marks it as passing.
+        let host = format!("{}.invalid", "a".repeat(64));
+        let e = refused(&format!("http://{host}:9/"));
+        assert!(e.retry, "{e:?}");
+        assert!(
+            e.detail
+                .starts_with(&format!("cannot resolve the host {host}: ")),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn framing_errors_are_the_variants_we_match() {
+        let head = "HTTP/1.1 200 OK\r\nConnection: close\r\n";
+        for (extra, want) in [
+            (
+                "Content-Length: +2\r\n",
+                "the response has an invalid Content-Length (not a decimal number)",
+            ),
+            (
+                "Content-Length: 2\r\nContent-Length: 3\r\n",
+                "the response has two different Content-Length values",
+            ),
+            (
+                &format!("X-Padding: {}\r\n", "p".repeat(MAX_HEAD_BYTES)),
+                "its head is larger than 16 KiB",
+            ),
+        ] {
+            let url = answering(format!("{head}{extra}\r\nok").as_bytes());
+            let e = refused(&url);
+            assert!(!e.retry, "{extra:.40}: {e:?}");
+            assert_eq!(
+                e.detail,
+                format!("the server's answer is not valid HTTP: {want}"),
+                "{extra:.40}"
+            );
+        }
+        // Any other framing error (here: not HTTP at all) is ureq_proto's, and passing.
+        let e = refused(&answering(b"SSH-2.0-OpenSSH_9.6\r\n\r\n"));
+        assert!(e.retry, "{e:?}");
+        assert!(e.detail.contains("is not valid HTTP (a TLS port"), "{e:?}");
+    }
+
+    #[test]
+    fn statuses_are_answers_redirects_stay_and_interim_responses_are_skipped() {
+        for (raw, status, body) in [
+            (&b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"[..], 503, &b""[..]),
+            (b"HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:9/\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", 302, b""),
+            (b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok", 200, b"ok"),
+        ] {
+            let url = answering(raw);
+            let answer = get(&plain(&url), &url).unwrap_or_else(|e| panic!("{e:?}"));
+            assert_eq!(answer.status, status);
+            assert_eq!(answer.body.ok().as_deref(), Some(body));
+        }
+        // The body cap is ureq's BodyExceedsLimit.
+        let url = answering(
+            format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: 2048\r\nConnection: close\r\n\r\n{}",
+                "x".repeat(2048)
+            )
+            .as_bytes(),
+        );
+        let answer = get(&plain(&url), &url).unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(matches!(answer.body, Err(BodyError::TooLarge)));
     }
 }

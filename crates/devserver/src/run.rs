@@ -10,14 +10,13 @@ use anyhow::{bail, Context};
 use serde_json::Value;
 
 use super::{generate_api_key, DevServer, DevServerConfig, RateLimit, TlsIdentity};
-use crate::credentials::RelayCredentials;
-use crate::settings::non_empty;
+use vfr_credentials::credentials::RelayCredentials;
 
 /// Environment variable that fixes the dev server's API key (else one is generated).
-pub(crate) const API_KEY_ENV: &str = "VAULT_DEV_API_KEY";
+pub const API_KEY_ENV: &str = "VAULT_DEV_API_KEY";
 
 #[derive(Clone, Debug)]
-pub(crate) struct RunOptions {
+pub struct RunOptions {
     pub listen: SocketAddr,
     /// Create `seed_name` with fresh valid relay credentials.
     pub seed: bool,
@@ -37,7 +36,7 @@ pub(crate) struct RunOptions {
 }
 
 /// Run until Ctrl-C or SIGTERM.
-pub(crate) fn run(opts: RunOptions) -> anyhow::Result<()> {
+pub fn run(opts: RunOptions) -> anyhow::Result<()> {
     // Install the handler before anything is printed: a signal that arrives between
     // printing and waiting must still shut down cleanly.
     let (tx, rx) = mpsc::channel();
@@ -55,12 +54,13 @@ pub(super) fn serve_until(
     out: &mut dyn Write,
     stop: mpsc::Receiver<()>,
 ) -> anyhow::Result<()> {
-    let api_key = non_empty(
-        opts.api_key
-            .clone()
-            .or_else(|| std::env::var(API_KEY_ENV).ok()),
-    )
-    .unwrap_or_else(generate_api_key);
+    // An empty value means unset, as for every variable the product reads.
+    let api_key = opts
+        .api_key
+        .clone()
+        .or_else(|| std::env::var(API_KEY_ENV).ok())
+        .filter(|k| !k.is_empty())
+        .unwrap_or_else(generate_api_key);
     let tls = load_tls(opts.tls_cert.as_deref(), opts.tls_key.as_deref())?;
     // Read the seed file before binding so a typo fails fast without a half-started server.
     let file_objects = match &opts.from_file {
@@ -77,7 +77,7 @@ pub(super) fn serve_until(
     })?;
     opts.upstream.apply(server.upstream());
     if let Some(rate) = opts.rate_limit {
-        crate::console::say(&format!(
+        super::say(&format!(
             "dev-server: rate limit {rate} per API key (429 with Retry-After past it)"
         ));
     }
@@ -88,7 +88,7 @@ pub(super) fn serve_until(
             .create(&opts.seed_name, &seeded.to_vault_value())
             .with_context(|| format!("seeding {:?}", opts.seed_name))?;
         server.upstream().trust(&seeded.public_key);
-        crate::console::say(&format!(
+        super::say(&format!(
             "dev-server: seeded {} (relay id {})",
             opts.seed_name, seeded.relay_id
         ));
@@ -99,7 +99,7 @@ pub(super) fn serve_until(
             .with_context(|| format!("seeding {name:?} from the file (name given twice?)"))?;
     }
     if !file_objects.is_empty() {
-        crate::console::say(&format!(
+        super::say(&format!(
             "dev-server: seeded {} object(s) from the file",
             file_objects.len()
         ));
@@ -110,16 +110,16 @@ pub(super) fn serve_until(
     writeln!(out, "export WORKOS_API_BASE={}", server.base_url())?;
     writeln!(out, "export WORKOS_API_KEY={}", server.api_key())?;
     out.flush()?;
-    crate::console::say(&format!(
+    super::say(&format!(
         "dev-server: dev server listening on {} (Ctrl-C to stop)",
         server.base_url()
     ));
 
     // A closed channel (handler gone) also ends the wait rather than hanging forever.
     let _ = stop.recv();
-    crate::console::say("dev-server: shutting down");
+    super::say("dev-server: shutting down");
     server.shutdown();
-    crate::console::say("dev-server: stopped");
+    super::say("dev-server: stopped");
     Ok(())
 }
 
@@ -140,12 +140,34 @@ fn load_tls(cert: Option<&Path>, key: Option<&Path>) -> anyhow::Result<Option<Tl
 const MAX_SEED_FILE_BYTES: u64 = 1024 * 1024;
 
 fn read_seed_file(path: &Path) -> anyhow::Result<Vec<(String, String)>> {
-    // The same bounded, regular-file-only reader as every other input: a FIFO or
-    // /dev/zero must not hang or grow without end.
-    let bytes = crate::files::read_input(path, MAX_SEED_FILE_BYTES, "the seed file (--from-file)")?;
+    let bytes = read_input(path, MAX_SEED_FILE_BYTES, "the seed file (--from-file)")?;
     let text = String::from_utf8(bytes)
         .with_context(|| format!("the seed file {} is not UTF-8 text", path.display()))?;
     parse_seed(&text).with_context(|| format!("in the seed file {}", path.display()))
+}
+
+/// Read a small file whole, refusing what is not a regular file (a FIFO would block,
+/// /dev/zero never ends) or is larger than `max` bytes: the rule (and the messages) of the
+/// product's `files::read_input`, for the one file the dev server reads this way.
+fn read_input(path: &Path, max: u64, what: &str) -> anyhow::Result<Vec<u8>> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path)
+        .with_context(|| format!("cannot read {what} {}", path.display()))?;
+    if !meta.is_file() {
+        bail!("{what} {} is not a regular file", path.display());
+    }
+    let mut data = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(max + 1).read_to_end(&mut data))
+        .with_context(|| format!("cannot read {what} {}", path.display()))?;
+    if data.len() as u64 > max {
+        bail!(
+            "{what} {} is larger than {} KiB",
+            path.display(),
+            max / 1024
+        );
+    }
+    Ok(data)
 }
 
 /// `{"name": value, ...}` or `[{"name": .., "value": ..}, ...]`. A value that is not a
@@ -191,7 +213,7 @@ fn value_text(v: Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::devserver::DEFAULT_SECRET_NAME;
+    use crate::DEFAULT_SECRET_NAME;
 
     #[test]
     fn seed_files_in_both_shapes() {
@@ -273,8 +295,8 @@ mod tests {
         };
         let creds: Value =
             serde_json::from_str(fetch(DEFAULT_SECRET_NAME)["value"].as_str().unwrap()).unwrap();
-        let secret = crate::secret::Secret::new(creds["secret_key"].as_str().unwrap());
-        crate::keys::check_pair(creds["public_key"].as_str().unwrap(), &secret).unwrap();
+        let secret = vfr_credentials::secret::Secret::new(creds["secret_key"].as_str().unwrap());
+        vfr_credentials::keys::check_pair(creds["public_key"].as_str().unwrap(), &secret).unwrap();
         assert_eq!(fetch("extra")["value"], r#"{"k":"v"}"#);
 
         stop_tx.send(()).unwrap();

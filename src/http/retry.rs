@@ -8,7 +8,18 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use super::VaultError;
+/// What the retry loop needs of a client's own error type: the word for "the run's
+/// deadline came first", the one line a retry announcement quotes, and a note saying
+/// why retrying stopped.
+pub(crate) trait Failure: Sized {
+    /// The run's deadline has passed before an attempt could start.
+    fn deadline_reached() -> Self;
+    /// The failed attempt's one-line reason.
+    fn detail(&self) -> &str;
+    /// `self` with `note` after its reason; `deadline` when the run's deadline ended the
+    /// retries (a longer deadline might have helped).
+    fn annotate(self, note: &str, deadline: bool) -> Self;
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct RetryPolicy {
@@ -57,13 +68,10 @@ pub(crate) fn after_server_wait(asked: Duration, room: Duration, random: u64) ->
 
 /// The time left for an attempt before `deadline`, or the step that ends the run when
 /// none is (the one "deadline reached" every client reports).
-pub(crate) fn time_left<T>(deadline: Instant) -> Result<Duration, Step<T>> {
+pub(crate) fn time_left<T, E: Failure>(deadline: Instant) -> Result<Duration, Step<T, E>> {
     let remaining = deadline.saturating_duration_since(Instant::now());
     if remaining.is_zero() {
-        return Err(Step::Done(Err(VaultError {
-            deadline_reached: true,
-            ..VaultError::unavailable("run deadline reached")
-        })));
+        return Err(Step::Done(Err(E::deadline_reached())));
     }
     Ok(remaining)
 }
@@ -109,11 +117,11 @@ impl std::fmt::Display for RetryEvent<'_> {
 }
 
 /// What one attempt produced.
-pub(crate) enum Step<T> {
-    Done(Result<T, VaultError>),
+pub(crate) enum Step<T, E> {
+    Done(Result<T, E>),
     /// A failure that may pass; `retry_after` is the server's requested wait, if any.
     Retry {
-        error: VaultError,
+        error: E,
         retry_after: Option<Duration>,
     },
 }
@@ -137,13 +145,13 @@ pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration
 /// Returns the result and the number of attempts made. `sleep` is injected so unit
 /// tests can check the schedule without waiting; `observe` hears of every attempt
 /// and every wait before it happens.
-pub(crate) fn run<T>(
+pub(crate) fn run<T, E: Failure>(
     policy: &RetryPolicy,
     deadline: Instant,
-    mut attempt: impl FnMut(u32) -> Step<T>,
+    mut attempt: impl FnMut(u32) -> Step<T, E>,
     mut sleep: impl FnMut(Duration),
     mut observe: impl FnMut(RetryEvent<'_>),
-) -> (Result<T, VaultError>, u32) {
+) -> (Result<T, E>, u32) {
     let mut made = 0u32;
     let of = policy.max_retries + 1;
     loop {
@@ -154,10 +162,8 @@ pub(crate) fn run<T>(
             Step::Retry { error, retry_after } => (error, retry_after),
         };
         if made > policy.max_retries {
-            return (
-                Err(annotate(error, &format!("gave up after {made} attempts"))),
-                made,
-            );
+            let note = format!("gave up after {made} attempts");
+            return (Err(error.annotate(&note, false)), made);
         }
         // A Retry-After of 0 (or a date in the past) still waits the shortest backoff,
         // so a throttling server is never hammered.
@@ -176,9 +182,7 @@ pub(crate) fn run<T>(
                 ),
                 None => format!("run deadline reached after {made} attempt(s)"),
             };
-            let mut error = annotate(error, &note);
-            error.deadline_reached = true;
-            return (Err(error), made);
+            return (Err(error.annotate(&note, true)), made);
         }
         let wait = match retry_after {
             Some(_) => after_server_wait(wait, room, random),
@@ -188,26 +192,51 @@ pub(crate) fn run<T>(
         observe(RetryEvent::Retry {
             failed: made,
             of,
-            reason: &error.detail,
+            reason: error.detail(),
             wait,
         });
         sleep(wait);
     }
 }
 
-/// Say why retrying stopped, after the last attempt's own reason.
-fn annotate(mut error: VaultError, note: &str) -> VaultError {
-    error.detail = format!("{} ({note})", error.detail);
-    error
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::workos::VaultErrorKind;
 
-    fn unavailable(n: u32) -> VaultError {
-        VaultError::unavailable(format!("HTTP 503 #{n}"))
+    /// A client's error as the loop sees it: a reason, and whether the deadline ended it.
+    #[derive(Debug, PartialEq)]
+    struct Failed {
+        detail: String,
+        deadline: bool,
+        gone: bool,
+    }
+
+    impl Failure for Failed {
+        fn deadline_reached() -> Self {
+            Failed {
+                detail: "run deadline reached".into(),
+                deadline: true,
+                gone: false,
+            }
+        }
+        fn detail(&self) -> &str {
+            &self.detail
+        }
+        fn annotate(self, note: &str, deadline: bool) -> Self {
+            Failed {
+                detail: format!("{} ({note})", self.detail),
+                deadline,
+                ..self
+            }
+        }
+    }
+
+    fn unavailable(n: u32) -> Failed {
+        Failed {
+            detail: format!("HTTP 503 #{n}"),
+            deadline: false,
+            gone: false,
+        }
     }
 
     #[test]
@@ -233,7 +262,7 @@ mod tests {
     fn four_attempts_then_give_up() {
         let mut slept = vec![];
         let deadline = Instant::now() + Duration::from_secs(60);
-        let (res, made) = run::<()>(
+        let (res, made) = run::<(), Failed>(
             &RetryPolicy::default(),
             deadline,
             |n| Step::Retry {
@@ -256,7 +285,7 @@ mod tests {
     fn retry_after_is_used_and_never_past_the_deadline() {
         let mut slept = vec![];
         let deadline = Instant::now() + Duration::from_secs(10);
-        let (res, made) = run(
+        let (res, made) = run::<u32, Failed>(
             &RetryPolicy::default(),
             deadline,
             |n| match n {
@@ -276,7 +305,7 @@ mod tests {
             "{slept:?}"
         );
 
-        let (res, made) = run::<()>(
+        let (res, made) = run::<(), Failed>(
             &RetryPolicy::default(),
             deadline,
             |n| Step::Retry {
@@ -292,7 +321,7 @@ mod tests {
 
     #[test]
     fn an_enormous_retry_after_ends_the_run_instead_of_overflowing() {
-        let (res, made) = run::<()>(
+        let (res, made) = run::<(), Failed>(
             &RetryPolicy::default(),
             Instant::now() + Duration::from_secs(30),
             |n| Step::Retry {
@@ -309,7 +338,7 @@ mod tests {
     #[test]
     fn a_zero_retry_after_still_waits_the_shortest_backoff() {
         let mut slept = vec![];
-        let (_, made) = run::<()>(
+        let (_, made) = run::<(), Failed>(
             &RetryPolicy::default(),
             Instant::now() + Duration::from_secs(30),
             |n| Step::Retry {
@@ -345,21 +374,26 @@ mod tests {
 
     #[test]
     fn done_errors_are_not_retried() {
-        let (res, made) = run::<()>(
+        let (res, made) = run::<(), Failed>(
             &RetryPolicy::default(),
             Instant::now() + Duration::from_secs(10),
-            |_| Step::Done(Err(VaultError::new(VaultErrorKind::NotFound, "gone", None))),
+            |_| {
+                Step::Done(Err(Failed {
+                    gone: true,
+                    ..unavailable(0)
+                }))
+            },
             |_| panic!("no sleep"),
             |_| {},
         );
         assert_eq!(made, 1);
-        assert_eq!(res.unwrap_err().kind, VaultErrorKind::NotFound);
+        assert!(res.unwrap_err().gone);
     }
 
     #[test]
     fn the_observer_hears_every_attempt_and_wait_in_order() {
         let mut events = vec![];
-        let (_, made) = run::<()>(
+        let (_, made) = run::<(), Failed>(
             &RetryPolicy::default(),
             Instant::now() + Duration::from_secs(30),
             |n| Step::Retry {

@@ -8,9 +8,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::{json, Value};
 
-use super::State;
-use crate::devserver::http::{Request, Response};
-use crate::upstream::{verify, VerifyError, CHALLENGE_PATH, PROJECT_CONFIGS_PATH, RESPONSE_PATH};
+use super::verify::{verify, VerifyError};
+use super::{State, CHALLENGE_PATH, PROJECT_CONFIGS_PATH, RESPONSE_PATH};
+use crate::http::{Request, Response};
 
 /// Sentry's `max_age` for signatures and challenges.
 const MAX_AGE: Duration = Duration::from_secs(60);
@@ -65,7 +65,7 @@ fn field<'a>(body: &'a Value, name: &str) -> Result<&'a str, Response> {
 fn challenge(state: &mut State, req: &Request, body: &Value) -> Result<Response, Response> {
     let relay_id = field(body, "relay_id")?;
     let public_key = field(body, "public_key")?;
-    if !crate::keys::is_uuid(relay_id) {
+    if !vfr_credentials::keys::is_uuid(relay_id) {
         return Err(Response::json(
             400,
             &json!({"relay_id": ["Must be a valid UUID."]}),
@@ -88,7 +88,7 @@ fn challenge(state: &mut State, req: &Request, body: &Value) -> Result<Response,
             "Attempted to register agent with a different public key",
         ));
     }
-    let token = URL_SAFE_NO_PAD.encode(crate::keys::random_bytes::<48>());
+    let token = URL_SAFE_NO_PAD.encode(vfr_credentials::keys::random_bytes::<48>());
     state
         .challenges
         .retain(|_, (_, _, at)| at.elapsed() < MAX_AGE);

@@ -88,19 +88,19 @@ pub fn check_pair(public_key: &str, secret_key: &Secret) -> Result<(), KeyError>
 /// Short fingerprint of a public key for operator reports: `SHA256:` and the first 16
 /// hex digits of the digest of the key's encoding (comparable across tools with
 /// `printf %s KEY | sha256sum`).
-pub(crate) fn fingerprint(public_key: &str) -> String {
+pub fn fingerprint(public_key: &str) -> String {
     let digest = ring::digest::digest(&ring::digest::SHA256, public_key.as_bytes());
     format!("SHA256:{}", hex(&digest.as_ref()[..8]))
 }
 
 /// A freshly generated relay key pair in relay's encoding.
-pub(crate) struct GeneratedKeys {
+pub struct GeneratedKeys {
     pub public_key: String,
     pub secret_key: Secret,
 }
 
 /// Generate an Ed25519 key pair the way relay does (random 32-byte seed).
-pub(crate) fn generate() -> anyhow::Result<GeneratedKeys> {
+pub fn generate() -> anyhow::Result<GeneratedKeys> {
     let rng = SystemRandom::new();
     let mut seed = [0u8; 32];
     rng.fill(&mut seed)
@@ -114,7 +114,7 @@ pub(crate) fn generate() -> anyhow::Result<GeneratedKeys> {
 }
 
 /// A random version-4 UUID in relay's lowercase hyphenated form.
-pub(crate) fn generate_uuid() -> String {
+pub fn generate_uuid() -> String {
     let mut b = random_bytes::<16>();
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
@@ -140,7 +140,7 @@ pub fn is_uuid(s: &str) -> bool {
 }
 
 /// Lowercase hex of `bytes` (ids, fingerprints, temp-file tags).
-pub(crate) fn hex(bytes: &[u8]) -> String {
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use super::random_token;
-use crate::clock;
-use crate::keys;
+use vfr_credentials::clock;
+use vfr_credentials::keys;
 
 /// Names are unique per environment and at most this many characters (WorkOS limit).
 pub(crate) const MAX_NAME_CHARS: usize = 200;
@@ -238,7 +238,7 @@ mod tests {
         ));
         assert_eq!(s.by_name("a").unwrap().id, id);
         assert_eq!(s.by_id(&id).unwrap().current().value, "1");
-        assert!(crate::keys::is_uuid(&id));
+        assert!(vfr_credentials::keys::is_uuid(&id));
     }
 
     #[test]

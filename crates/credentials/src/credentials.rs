@@ -114,7 +114,7 @@ pub fn parse_vault_value(value: &Secret) -> Result<RelayCredentials, InvalidSecr
 
 /// The `sentry_dsn` string of a stored value that is a JSON object, whatever its other fields
 /// hold (a deployment event needs only the DSN). Not checked here: the caller parses it as a DSN.
-pub(crate) fn stored_dsn(value: &Secret) -> Option<String> {
+pub fn stored_dsn(value: &Secret) -> Option<String> {
     let doc: serde_json::Value = serde_json::from_str(value.expose().trim()).ok()?;
     doc.get("sentry_dsn")?
         .as_str()
@@ -124,7 +124,7 @@ pub(crate) fn stored_dsn(value: &Secret) -> Option<String> {
 
 impl RelayCredentials {
     /// The relay id shortened to 8 characters for log lines.
-    pub(crate) fn masked_id(&self) -> String {
+    pub fn masked_id(&self) -> String {
         self.relay_id.chars().take(8).collect::<String>() + "…"
     }
 
