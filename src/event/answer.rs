@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::http::sanitize_line as sanitize;
+use crate::http::retry::is_retryable_status;
+use crate::http::{excerpt, sanitize_line as sanitize};
 
 /// Server text on one line: the shared sanitizer, and Unicode's line and paragraph separators too.
 fn sanitize_line(text: &str) -> String {
@@ -108,7 +109,7 @@ pub(crate) fn classify(
             };
             Answered::Retry { detail, wait }
         }
-        408 | 500 | 502 | 503 | 504 => Answered::Retry {
+        s if is_retryable_status(s) => Answered::Retry {
             detail: format!("HTTP {status} ({})", detail_of(body)),
             wait: retry_after,
         },
@@ -148,8 +149,10 @@ fn detail_of(body: &[u8]) -> String {
             };
         }
     }
-    let start: String = String::from_utf8_lossy(body).chars().take(80).collect();
-    format!("body starts {:?}", sanitize_line(&start))
+    excerpt(
+        &String::from_utf8_lossy(body).replace(['\u{2028}', '\u{2029}'], " "),
+        80,
+    )
 }
 
 #[cfg(test)]
