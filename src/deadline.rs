@@ -27,13 +27,19 @@ pub(crate) fn within<T: Send + 'static>(
 ) -> Result<T, Late> {
     let budget = deadline.saturating_duration_since(Instant::now());
     let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
+    spawn(Box::new(move || {
         let _ = tx.send(work());
-    });
+    }));
     rx.recv_timeout(budget + GRACE).map_err(|e| match e {
         mpsc::RecvTimeoutError::Timeout => Late::Timeout { budget },
         mpsc::RecvTimeoutError::Disconnected => Late::Lost,
     })
+}
+
+/// One thread-spawning path for every caller (a boxed job, so the spawn machinery is
+/// compiled once, not once per result type).
+fn spawn(job: Box<dyn FnOnce() + Send>) {
+    std::thread::spawn(job);
 }
 
 #[cfg(test)]

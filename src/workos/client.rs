@@ -233,8 +233,8 @@ impl VaultClient {
 /// object from some other JSON a misconfigured api base may answer with.
 #[derive(Deserialize)]
 struct WireObject {
-    #[allow(dead_code)]
-    id: String,
+    #[serde(rename = "id")]
+    _id: String,
     name: String,
     value: Option<String>,
     metadata: Option<WireMetadata>,
