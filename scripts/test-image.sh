@@ -8,6 +8,7 @@
 #   - `--version` prints this checkout's version, with a read-only root filesystem;
 #   - the image's user is not root, and files it writes belong to that uid;
 #   - the image is lean: it has no dev-server subcommand;
+#   - `deployment-event` is in the image (an unreachable Sentry: one warning, exit 0);
 #   - `check` against the dev server in another container (sharing its network namespace, so the
 #     dev server stays on loopback and plain http is allowed) exits 0 and reports the credentials found;
 #   - `init` (the image's default command) with a read-only root writes credentials.json and config.yml,
@@ -71,6 +72,18 @@ report="$(run "${vault[@]}" "$image" check 2>&1)" || status=$?
 [ "$status" -eq 0 ] || { echo "$report" >&2; fail "check exited $status, expected 0 (found)"; }
 grep -q 'found' <<<"$report" || { echo "$report" >&2; fail "check did not report the credentials found"; }
 pass "check against the dev server: exit 0"
+
+# deployment-event is production code: in the minimal image. Nothing listens on 127.0.0.1:9 in that
+# namespace, so the event cannot be sent: one warning, exit 0 (reporting is optional).
+status=0
+event="$(run "${vault[@]}" "$image" deployment-event --deployment-type eks --customer-id acme \
+  --infra-version 1.0.0 --status success --timeout-seconds 3 \
+  --dsn http://0123456789abcdef0123456789abcdef@127.0.0.1:9/1 2>&1)" || status=$?
+if [ "$status" -ne 0 ] || ! grep -q 'warning: the deployment event did not reach Sentry' <<<"$event"; then
+  echo "$event" >&2
+  fail "deployment-event exited $status, expected 0 with one warning"
+fi
+pass "deployment-event in the image: unreachable Sentry, one warning, exit 0"
 
 # A world-writable host directory as the credentials volume: what lands there shows who wrote it.
 mkdir -p "$work/relay" && chmod 0777 "$work/relay"

@@ -74,10 +74,17 @@ pub const SETTING_VARS: [&str; 17] = [
     "SSL_CERT_FILE",
 ];
 
-/// The other variables read: exec's timing, proxies, colour, logging, the dev server's key.
-pub const OTHER_VARS: [&str; 11] = [
+/// The other variables read: exec's timing, deployment-event's inputs, proxies, colour, logging,
+/// the dev server's key.
+pub const OTHER_VARS: [&str; 17] = [
     "VAULT_FETCH_INTERVAL",
     "VAULT_FETCH_GRACE",
+    "SENTRY_DSN",
+    "VAULT_FETCH_ENVIRONMENT",
+    "ENVIRONMENT",
+    "VAULT_FETCH_INFRA_VERSION",
+    "INFRA_VERSION",
+    "VAULT_FETCH_START_DIR",
     "HTTPS_PROXY",
     "HTTP_PROXY",
     "ALL_PROXY",
@@ -111,6 +118,10 @@ Environment (a flag wins over its variable; VAULT_FETCH_* wins over the older al
   VAULT_FETCH_VERIFY_UPSTREAM   init, exec: like --verify-upstream (ask that upstream before relay uses them)
   VAULT_FETCH_INTERVAL          exec: how often to read the secret again (default 5m, at least 30 s)
   VAULT_FETCH_GRACE             exec: how long a restarted child may take to stop (default 30s)
+  SENTRY_DSN                    deployment-event: the DSN to report to (else the secret's sentry_dsn)
+  VAULT_FETCH_ENVIRONMENT       deployment-event: the environment (default production)  (alias ENVIRONMENT)
+  VAULT_FETCH_INFRA_VERSION     deployment-event: the infrastructure version  (alias INFRA_VERSION)
+  VAULT_FETCH_START_DIR         deployment-event: where --record-start keeps a start
   SSL_CERT_FILE                 extra PEM CA bundle (corporate TLS proxies)
   HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY   proxy settings (http:// proxies)
   NO_COLOR, CLICOLOR, CLICOLOR_FORCE             colour on a terminal
@@ -246,6 +257,9 @@ pub(crate) enum Command {
     Exec(ExecArgs),
     /// Copy this executable into DIR (an init container filling an emptyDir for relay's container)
     Install(InstallArgs),
+    /// Report a deployment to Sentry: one transaction, with the DSN given or the secret's sentry_dsn
+    #[command(name = "deployment-event", after_help = DEPLOYMENT_EVENT_AFTER_HELP)]
+    DeploymentEvent(DeploymentEventArgs),
     /// Run a local WorkOS Vault stand-in for demos and pipeline tests
     #[cfg(feature = "dev-server")]
     #[command(name = "dev-server")]
@@ -375,6 +389,80 @@ pub(crate) struct ExecArgs {
     /// The command to run, after `--`
     #[arg(last = true, value_name = "COMMAND")]
     pub command: Vec<std::ffi::OsString>,
+    /// Defined once, shared by every fetching subcommand; listed after the local options.
+    #[command(flatten)]
+    pub fetch: FetchArgs,
+}
+
+const DEPLOYMENT_EVENT_AFTER_HELP: &str = "\
+Examples:
+  vault-fetch-relay deployment-event --deployment-type eks --customer-id acme --infra-version 2.1.0 --status success
+  vault-fetch-relay deployment-event --deployment-type ecs --customer-id acme --record-start   # before the deploy
+  SENTRY_DSN=https://KEY@o1.ingest.sentry.io/2 vault-fetch-relay deployment-event ... --status failure \\
+    --error-message \"helm upgrade failed\" --started-at 2026-12-03T10:00:00Z
+
+Sends one transaction (deployment.completion) as Runlayer's capture-deployment-completion.sh does, to the
+DSN from --dsn or SENTRY_DSN, else the vault secret's sentry_dsn (one read by name, with the fetch
+options). On success it prints the event id. Reporting is optional: no DSN, an unusable DSN in the
+secret, an unreachable Sentry or a refusal give one warning line and exit 0; --strict makes them exit 1.
+A malformed flag or --dsn, and wrong_api_base, exit 1.
+
+The duration comes from --started-at, else a start recorded by --record-start (kept in --start-dir,
+default $TMPDIR/vault-fetch-relay-<uid>, read once; older than a day: removed), else the start files of
+capture-deployment-telemetry.sh in /tmp/runlayer-deployments.
+
+Retries: connection errors, timeouts, 408, 429 and 5xx, within --timeout-seconds, waiting what
+Retry-After or X-Sentry-Rate-Limits asks. Redirects are never followed.";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum DeploymentTypeArg {
+    Ecs,
+    Eks,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum DeploymentStatusArg {
+    Success,
+    Failure,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DeploymentEventArgs {
+    /// The deployment type
+    #[arg(long, value_enum, value_name = "TYPE")]
+    pub deployment_type: DeploymentTypeArg,
+    /// The customer id (one line, at most 200 characters: it becomes a Sentry tag)
+    #[arg(long, value_name = "ID")]
+    pub customer_id: String,
+    /// The infrastructure version, any one line, e.g. 2.1.0 (alias INFRA_VERSION)
+    #[arg(long, env = "VAULT_FETCH_INFRA_VERSION", value_name = "VERSION")]
+    pub infra_version: Option<String>,
+    /// How the deployment ended
+    #[arg(
+        long,
+        value_enum,
+        value_name = "STATUS",
+        required_unless_present = "record_start"
+    )]
+    pub status: Option<DeploymentStatusArg>,
+    /// What went wrong (sent as given; up to 64 KiB)
+    #[arg(long, value_name = "TEXT")]
+    pub error_message: Option<String>,
+    /// The environment [default: production] (alias ENVIRONMENT)
+    #[arg(long, env = "VAULT_FETCH_ENVIRONMENT", value_name = "NAME")]
+    pub environment: Option<String>,
+    /// The Sentry DSN (prefer SENTRY_DSN: argv is visible to every user) [default: SENTRY_DSN, else the secret's sentry_dsn]
+    #[arg(long, value_name = "DSN")]
+    pub dsn: Option<String>,
+    /// When the deployment started: RFC 3339 or seconds since the epoch [default: a recorded start]
+    #[arg(long, value_name = "TIME", conflicts_with = "record_start")]
+    pub started_at: Option<String>,
+    /// Record now as this deployment's start (in --start-dir) and send nothing
+    #[arg(long, conflicts_with_all = ["status", "error_message", "dsn"])]
+    pub record_start: bool,
+    /// Where --record-start keeps starts [default: $TMPDIR/vault-fetch-relay-<uid>]
+    #[arg(long, env = "VAULT_FETCH_START_DIR", value_name = "DIR", value_parser = path_or_unset)]
+    pub start_dir: Option<PathBuf>,
     /// Defined once, shared by every fetching subcommand; listed after the local options.
     #[command(flatten)]
     pub fetch: FetchArgs,

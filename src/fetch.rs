@@ -146,6 +146,9 @@ pub struct Missing {
     /// Why the stored value was rejected, for status `invalid_secret`: `check` reports
     /// a key pair that does not belong together as invalid rather than unchecked.
     pub invalid: Option<InvalidSecret>,
+    /// For status `invalid_secret`: the stored `sentry_dsn`, when the value is a JSON object
+    /// holding one. A deployment event needs only the DSN, not the relay keys.
+    pub sentry_dsn: Option<String>,
 }
 
 impl Missing {
@@ -159,6 +162,7 @@ impl Missing {
             reason: reason.into(),
             request_id,
             invalid: None,
+            sentry_dsn: None,
         }
     }
 }
@@ -364,6 +368,7 @@ fn classify_object(object: VaultObject, settings: &Settings) -> Outcome {
             );
             Outcome::Missing(Missing {
                 invalid: Some(why),
+                sentry_dsn: crate::credentials::stored_dsn(&object.value),
                 ..Missing::new(Problem::InvalidSecret, reason, object.request_id)
             })
         }

@@ -244,3 +244,80 @@ fn the_init_container_path_leaves_the_mode_to_config_yml() {
         );
     }
 }
+
+/// The deployment-event hook Jobs as rendered, run as the kubelet would: the container's args to
+/// our binary (no shell), its environment from the rendered backend-secret. Each reaches the ingest
+/// with the chart's customer id, version, environment and status, and the render time as the start.
+#[test]
+fn the_rendered_deployment_event_hooks_report_each_upgrade_and_rollback() {
+    use crate::deployment_event::{parse_strictly, Ingest};
+    let Some(helm) = helm() else { return };
+    let ingest = Ingest::start(vec![]);
+    let dir = tempfile::tempdir().unwrap();
+    let values = dir.path().join("values.yaml");
+    std::fs::write(
+        &values,
+        format!(
+            "global:\n  domain: \"mcp.acme.example\"\n  environment: staging\n  deployment:\n    infraVersion: \"2.1.0\"\ntelemetry:\n  enabled: true\nbackend:\n  secrets:\n    SENTRY_DSN: {:?}\n",
+            ingest.dsn("/4")
+        ),
+    )
+    .unwrap();
+    let out = helm_template(&helm, &values);
+    let backend = secret_data(&out, "backend-secret");
+    let docs = yaml_rust2::YamlLoader::load_from_str(&out).unwrap();
+    let jobs: Vec<_> = docs
+        .iter()
+        .filter(|d| d["kind"].as_str() == Some("Job"))
+        .collect();
+    assert_eq!(jobs.len(), 2, "{out}");
+    for job in jobs {
+        let c = &job["spec"]["template"]["spec"]["containers"][0];
+        let args: Vec<&str> = c["args"]
+            .as_vec()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        let mut run = cmd(&args);
+        for e in c["env"].as_vec().unwrap() {
+            let name = e["name"].as_str().unwrap();
+            if let Some(v) = e["value"].as_str() {
+                run.env(name, v);
+            }
+            let key = e["valueFrom"]["secretKeyRef"]["key"].as_str();
+            if let Some(v) = key.and_then(|k| backend.get(k)) {
+                run.env(name, String::from_utf8(v.clone()).unwrap());
+            }
+        }
+        let done = run_with(run, "", Duration::from_secs(60));
+        assert_eq!(done.code, Some(0), "{args:?}: {}", done.text());
+        assert!(!done.stderr.contains("warning"), "{}", done.stderr);
+    }
+    let got = ingest.envelopes(2, Duration::ZERO);
+    assert_eq!(got.len(), 2);
+    let mut statuses = Vec::new();
+    for r in &got {
+        let (_, _, event) = parse_strictly(&r.body);
+        assert_eq!(event["tags"]["customer_id"], "mcp.acme.example");
+        assert_eq!(event["tags"]["infra_version"], "2.1.0");
+        assert_eq!(event["tags"]["environment"], "staging");
+        assert_eq!(event["tags"]["deployment_type"], "eks");
+        assert_eq!(
+            event["measurements"]["duration"]["unit"], "millisecond",
+            "{event}"
+        );
+        let status = event["tags"]["deployment_status"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let message = &event["extra"]["deployment_metadata"]["error_message"];
+        match status.as_str() {
+            "failure" => assert_eq!(message, "Helm rollback occurred"),
+            _ => assert_eq!(message, ""),
+        }
+        statuses.push(status);
+    }
+    statuses.sort();
+    assert_eq!(statuses, ["failure", "success"]);
+}

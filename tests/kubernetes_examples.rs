@@ -12,6 +12,7 @@ use crate::support::{helm, repo, run_tool};
 const CHART: &str = "examples/helm/relay";
 const CREDENTIALS_VALUES: &str = "examples/helm/relay/ci/credentials-values.yaml";
 const VAULT_VALUES: &str = "examples/helm/relay/ci/vault-values.yaml";
+const TELEMETRY_VALUES: &str = "examples/helm/relay/ci/telemetry-values.yaml";
 
 /// `helm <args...>` in the repository; Ok(stdout) on success, Err(all output) on failure.
 fn helm_run(helm: &PathBuf, args: &[&str]) -> Result<String, String> {
@@ -66,6 +67,122 @@ fn value_of(key: &str) -> String {
         .to_string()
 }
 
+/// telemetry.enabled: a post-upgrade (success) and a post-rollback (failure) hook Job on our image, no
+/// shell, no command (the image's entrypoint is the binary), nothing installed, uid 65532, the key and
+/// the DSN from backend-secret; off by default; a customer id is required.
+#[test]
+fn chart_with_telemetry_renders_shell_free_deployment_event_hooks() {
+    let Some(helm) = helm() else { return };
+    let off = template(&helm, &["-f", VAULT_VALUES]);
+    assert!(!off.contains("kind: Job"), "{off}");
+    let out = template(&helm, &["-f", TELEMETRY_VALUES]);
+    for (hook, status) in [("post-upgrade", "success"), ("post-rollback", "failure")] {
+        let name = format!("sentry-relay-deployment-event-{hook}");
+        let job = document(&out, "Job", &name).unwrap_or_else(|| panic!("{name} in:\n{out}"));
+        let doc = &yaml_rust2::YamlLoader::load_from_str(job).unwrap()[0];
+        assert_eq!(
+            doc["metadata"]["annotations"]["helm.sh/hook"].as_str(),
+            Some(hook)
+        );
+        let pod = &doc["spec"]["template"]["spec"];
+        assert_eq!(pod["securityContext"]["runAsUser"].as_i64(), Some(65532));
+        assert_eq!(pod["securityContext"]["runAsNonRoot"].as_bool(), Some(true));
+        let c = &pod["containers"][0];
+        assert_eq!(
+            c["image"].as_str(),
+            Some("ghcr.io/OWNER/vault-fetch-relay:0.1.0")
+        );
+        assert!(
+            c["command"].is_badvalue(),
+            "the image's entrypoint, no shell: {job}"
+        );
+        assert_eq!(
+            c["securityContext"]["readOnlyRootFilesystem"].as_bool(),
+            Some(true)
+        );
+        let args: Vec<&str> = c["args"]
+            .as_vec()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        assert_eq!(
+            args[..5],
+            [
+                "deployment-event",
+                "--deployment-type",
+                "eks",
+                "--customer-id",
+                "mcp.acme.example"
+            ]
+        );
+        let after = |flag: &str| args.iter().position(|a| *a == flag).map(|i| args[i + 1]);
+        assert_eq!(after("--infra-version"), Some("2.1.0"));
+        assert_eq!(after("--status"), Some(status));
+        assert!(
+            after("--started-at").is_some_and(|t| t.parse::<u64>().is_ok()),
+            "{args:?}"
+        );
+        assert_eq!(after("--error-message").is_some(), status == "failure");
+        for forbidden in ["apk", "/bin/sh", "bash", "curl"] {
+            assert!(!job.contains(forbidden), "{forbidden} in {job}");
+        }
+        let env = c["env"].as_vec().unwrap();
+        let from_secret = |var: &str| {
+            env.iter()
+                .find(|e| e["name"].as_str() == Some(var))
+                .map(|e| {
+                    let r = &e["valueFrom"]["secretKeyRef"];
+                    (
+                        r["name"].as_str().unwrap_or("").to_string(),
+                        r["key"].as_str().unwrap_or("").to_string(),
+                    )
+                })
+        };
+        assert_eq!(
+            from_secret("WORKOS_API_KEY"),
+            Some(("backend-secret".into(), "AUTH_API_KEY".into()))
+        );
+        assert_eq!(
+            from_secret("SENTRY_DSN"),
+            Some(("backend-secret".into(), "SENTRY_DSN".into()))
+        );
+        assert!(
+            job.contains("name: ENVIRONMENT\n              value: \"staging\""),
+            "{job}"
+        );
+    }
+    let strict = template(
+        &helm,
+        &[
+            "-f",
+            TELEMETRY_VALUES,
+            "--set",
+            "telemetry.strict=true,telemetry.image=vfr:1",
+        ],
+    );
+    assert_eq!(strict.matches("- --strict").count(), 2, "{strict}");
+    assert_eq!(strict.matches("image: \"vfr:1\"").count(), 2);
+    let no_customer = helm_run(
+        &helm,
+        &[
+            "template",
+            "relay",
+            CHART,
+            "-f",
+            TELEMETRY_VALUES,
+            "--set",
+            "global.domain=",
+        ],
+    );
+    assert!(
+        no_customer
+            .as_ref()
+            .is_err_and(|e| e.contains("global.deployment.customerId or global.domain")),
+        "{no_customer:?}"
+    );
+}
+
 #[test]
 fn chart_lints_strictly_in_every_shape() {
     let Some(helm) = helm() else { return };
@@ -75,6 +192,8 @@ fn chart_lints_strictly_in_every_shape() {
         vec!["-f", VAULT_VALUES],
         vec!["-f", VAULT_VALUES, "--set", "relay.vault.strict=true"],
         vec!["--set", "relay.enabled=false"],
+        vec!["-f", TELEMETRY_VALUES],
+        vec!["-f", TELEMETRY_VALUES, "--set", "telemetry.strict=true"],
     ] {
         let mut args = vec!["lint", "--strict", CHART];
         args.extend_from_slice(&extra);
@@ -451,6 +570,13 @@ const CHART_CASES: &[&[&str]] = &[
     &["-f", CREDENTIALS_VALUES, "-f", VAULT_VALUES],
     &["--set", "relay.enabled=false"],
     &["--set", "relay.exec.enabled=true"],
+    &["-f", TELEMETRY_VALUES],
+    &[
+        "-f",
+        TELEMETRY_VALUES,
+        "--set",
+        "telemetry.strict=true,telemetry.image=vfr:1",
+    ],
     &["--set", "relay.exec.enabled=true,relay.vault.strict=true"],
 ];
 

@@ -788,3 +788,100 @@ fn the_upstream_preflight_never_sends_or_prints_the_secret_key() {
     }
     assert!(problems.is_empty(), "leaks:\n{}", problems.join("\n"));
 }
+
+/// `deployment-event`: the DSN read from the vault with the canary API key, the event sent to a
+/// capturing ingest. The API key goes to the vault only (its Authorization header); it is never in
+/// the envelope or its headers, argv, stdout, stderr (RUST_LOG=trace) or a file left behind; nor
+/// is the relay secret key, read with the DSN. Refusals and an unreachable Sentry alike.
+#[test]
+fn deployment_events_never_carry_or_print_the_api_key() {
+    use crate::deployment_event::{Ingest, Reply, KEY};
+    let c = Canaries::new();
+    let mut problems = Vec::new();
+    let scripts: [(&str, Vec<Reply>); 3] = [
+        ("accepted", vec![]),
+        (
+            "refused",
+            vec![Reply::Status(
+                403,
+                vec![],
+                r#"{"detail": "event submission rejected"}"#.into(),
+            )],
+        ),
+        ("unreachable", vec![Reply::Hang]),
+    ];
+    for (name, script) in scripts {
+        let ingest = Ingest::start(script);
+        let mut creds = c.creds.clone();
+        creds.sentry_dsn = Some(ingest.dsn("/3"));
+        let s = server();
+        s.set_value(NAME, &creds.to_vault_value()).unwrap();
+        let world = World::new();
+        let args = [
+            "deployment-event",
+            "--deployment-type",
+            "eks",
+            "--customer-id",
+            "acme",
+            "--infra-version",
+            "1.0.0",
+            "--status",
+            "failure",
+            "--error-message",
+            "boom",
+            "--timeout-seconds",
+            "4",
+        ];
+        let mut command = world.cmd(&args);
+        command
+            .env("WORKOS_API_KEY", c.api_key)
+            .env("WORKOS_API_BASE", s.base_url());
+        let run = run_with(command, "", LIMIT);
+        if run.code != Some(0) {
+            problems.push(format!("{name}: exit {:?}: {}", run.code, run.text()));
+        }
+        for arg in args {
+            for hit in c.found_in(arg.as_bytes()) {
+                problems.push(format!("{name}: {hit} in argv"));
+            }
+        }
+        Audit {
+            name: format!("deployment-event ({name})"),
+            canaries: &c,
+            stdout_may_hold_secret: false,
+            secret_files: Vec::new(),
+            key_files: Vec::new(),
+        }
+        .check(&world, &run, &mut problems);
+        let sent = ingest.envelopes(1, Duration::ZERO);
+        if sent.is_empty() {
+            problems.push(format!("{name}: the ingest saw no envelope"));
+        }
+        for r in &sent {
+            let wire = format!(
+                "{}{:?}{}",
+                r.path,
+                r.headers,
+                String::from_utf8_lossy(&r.body)
+            );
+            for hit in c.found_in(wire.as_bytes()) {
+                problems.push(format!("{name}: {hit} on the wire to Sentry"));
+            }
+            if !wire.contains(KEY) {
+                problems.push(format!(
+                    "{name}: the DSN's public key is not on the wire: {wire}"
+                ));
+            }
+        }
+        // The key went to the vault, in its Authorization header only.
+        for r in s.requests() {
+            if r.header("authorization") != Some(&format!("Bearer {}", c.api_key)) {
+                problems.push(format!(
+                    "{name}: a vault request without the key: {}",
+                    r.path
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "leaks:\n{}", problems.join("\n"));
+}

@@ -20,7 +20,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::support::{bin, python_with, repo, run_with, seed, server, Run, CANARY_KEY, NAME};
+use crate::support::{
+    bin, python_with, repo, run_with, seed, server, RelayCredentials, Run, CANARY_KEY, NAME,
+};
 use crate::terraform_files::{
     copy_tree, init, providers_present, terraform_available, terraform_command,
 };
@@ -564,12 +566,18 @@ module "task_definition" {{
     "relay-task-definition relay_exec (install_image): applied, read back, destroyed".to_string()
 }
 
-/// examples/ecs: the credentials, read at plan time, in relay's environment (managed mode).
+/// examples/ecs: the credentials, read at plan time, in relay's environment (managed mode); the apply
+/// reports a deployment event (`deployment_event`) to the vault's DSN, here a capturing ingest.
 fn ecs_env(aws: &Aws) -> String {
     let family = &aws.name("vfr-ecs");
     let vault = server();
-    let creds = seed(&vault, NAME);
+    let ingest = crate::deployment_event::Ingest::start(vec![]);
+    let dsn = ingest.dsn("/8");
+    let creds = RelayCredentials::generate(Some(dsn.clone())).unwrap();
+    vault.set_value(NAME, &creds.to_vault_value()).unwrap();
     let base = vault.base_url();
+    let event =
+        r#"{"customer_id": "acme \"corp\"", "infra_version": "2.1.0", "environment": "staging"}"#;
     let root = Root::new(
         "examples/ecs",
         None,
@@ -579,9 +587,21 @@ fn ecs_env(aws: &Aws) -> String {
             ("WORKOS_API_KEY", CANARY_KEY),
             ("TF_VAR_workos_api_base", &base),
             ("TF_VAR_vault_fetch_relay_program", bin()),
+            ("TF_VAR_deployment_event", event),
         ],
     );
     root.apply();
+    let events = ingest.envelopes(1, Duration::from_secs(10));
+    assert_eq!(events.len(), 1, "one deployment event per apply");
+    let (_, _, sent) = crate::deployment_event::parse_strictly(&events[0].body);
+    assert_eq!(sent["tags"]["customer_id"], "acme \"corp\"");
+    assert_eq!(sent["tags"]["deployment_type"], "ecs");
+    assert_eq!(sent["tags"]["deployment_status"], "success");
+    assert_eq!(sent["tags"]["environment"], "staging");
+    assert_eq!(
+        sent["measurements"]["duration"]["unit"], "millisecond",
+        "plantimestamp() is the start"
+    );
     let got = read(aws, family, None, &[]);
     let td = &got["task_definition"];
     let relay = container(td, "sentry-relay");
@@ -601,12 +621,12 @@ fn ecs_env(aws: &Aws) -> String {
     assert_eq!(secrets_of(relay), vec![]);
     assert_eq!(
         env_value(container(td, "backend"), "SENTRY_DSN").as_deref(),
-        Some("https://abc@o1.ingest.sentry.io/42")
+        Some(dsn.as_str())
     );
     assert!(td["volumes"].as_array().is_none_or(Vec::is_empty), "{td}");
     root.destroy();
     assert_gone(aws, family, None, &[]);
-    "ecs: applied, relay's environment holds the vault's credentials, destroyed".to_string()
+    "ecs: applied, relay's environment holds the vault's credentials, the apply's deployment event sent, destroyed".to_string()
 }
 
 /// examples/ecs-secrets-manager and examples/ecs-ephemeral: the credentials in a Secrets Manager secret

@@ -8,6 +8,7 @@ mod atomic_kill;
 mod broken_pipe;
 mod ci_workflow;
 mod cli;
+mod deployment_event;
 mod dev_server_cli;
 mod devserver;
 mod doc_examples;

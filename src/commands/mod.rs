@@ -10,6 +10,7 @@
 //!   created 0700.
 
 mod check;
+mod deployment_event;
 #[cfg(feature = "dev-server")]
 mod dev_server;
 mod env;
@@ -47,6 +48,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Exit> {
         Some(Command::Check(args)) => check::run(&args),
         Some(Command::Exec(args)) => exec::run(&args),
         Some(Command::Install(args)) => install::run(&args),
+        Some(Command::DeploymentEvent(args)) => deployment_event::run(&args),
         #[cfg(feature = "dev-server")]
         Some(Command::DevServer(args)) => dev_server::run(&args),
         #[cfg(feature = "dev-server")]

@@ -112,6 +112,16 @@ pub fn parse_vault_value(value: &Secret) -> Result<RelayCredentials, InvalidSecr
     })
 }
 
+/// The `sentry_dsn` string of a stored value that is a JSON object, whatever its other fields
+/// hold (a deployment event needs only the DSN). Not checked here: the caller parses it as a DSN.
+pub fn stored_dsn(value: &Secret) -> Option<String> {
+    let doc: serde_json::Value = serde_json::from_str(value.expose().trim()).ok()?;
+    doc.get("sentry_dsn")?
+        .as_str()
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
 impl RelayCredentials {
     /// The relay id shortened to 8 characters for log lines.
     pub fn masked_id(&self) -> String {

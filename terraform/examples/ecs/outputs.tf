@@ -17,3 +17,8 @@ output "relay_credentials_reason" {
   description = "Why credentials were not loaded (empty when found)."
   value       = module.relay_credentials.reason
 }
+
+output "deployment_event_enabled" {
+  description = "Whether an apply reports a deployment event (deployment_event is set and a DSN is known)."
+  value       = local.deployment_event_enabled
+}
