@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
 """Timing harness for bench/run.sh (Python 3.8+, standard library only).
 
-Runs, interleaved round by round (a, b, c, a, b, c, ...):
+Runs, interleaved round by round (a, b, d, c, a, b, d, c, ...):
   (a) the release binary in Terraform mode (query on stdin, SSL_CERT_FILE = bench CA),
   (b) bench/curl-jq.sh, the same read with curl and jq,
+  (d) bare curl: one GET of the same object, body not parsed (the floor of any HTTP
+      client on this machine),
   (c) the release binary in init mode (init --dir <fresh dir>),
 then the not-found path for (a) and (b), interleaved too, and the 503 storm via the
-bench-faults example. Checks every output, prints a Markdown report and, unless
---smoke, rewrites the results section of BENCHMARKS.md.
+bench-faults example. With --baseline-bin, a second build of the binary runs as (a0)
+in the same rounds (found and not found), the order of (a) and (a0) alternating each
+round. Checks every output, prints a Markdown report and, with --update-md (never
+together with --baseline-bin), rewrites the results section of BENCHMARKS.md.
 
 Each invocation goes through the bench-spawn launcher (examples/bench-spawn.rs), which
 times spawn-to-reap and reads the child's peak RSS with wait4. Not from Python directly:
@@ -17,7 +21,8 @@ every descendant the child waited for, so (b)'s figure is the largest of sh, jq 
 curl (the pipeline's processes run one after another, except the short-lived
 command-substitution subshell).
 
-The API key arrives in the environment (WORKOS_API_KEY), never on the command line.
+The API key arrives in the environment (WORKOS_API_KEY), never on the command line;
+it reaches bare curl the way it reaches curl in bench/curl-jq.sh, as a config on stdin.
 """
 
 import argparse
@@ -31,8 +36,10 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 
 NOT_FOUND_NAME = "bench-no-such-secret"
+SECRET_NAME = "runlayer-sentry-credentials"  # the binary's default, the one dev-server --seed makes
 CRED_KEYS = ("public_key", "secret_key", "relay_id", "sentry_dsn")
 
 
@@ -99,8 +106,10 @@ def summary(samples):
     }
 
 
-def pair_ratio(num, den):
-    return statistics.median(n["wall"] / d["wall"] for n, d in zip(num, den))
+def pair_ratio(num, den, field="wall"):
+    """Median of per-round ratios num/den (the series were recorded in the same rounds)."""
+    ratios = [n[field] / d[field] for n, d in zip(num, den) if d[field] > 0]
+    return statistics.median(ratios) if ratios else math.nan
 
 
 def cmd_output(argv):
@@ -169,6 +178,9 @@ def main():
     ap.add_argument("--ca", required=True)
     ap.add_argument("--script", help="curl+jq script; omitted: (b) is skipped")
     ap.add_argument("--skip-b-reason", default="")
+    ap.add_argument("--curl", help="curl for the bare-curl case (d); omitted: (d) is skipped")
+    ap.add_argument("--baseline-bin",
+                    help="a second build of vault-fetch-relay, run as (a0) in the same rounds")
     ap.add_argument("--work", required=True)
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--warmup", type=int, default=5)
@@ -181,6 +193,9 @@ def main():
     ap.add_argument("--update-md", help="BENCHMARKS.md whose results section to rewrite")
     ap.add_argument("--json")
     args = ap.parse_args()
+    if args.baseline_bin and args.update_md:
+        ap.error("--update-md and --baseline-bin exclude each other: a comparison run does not "
+                 "rewrite BENCHMARKS.md's results")
 
     base = os.environ["WORKOS_API_BASE"]
     api_key = os.environ["WORKOS_API_KEY"]
@@ -195,6 +210,16 @@ def main():
     n = 3 if args.smoke else args.n
     warmup = 0 if args.smoke else args.warmup
     have_b = bool(args.script)
+    have_d = bool(args.curl)
+    have_a0 = bool(args.baseline_bin)
+    # (d): the GET curl-jq.sh makes, with the same options but no --write-out and no jq; the
+    # key goes in as a curl config on stdin (never argv), as in curl-jq.sh.
+    url = f"{base.rstrip('/')}/vault/v1/kv/name/{urllib.parse.quote(SECRET_NAME, safe='')}"
+    curl_argv = [args.curl or "curl", "--silent", "--show-error", "--fail", "--config", "-",
+                 "--connect-timeout", "5", "--max-time", "30", "--retry", "3",
+                 "--user-agent", "bare-curl-baseline", "--header", "Accept: application/json",
+                 "--cacert", args.ca, url]
+    curl_config = f'header = "Authorization: Bearer {api_key}"\n'.encode()
 
     reference = {}
 
@@ -241,6 +266,20 @@ def main():
         if reference and got != want:
             check.fail(f"init: credentials.json (id {got['relay_id']}) differs from Terraform mode's")
 
+    def check_bare(out, code, err):
+        if code != 0:
+            check.fail(f"bare curl: exit {code}: {err.decode(errors='replace').strip()[:300]}")
+            return
+        try:
+            secret = json.loads(json.loads(out)["value"])
+            got = secret["id"]
+        except (ValueError, KeyError, TypeError) as e:
+            check.fail(f"bare curl: the body is not a Vault object holding the secret ({e!r})")
+            return
+        want = reference.get("relay_id") or args.relay_id
+        if want and got != want:
+            check.fail(f"bare curl: the secret's id {got} is not the relay id {want}")
+
     def check_not_found(tool, out, code, err):
         try:
             m = terraform_map(out) if code == 0 else {}
@@ -252,7 +291,7 @@ def main():
     def sample(wall, rss, code, cpu):
         return {"wall": wall, "rss": rss, "code": code, "cpu": cpu}
 
-    series = {"a": [], "b": [], "c": [], "a_nf": [], "b_nf": []}
+    series = {"a": [], "a0": [], "b": [], "d": [], "c": [], "a_nf": [], "a0_nf": [], "b_nf": []}
     init_root = os.path.join(args.work, "init")
     os.makedirs(init_root, exist_ok=True)
     started = time.perf_counter()
@@ -270,11 +309,21 @@ def main():
     def not_found(tool):
         return lambda out, code, err: check_not_found(tool, out, code, err)
 
+    def binaries(i, nf=""):
+        """(a), and (a0) when given, in an order that alternates round by round."""
+        pair = [("a" + nf, args.bin, "terraform")]
+        if have_a0:
+            pair.append(("a0" + nf, args.baseline_bin, "baseline terraform"))
+        return pair if i % 2 == 0 else pair[::-1]
+
     for i in range(-warmup, n):
         record = i >= 0
-        step("a", record, [args.bin], query, env_tf, found("terraform"))
+        for key, binary, tool in binaries(i):
+            step(key, record, [binary], query, env_tf, found(tool))
         if have_b:
             step("b", record, [args.script], query, env_tf, found("curl-jq"))
+        if have_d:
+            step("d", record, curl_argv, curl_config, env_tf, check_bare)
         out_dir = os.path.join(init_root, f"run{i + warmup}")  # fresh, like an emptyDir
         step("c", record, [args.bin, "init", "--dir", out_dir], b"", env_init,
              lambda out, code, err, d=out_dir: check_init(d, code, err))
@@ -282,7 +331,8 @@ def main():
     nf_n = 3 if args.smoke else max(1, n // 4)
     for i in range(-warmup, nf_n):
         record = i >= 0
-        step("a_nf", record, [args.bin], query, env_nf, not_found("terraform"))
+        for key, binary, tool in binaries(i, "_nf"):
+            step(key, record, [binary], query, env_nf, not_found(tool))
         if have_b:
             step("b_nf", record, [args.script], query, env_nf, not_found("curl-jq"))
     shutil.rmtree(init_root, ignore_errors=True)
@@ -313,6 +363,8 @@ def main():
         "ratio_b_over_a": pair_ratio(series["b"], series["a"]) if series["b"] else None,
         "ratio_b_over_a_not_found": pair_ratio(series["b_nf"], series["a_nf"]) if series["b_nf"] else None,
         "ratio_c_over_a": pair_ratio(series["c"], series["a"]),
+        "ratio_d_over_a": pair_ratio(series["d"], series["a"]) if series["d"] else None,
+        "baseline": baseline_report(args.baseline_bin, series) if have_a0 else None,
         "storm": storm,
         "errors": check.errors,
     }
@@ -327,7 +379,9 @@ def main():
         return 1
 
     if args.smoke:
-        parts = ["(a) terraform", "(c) init"] + (["(b) curl+jq"] if have_b else [])
+        parts = (["(a) terraform"] + (["(a0) baseline terraform"] if have_a0 else [])
+                 + ["(c) init"] + (["(b) curl+jq"] if have_b else [])
+                 + (["(d) bare curl"] if have_d else []))
         print(f"smoke OK in {elapsed:.1f} s: {', '.join(parts)} x{n} exit 0 with relay_id "
               f"{reference.get('relay_id')}; not-found x{nf_n} each"
               + (f"; 503 storm: {storm[0]['attempts']} attempts, backoff {storm[0]['backoff_ms']} ms"
@@ -344,15 +398,38 @@ def main():
     return 0
 
 
+def baseline_report(path, series):
+    """(a) against (a0), and each binary's standing against (b) and (d), from the same rounds."""
+    out = {
+        "bin": path,
+        "binary_bytes": os.path.getsize(path),
+        "binary_has_symtab": elf_has_symtab(path),
+        "ratio_a_over_a0": pair_ratio(series["a"], series["a0"]),
+        "ratio_a_over_a0_cpu": pair_ratio(series["a"], series["a0"], "cpu"),
+        "ratio_a_over_a0_not_found": pair_ratio(series["a_nf"], series["a0_nf"]),
+        "ratio_a_over_a0_not_found_cpu": pair_ratio(series["a_nf"], series["a0_nf"], "cpu"),
+    }
+    for x in ("a", "a0"):
+        for y in ("b", "d"):
+            for field in ("wall", "cpu"):
+                suffix = "" if field == "wall" else "_cpu"
+                out[f"ratio_{y}_over_{x}{suffix}"] = (
+                    pair_ratio(series[y], series[x], field) if series[y] else None)
+    return out
+
+
 def render(r):
     s = r["summary"]
     m = r["machine"]
     mb = lambda kb: f"{kb / 1024:.1f}"
     rows = [
         ("(a) vault-fetch-relay, Terraform mode", "a"),
+        ("(a0) baseline build, Terraform mode", "a0"),
         ("(b) curl-jq.sh (sh + jq + curl + jq)", "b"),
+        ("(d) bare curl, one GET, body not parsed", "d"),
         ("(c) vault-fetch-relay init --dir", "c"),
         ("(a) not found", "a_nf"),
+        ("(a0) not found", "a0_nf"),
         ("(b) not found", "b_nf"),
     ]
     out = []
@@ -375,6 +452,11 @@ def render(r):
                    f"(not found: {r['ratio_b_over_a_not_found']:.2f}x); (c)/(a): {r['ratio_c_over_a']:.2f}x.")
     else:
         out.append(f"- (b) skipped: {r['skip_b_reason']}.")
+    if r["ratio_d_over_a"] is not None:
+        out.append(f"- (d)/(a), bare curl against the binary, median of per-round ratios: "
+                   f"**{r['ratio_d_over_a']:.2f}x**.")
+    if r["baseline"]:
+        out.extend(render_baseline(r["baseline"]))
     symtab = {True: "has a symbol table", False: "stripped (no .symtab)", None: "strip state unknown"}
     out.append(f"- Release binary: {r['binary_bytes']:,} bytes ({r['binary_bytes'] / 2**20:.2f} MiB), "
                f"{symtab[r['binary_has_symtab']]}.")
@@ -403,6 +485,25 @@ def render(r):
     for name, ok, val in targets:
         out.append(f"| {name} | {val} | {'yes' if ok else '**no**'} |")
     return "\n".join(out) + "\n"
+
+
+def render_baseline(b):
+    ratio = lambda key: "-" if b.get(key) is None else f"{b[key]:.2f}x"
+    out = [
+        f"- (a0) is `{b['bin']}`: {b['binary_bytes']:,} bytes; (a) and (a0) ran in the same rounds, "
+        "their order alternating round by round.",
+        f"- (a)/(a0), median of per-round ratios: wall **{ratio('ratio_a_over_a0')}**, "
+        f"CPU {ratio('ratio_a_over_a0_cpu')}; not found: wall {ratio('ratio_a_over_a0_not_found')}, "
+        f"CPU {ratio('ratio_a_over_a0_not_found_cpu')} (below 1: (a) is faster).",
+        "",
+        "| binary x | (b)/x wall | (d)/x wall | (b)/x CPU | (d)/x CPU |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for label, x in (("(a) this build", "a"), ("(a0) baseline", "a0")):
+        out.append(f"| {label} | {ratio(f'ratio_b_over_{x}')} | {ratio(f'ratio_d_over_{x}')} "
+                   f"| {ratio(f'ratio_b_over_{x}_cpu')} | {ratio(f'ratio_d_over_{x}_cpu')} |")
+    out.append("")
+    return out
 
 
 BEGIN = "<!-- results:begin (bench/run.sh rewrites this section) -->"

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Benchmark: vault-fetch-relay (Terraform mode and init mode) against a curl + jq script
-# doing the same read-by-name, over loopback HTTPS against the product's own dev server.
+# doing the same read-by-name and against one bare curl GET, over loopback HTTPS against
+# the product's own dev server.
 #
 #   bash bench/run.sh            # 200 interleaved rounds; rewrites BENCHMARKS.md's results
 #   bash bench/run.sh --smoke    # 3 rounds, correctness only (CI), no timing claims
 #   bash bench/run.sh --n 500    # more rounds
+#   bash bench/run.sh --baseline-bin OLD [--json FILE]   # OLD build as (a0) in the same
+#                                # rounds; report on stdout, BENCHMARKS.md left alone
 #
-# Needs: cargo, python3 (3.8+). curl and jq for the baseline: installed with apt-get when
-# missing and running as root; otherwise the full run stops, the smoke run skips (b).
+# Needs: cargo, python3 (3.8+). curl and jq for the baselines: installed with apt-get when
+# missing and running as root; otherwise the full run stops, the smoke run skips them.
 # Only loopback traffic. Honours CARGO_TARGET_DIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,17 +19,31 @@ source bench/lib.sh
 
 smoke=0
 n=200
+baseline_bin=""
+json_out=""
 while [ $# -gt 0 ]; do
   case $1 in
     --smoke) smoke=1 ;;
     --n) n=$2; shift ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    --baseline-bin) baseline_bin=$2; shift ;;
+    --json) json_out=$2; shift ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "bench: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
 done
 started=$(date +%s)
 say() { echo "bench: $*" >&2; }
+if [ -n "$baseline_bin" ]; then
+  [ -f "$baseline_bin" ] && [ -x "$baseline_bin" ] ||
+    { say "--baseline-bin $baseline_bin is not an executable file (give a vault-fetch-relay binary)"; exit 2; }
+  baseline_bin=$(cd "$(dirname "$baseline_bin")" && pwd)/$(basename "$baseline_bin")
+fi
+if [ -n "$json_out" ]; then
+  json_dir=$(dirname "$json_out")
+  [ -d "$json_dir" ] || { say "--json $json_out: the directory $json_dir does not exist"; exit 2; }
+  json_out=$(cd "$json_dir" && pwd)/$(basename "$json_out")
+fi
 
 # A proxy setting on the machine must not catch loopback traffic (curl honours it).
 unset HTTPS_PROXY https_proxy HTTP_PROXY http_proxy ALL_PROXY all_proxy
@@ -109,12 +126,19 @@ say "dev server at $WORKOS_API_BASE (pid $server_pid), seeded relay id $relay_id
 
 # --- measure
 args=(--bin "$bin" --ca "$certs/ca.pem" --work "$work" --n "$n" --relay-id "$relay_id"
-  --cert "$certs/server.pem" --key "$certs/server.key" --json "$work/results.json")
+  --cert "$certs/server.pem" --key "$certs/server.key" --json "${json_out:-$work/results.json}")
 if [ -z "$skip_b" ]; then
   args+=(--script "$PWD/bench/curl-jq.sh")
 else
   args+=(--skip-b-reason "$skip_b")
 fi
+# (d), bare curl: needs curl alone.
+if command -v curl >/dev/null; then
+  args+=(--curl "$(command -v curl)")
+else
+  say "skipping (d), the bare-curl baseline: curl is not installed"
+fi
+[ -z "$baseline_bin" ] || args+=(--baseline-bin "$baseline_bin")
 if [ $examples_ok = 1 ]; then
   args+=(--spawn "$ex/bench-spawn" --faults "$ex/bench-faults")
 else
@@ -122,8 +146,10 @@ else
 fi
 if [ $smoke = 1 ]; then
   args+=(--smoke)
-else
+elif [ -z "$baseline_bin" ]; then
   args+=(--update-md "$PWD/BENCHMARKS.md")
+else
+  say "comparing with --baseline-bin: BENCHMARKS.md is left alone; the report goes to stdout"
 fi
 python3 bench/measure.py "${args[@]}"
 if [ $smoke = 1 ]; then
