@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use super::answer::{classify, Answered};
 use super::dsn::Dsn;
-use crate::deadline::within;
+use crate::deadline::{within, Late};
 use crate::http::{
     self as http, retry, Failure, Http, Method, Reply, Request, RetryEvent, RetryPolicy, Step,
 };
@@ -127,13 +127,15 @@ pub(crate) fn send(
             reason: e.detail,
             attempts,
         },
-        Err(_) => Sent::Unreachable {
+        Err(Late::Timeout { budget }) => Sent::Unreachable {
             reason: format!(
                 "no answer within the run's {:.1} s deadline",
-                deadline
-                    .saturating_duration_since(Instant::now())
-                    .as_secs_f64()
+                budget.as_secs_f64()
             ),
+            attempts: sent.load(Ordering::SeqCst),
+        },
+        Err(Late::Lost) => Sent::Unreachable {
+            reason: "sending failed unexpectedly; run with RUST_LOG=debug and report it".into(),
             attempts: sent.load(Ordering::SeqCst),
         },
     })
