@@ -323,14 +323,15 @@ pub(crate) fn parse_duration(text: &str) -> Result<std::time::Duration, String> 
 /// tests): the API key travels in a header, so it must not cross a network in clear.
 pub(crate) fn parse_api_base(text: &str) -> Result<Url, SettingsError> {
     let trimmed = text.trim().trim_end_matches('/');
+    let shown = mask_userinfo(trimmed);
     let url = Url::parse(trimmed).map_err(|e| {
         err(format!(
-            "api base {trimmed:?} is not a URL ({e}); use e.g. {DEFAULT_API_BASE}"
+            "api base {shown:?} is not a URL ({e}); use e.g. {DEFAULT_API_BASE}"
         ))
     })?;
     if url.host_str().is_none() {
         return Err(err(format!(
-            "api base {trimmed:?} has no host; use e.g. {DEFAULT_API_BASE}"
+            "api base {shown:?} has no host; use e.g. {DEFAULT_API_BASE}"
         )));
     }
     if !url.username().is_empty() || url.password().is_some() {
@@ -340,13 +341,13 @@ pub(crate) fn parse_api_base(text: &str) -> Result<Url, SettingsError> {
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(err(format!(
-            "api base {trimmed:?} must not have a query or fragment"
+            "api base {shown:?} must not have a query or fragment"
         )));
     }
     match url.scheme() {
         _ if safe_in_transit(&url) => Ok(url),
         "http" => Err(err(format!(
-            "api base {trimmed:?} uses plain http to a non-loopback host, which would send the API key in clear; use https (http is allowed only for 127.0.0.1, ::1 and localhost)"
+            "api base {shown:?} uses plain http to a non-loopback host, which would send the API key in clear; use https (http is allowed only for 127.0.0.1, ::1 and localhost)"
         ))),
         other => Err(err(format!(
             "api base scheme {other:?} is not supported; use https://"
@@ -369,8 +370,9 @@ pub(crate) const DEFAULT_UPSTREAM: &str = "https://sentry.io/";
 /// container said all was well). Returns it normalised (`https://sentry.io/`).
 pub(crate) fn parse_upstream(text: &str) -> anyhow::Result<String> {
     let hint = "use an http(s) URL with no path, like https://sentry.io/ (--upstream / VAULT_FETCH_UPSTREAM_URL)";
+    let shown = mask_userinfo(text);
     let url = url::Url::parse(text.trim())
-        .map_err(|e| anyhow::anyhow!("upstream {text:?} is not a URL ({e}); {hint}"))?;
+        .map_err(|e| anyhow::anyhow!("upstream {shown:?} is not a URL ({e}); {hint}"))?;
     let plain = matches!(url.scheme(), "http" | "https")
         && url.host_str().is_some()
         && url.username().is_empty()
@@ -379,7 +381,7 @@ pub(crate) fn parse_upstream(text: &str) -> anyhow::Result<String> {
         && url.query().is_none()
         && url.fragment().is_none();
     if !plain {
-        anyhow::bail!("upstream {text:?} is not accepted by relay; {hint}");
+        anyhow::bail!("upstream {shown:?} is not accepted by relay; {hint}");
     }
     Ok(url.to_string())
 }
@@ -392,9 +394,23 @@ pub(crate) fn parse_upstream_url(text: &str) -> anyhow::Result<Url> {
         true => Ok(url),
         false => anyhow::bail!(
             "upstream {:?} uses plain http to a non-loopback host; use https (http is allowed only for 127.0.0.1, ::1 and localhost) (--upstream / VAULT_FETCH_UPSTREAM_URL)",
-            text.trim()
+            mask_userinfo(text.trim())
         ),
     }
+}
+
+/// A URL, or what a user meant as one, fit for a message: everything between the scheme
+/// and the last `@` (user info: a user name, a password) becomes `***`. It works on the
+/// text, so it also masks what no URL parser accepts (`https://u:p@` without a host, a
+/// bad port, a password holding `/` or `#`) and may mask more than user info when an
+/// `@` comes later. The one way every message and log line quotes a URL a user gave:
+/// the API base, the upstream, a DSN, a proxy.
+pub(crate) fn mask_userinfo(text: &str) -> String {
+    let Some(at) = text.rfind('@') else {
+        return text.to_string();
+    };
+    let start = text[..at].find("://").map_or(0, |i| i + 3);
+    format!("{}***{}", &text[..start], &text[at..])
 }
 
 pub(crate) fn is_loopback_host(url: &Url) -> bool {
@@ -431,6 +447,34 @@ mod tests {
         assert!(parse_api_base("not a url").is_err());
         assert!(parse_api_base("https://u:p@h").is_err());
         assert!(parse_api_base("https://proxy.corp/workos/").is_ok());
+    }
+
+    #[test]
+    fn user_info_is_masked_in_every_shape() {
+        for (text, shown) in [
+            ("https://u:hunter2@h/", "https://***@h/"),
+            ("https://u:hunter2@", "https://***@"),
+            ("http://u:hunter2@h:99999", "http://***@h:99999"),
+            ("https://u:hunt/er2@h/", "https://***@h/"),
+            ("https://u:hunt#er2@h/", "https://***@h/"),
+            ("u:hunter2@proxy:3128", "***@proxy:3128"),
+            (
+                "https://k@o1.ingest.sentry.io/7",
+                "https://***@o1.ingest.sentry.io/7",
+            ),
+            ("https://sentry.io/", "https://sentry.io/"),
+            ("not a url", "not a url"),
+        ] {
+            assert_eq!(mask_userinfo(text), shown, "{text}");
+        }
+        for bad in [
+            "https://u:hunter2@",
+            "https://u:hunter2@h:1?x",
+            "http://u:hunter2@example.com",
+        ] {
+            let e = parse_api_base(bad).unwrap_err().0;
+            assert!(!e.contains("hunter2") && !e.contains("u:"), "{e}");
+        }
     }
 
     #[test]

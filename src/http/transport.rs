@@ -14,8 +14,9 @@ use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver
 use ureq::unversioned::transport::{ConnectProxyConnector, Connector, NextTimeout, TcpConnector};
 use url::Url;
 
-use super::proxy::{parse_proxy, proxy_for, redact_proxy};
+use super::proxy::{parse_proxy, proxy_for};
 use super::tls::{build_tls_config, tls_error, TlsConnector};
+use crate::settings::mask_userinfo;
 
 /// The largest response head read: WorkOS's are under 2 KiB. Less than the input buffer, so
 /// a larger head is refused as such instead of stalling a full buffer.
@@ -93,14 +94,14 @@ impl Http {
                 let url = parse_proxy(&choice)?;
                 log::debug!(
                     "using proxy {} from {}",
-                    redact_proxy(url.as_str()),
+                    mask_userinfo(url.as_str()),
                     choice.variable
                 );
                 let proxy = ureq::Proxy::new(url.as_str()).map_err(|_| {
                     anyhow::anyhow!(
                         "{} is not a valid proxy URL ({}); use http://host:port",
                         choice.variable,
-                        redact_proxy(url.as_str())
+                        mask_userinfo(url.as_str())
                     )
                 })?;
                 resolver.proxy = Some((proxy.host().to_string(), choice.variable));
