@@ -365,24 +365,32 @@ pub(crate) fn safe_in_transit(url: &Url) -> bool {
 /// Where relay sends by default (its own default upstream).
 pub(crate) const DEFAULT_UPSTREAM: &str = "https://sentry.io/";
 
-/// Check an upstream the way relay will: an http(s) URL with a host and no path,
-/// user info, query or fragment (relay refuses those at start, long after the init
-/// container said all was well). Returns it normalised (`https://sentry.io/`).
+/// Check an upstream the way relay parses one (relay-config `upstream.rs`,
+/// `UpstreamDescriptor::from_str`): an http or https URL with a host, the path `/` (a URL
+/// without a path has it), and no query or an empty one (`/?`); a fragment is ignored.
+/// Relay refuses anything else at start, long after the init container said all was
+/// well. User info, which relay ignores, is refused too: it can only be a mistake.
+/// Returns what relay uses, scheme, host and port, the way relay writes it
+/// (`https://sentry.io/`).
 pub(crate) fn parse_upstream(text: &str) -> anyhow::Result<String> {
     let hint = "use an http(s) URL with no path, like https://sentry.io/ (--upstream / VAULT_FETCH_UPSTREAM_URL)";
     let shown = mask_userinfo(text);
-    let url = url::Url::parse(text.trim())
+    let mut url = url::Url::parse(text.trim())
         .map_err(|e| anyhow::anyhow!("upstream {shown:?} is not a URL ({e}); {hint}"))?;
-    let plain = matches!(url.scheme(), "http" | "https")
+    let relay_reads_it = matches!(url.scheme(), "http" | "https")
         && url.host_str().is_some()
-        && url.username().is_empty()
-        && url.password().is_none()
         && url.path() == "/"
-        && url.query().is_none()
-        && url.fragment().is_none();
-    if !plain {
+        && matches!(url.query(), None | Some(""));
+    if !relay_reads_it {
         anyhow::bail!("upstream {shown:?} is not accepted by relay; {hint}");
     }
+    if !url.username().is_empty() || url.password().is_some() {
+        anyhow::bail!(
+            "upstream {shown:?} holds user info (user:password@), which relay ignores; remove it; {hint}"
+        );
+    }
+    url.set_query(None);
+    url.set_fragment(None);
     Ok(url.to_string())
 }
 
@@ -577,7 +585,7 @@ mod tests {
         for (bad, words) in [
             ("http://sentry.io", "plain http"),
             ("not a url", "not a URL"),
-            ("https://u:p@sentry.io", "not accepted by relay"),
+            ("https://u:p@sentry.io", "user info"),
             ("https://sentry.io/api/0/", "no path"),
             ("ftp://sentry.io", "not accepted by relay"),
         ] {
@@ -596,13 +604,27 @@ mod tests {
             parse_upstream("http://relay.internal:3000/").unwrap(),
             "http://relay.internal:3000/"
         );
+        // What relay's parser takes: an empty query, a fragment (ignored), a default port.
+        for (given, relay_uses) in [
+            ("https://sentry.io/?", "https://sentry.io/"),
+            ("https://sentry.io?", "https://sentry.io/"),
+            ("https://sentry.io/#frag", "https://sentry.io/"),
+            ("https://sentry.io/?#", "https://sentry.io/"),
+            ("https://sentry.io:443", "https://sentry.io/"),
+            ("HTTP://[::1]:80/", "http://[::1]/"),
+        ] {
+            assert_eq!(parse_upstream(given).unwrap(), relay_uses, "{given}");
+        }
         for bad in [
             "https://sentry.io/api/123/",
             "ftp://x",
             "not a url",
             "https://x:99999/",
             "https://u:p@h/",
+            "https://u@h/",
             "https://h/?q=1",
+            "https://h/?=",
+            "https://h/a/#x",
         ] {
             assert!(parse_upstream(bad).is_err(), "{bad}");
         }
