@@ -135,15 +135,18 @@ pub(crate) const ENVIRONMENT_HELP: &str = if cfg!(feature = "dev-server") {
 
 pub(crate) const CHECK_EXIT_CODES: &str = "\
 Exit codes:
-  0  found and valid (with --upstream: and upstream accepted them, and serves the DSN's project)
+  0  found and valid (with --upstream: and upstream accepted them, and serves the DSN's project
+     or lists it pending)
   1  usage or configuration error, or wrong_api_base (the api base is not WorkOS Vault), or an
-     --upstream that does not answer as Sentry does (a redirect, not JSON)
+     --upstream that does not answer as Sentry does (a redirect, not JSON, a project config
+     relay cannot read, an answer that is not valid HTTP)
   2  not found
   3  auth problem: no API key, 401, 403
   4  unavailable: network, TLS, timeout, throttling, 5xx
   5  invalid secret: not JSON, fields missing, bad key encoding, key pair mismatch
   6  upstream refused these credentials: the relay id is registered with another key, the relay
      is not allowed to register, the version is refused, or the DSN's project is not served
+     (its config disabled, null or missing, all of which relay reads as disabled)
   7  upstream unreachable: DNS, connect, TLS, timeout, 5xx after retries
 
 --format json prints one object with the fields api_base, secret_name, status, reason, relay_id,

@@ -157,6 +157,74 @@ fn cause_of(step: &StepReport) -> Cause {
     }
 }
 
+/// What relay makes of the project-config answer for the DSN's key.
+#[derive(Debug, PartialEq, Eq)]
+enum ProjectState {
+    /// A config: relay serves the project.
+    Served,
+    /// Listed under `pending`: Sentry is still computing it; relay asks again.
+    Pending,
+    /// Relay will not serve it: why, in Sentry's terms.
+    Disabled(&'static str),
+}
+
+/// The one classification of a project-config answer, in the order relay 26.9.0 reads
+/// one (relay-server `services/projects/source/upstream.rs`, `handle_responses`; each
+/// config is an `ErrorBoundary<Option<ParsedProjectState>>`):
+///
+/// | the answer for the DSN's key                           | relay reads   | here                              |
+/// |--------------------------------------------------------|---------------|-----------------------------------|
+/// | listed under `pending`                                 | pending       | `pending`, exit 0                 |
+/// | missing from `configs` (or no `configs` at all)        | disabled      | `disabled`, exit 6 `project_not_served` |
+/// | `null`                                                 | disabled      | `disabled`, exit 6                |
+/// | an object with `"disabled": true`                      | disabled      | `disabled`, exit 6                |
+/// | an object whose `disabled` is false or absent          | a config      | `served`, exit 0 (other fields ignored, as relay's `#[serde(default)]` fields are) |
+/// | anything else: a number, a string, `{"disabled": "yes"}` | a parse error (logged, then pending) | not Sentry's answer: exit 1 `not_sentry` |
+/// | `configs` not a map, `pending` not a list of keys      | the whole answer fails | not Sentry's answer: exit 1 |
+///
+/// `Err` says what was not Sentry's, for "HTTP 200 but ...".
+fn project_state(answer: &Value, key: &str) -> Result<ProjectState, String> {
+    let Some(answer) = answer.as_object() else {
+        return Err("the answer is not a JSON object".into());
+    };
+    let configs = match answer.get("configs") {
+        None => None,
+        Some(Value::Object(configs)) => Some(configs),
+        Some(_) => return Err("its configs is not a map of DSN keys".into()),
+    };
+    let pending = match answer.get("pending") {
+        None => false,
+        Some(Value::Array(keys)) if keys.iter().all(Value::is_string) => {
+            keys.iter().any(|k| k.as_str() == Some(key))
+        }
+        Some(_) => return Err("its pending is not a list of DSN keys".into()),
+    };
+    if pending {
+        return Ok(ProjectState::Pending);
+    }
+    match configs.and_then(|c| c.get(key)) {
+        None => Ok(ProjectState::Disabled(
+            "the answer has no config for the DSN's key (relay reads that as disabled)",
+        )),
+        Some(Value::Null) => Ok(ProjectState::Disabled(
+            "the config for the DSN's key is null (relay reads that as disabled)",
+        )),
+        Some(Value::Object(config)) => match config.get("disabled") {
+            None | Some(Value::Bool(false)) => Ok(ProjectState::Served),
+            Some(Value::Bool(true)) => Ok(ProjectState::Disabled(
+                "the project config came back disabled",
+            )),
+            Some(_) => Err(
+                "the config for the DSN's key has a disabled field that is not true or false, which relay cannot read"
+                    .into(),
+            ),
+        },
+        Some(_) => Err(
+            "the config for the DSN's key is not an object, which relay cannot read".into(),
+        ),
+    }
+}
+
 struct Client {
     http: Http,
     base: String,
@@ -220,29 +288,24 @@ impl Client {
         let path = format!("{PROJECT_CONFIGS_PATH}?version=3");
         // An external relay must not ask fullConfig (Sentry answers 403).
         let request = json!({"publicKeys": [key], "fullConfig": false});
-        let (mut step, served) = self.step(
+        let (mut step, state) = self.step(
             StepName::ProjectConfig,
             &path,
             &request,
             deadline,
             &mut attempts,
-            |v| {
-                if v.get("pending")
-                    .and_then(Value::as_array)
-                    .is_some_and(|p| p.iter().any(|k| k.as_str() == Some(&key)))
-                {
-                    return Some(Some("pending"));
-                }
-                let config = v.get("configs")?.get(&key)?;
-                let disabled = config.get("disabled").and_then(Value::as_bool) == Some(true);
-                Some((!disabled).then_some("served"))
-            },
+            |v| Some(project_state(v, &key)),
         );
-        match served {
-            Some(Some(state)) => step.detail = state.to_string(),
-            Some(None) => {
+        match state {
+            Some(Ok(ProjectState::Served)) => step.detail = "served".into(),
+            Some(Ok(ProjectState::Pending)) => step.detail = "pending".into(),
+            Some(Ok(ProjectState::Disabled(why))) => {
                 step.result = Verdict::Refused;
-                step.detail = "the project config came back disabled".into();
+                step.detail = why.into();
+            }
+            Some(Err(why)) => {
+                step.result = Verdict::NotSentry;
+                step.detail = format!("HTTP 200 but {why}");
             }
             None => {}
         }
@@ -527,6 +590,53 @@ mod tests {
             Cause::ProjectNotServed
         );
         assert_eq!(c(StepName::Challenge, 400, "HTTP 400: bad"), Cause::Other);
+    }
+
+    /// One row per line of `project_state`'s table.
+    #[test]
+    fn project_config_answers_follow_the_one_table() {
+        use ProjectState::*;
+        let k = "9f8e7d6c5b4a39281706f5e4d3c2b1a0";
+        let state = |v: Value| {
+            project_state(&v, k).map(|s| match s {
+                Disabled(_) => "disabled",
+                Served => "served",
+                Pending => "pending",
+            })
+        };
+        let not_sentry = Err(());
+        for (answer, want) in [
+            (
+                json!({"configs": {k: {"disabled": false, "slug": "p"}}}),
+                Ok("served"),
+            ),
+            (
+                json!({"configs": {k: {"slug": "p", "newField": [1]}}, "extra": 1}),
+                Ok("served"),
+            ),
+            (json!({"configs": {k: {}}}), Ok("served")),
+            (json!({"pending": [k]}), Ok("pending")),
+            (
+                json!({"configs": {k: {"disabled": true}}, "pending": [k]}),
+                Ok("pending"),
+            ),
+            (json!({"configs": {k: {"disabled": true}}}), Ok("disabled")),
+            (json!({"configs": {k: null}}), Ok("disabled")),
+            (json!({"configs": {"other": {}}}), Ok("disabled")),
+            (json!({"configs": {}}), Ok("disabled")),
+            (json!({}), Ok("disabled")),
+            (json!({"configs": {k: 5}}), not_sentry),
+            (json!({"configs": {k: "served"}}), not_sentry),
+            (json!({"configs": {k: [1]}}), not_sentry),
+            (json!({"configs": {k: {"disabled": "yes"}}}), not_sentry),
+            (json!({"configs": {k: {"disabled": null}}}), not_sentry),
+            (json!({"configs": 5}), not_sentry),
+            (json!({"configs": null}), not_sentry),
+            (json!({"configs": {}, "pending": k}), not_sentry),
+            (json!([k]), not_sentry),
+        ] {
+            assert_eq!(state(answer.clone()).map_err(|_| ()), want, "{answer}");
+        }
     }
 
     #[test]
