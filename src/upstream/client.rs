@@ -144,6 +144,13 @@ fn conclude(
     }
 }
 
+/// Sentry's 401 "Challenge expired" to the register response (register_response.py).
+fn is_expired(step: &StepReport) -> bool {
+    step.step == StepName::Response
+        && step.result == Verdict::Refused
+        && cause_of(step) == Cause::Expired
+}
+
 /// The refusal's likely cause, from Sentry's own words (its endpoints' `detail`).
 fn cause_of(step: &StepReport) -> Cause {
     let detail = step.detail.to_ascii_lowercase();
@@ -235,40 +242,23 @@ struct Client {
 
 impl Client {
     fn run(&self, dsn: Option<(String, &str)>, deadline: Instant) -> (Vec<StepReport>, u32) {
-        let mut steps = Vec::new();
         let mut attempts = 0;
-        let id = &self.credentials.relay_id;
-        let challenge = json!({
-            "relay_id": id,
-            "public_key": self.credentials.public_key,
-            "version": self.version,
-        });
-        let (step, token) = self.step(
-            StepName::Challenge,
-            CHALLENGE_PATH,
-            &challenge,
-            deadline,
-            &mut attempts,
-            |v| {
-                let token = v.get("token").and_then(Value::as_str)?;
-                (v.get("relay_id").and_then(Value::as_str) == Some(id)).then(|| token.to_string())
-            },
-        );
-        steps.push(step);
-        let Some(token) = token else {
-            return (steps, attempts);
-        };
-        let response = json!({"relay_id": id, "token": token, "version": self.version});
-        let (step, ok) = self.step(
-            StepName::Response,
-            RESPONSE_PATH,
-            &response,
-            deadline,
-            &mut attempts,
-            |v| v.get("relay_id").and_then(Value::as_str).map(|_| ()),
-        );
-        steps.push(step);
-        if ok.is_none() {
+        let mut steps = self.register(deadline, &mut attempts);
+        if steps.last().is_some_and(is_expired) {
+            // Relay registers again after any failed registration (relay-server
+            // services/upstream.rs, AuthMonitor::run): one fresh challenge, as it will.
+            // A second expiry is the refusal (cause `expired`).
+            crate::console::progress(
+                "vault-fetch-relay: upstream register response: the challenge expired; asking a fresh one",
+            );
+            steps = self.register(deadline, &mut attempts);
+            if let Some(response) = steps.last_mut().filter(|s| s.result == Verdict::Accepted) {
+                response
+                    .detail
+                    .push_str(" (after a fresh challenge: the first had expired)");
+            }
+        }
+        if steps.iter().any(|s| s.result != Verdict::Accepted) {
             return (steps, attempts);
         }
         let key = match dsn.map(|(d, from)| dsn_public_key(&d).map_err(|e| format!("{from}: {e}")))
@@ -311,6 +301,41 @@ impl Client {
         }
         steps.push(step);
         (steps, attempts)
+    }
+
+    /// The two registration steps relay makes at every start (the second only when the
+    /// first gave a challenge).
+    fn register(&self, deadline: Instant, attempts: &mut u32) -> Vec<StepReport> {
+        let id = &self.credentials.relay_id;
+        let challenge = json!({
+            "relay_id": id,
+            "public_key": self.credentials.public_key,
+            "version": self.version,
+        });
+        let (step, token) = self.step(
+            StepName::Challenge,
+            CHALLENGE_PATH,
+            &challenge,
+            deadline,
+            attempts,
+            |v| {
+                let token = v.get("token").and_then(Value::as_str)?;
+                (v.get("relay_id").and_then(Value::as_str) == Some(id)).then(|| token.to_string())
+            },
+        );
+        let Some(token) = token else {
+            return vec![step];
+        };
+        let response = json!({"relay_id": id, "token": token, "version": self.version});
+        let (answer, _) = self.step(
+            StepName::Response,
+            RESPONSE_PATH,
+            &response,
+            deadline,
+            attempts,
+            |v| v.get("relay_id").and_then(Value::as_str).map(|_| ()),
+        );
+        vec![step, answer]
     }
 
     /// POST `body` to `path`; a 200 whose JSON `accept` takes is the step's success.

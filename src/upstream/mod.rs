@@ -145,7 +145,7 @@ impl Cause {
             Cause::NotAllowed => "upstream does not let this relay register: add its public key to the organization's trusted relays in Sentry",
             Cause::Version => "upstream no longer supports the relay version announced: set --relay-version to the relay you run",
             Cause::ProjectNotServed => "Sentry does not serve the DSN's project to this relay: add the relay's public key to the organization's trusted relays in Sentry, and check that the DSN's key is active",
-            Cause::Expired => "the challenge expired before the response: check this host's clock and the network's latency",
+            Cause::Expired => "the challenge expired before the response, also after a fresh one: check this host's clock and the network's latency",
             Cause::Other => "see Sentry's detail",
         }
     }
