@@ -473,7 +473,8 @@ struct UpstreamError {
 enum Failed {
     /// No answer: DNS, connect, TLS, timeouts, 5xx after retries.
     Unreachable,
-    /// An answer, but not as Sentry gives one (a redirect, a body over the cap).
+    /// An answer, but not as Sentry gives one (a redirect, a body over the cap, framing
+    /// that cannot be trusted).
     NotSentry,
 }
 
@@ -496,6 +497,11 @@ impl UpstreamError {
 impl Failure for UpstreamError {
     fn deadline_reached() -> Self {
         UpstreamError::unreachable("run deadline reached".into())
+    }
+
+    /// An answer, but not HTTP whose framing can be trusted: not Sentry.
+    fn not_http(detail: String) -> Self {
+        UpstreamError::not_sentry(detail)
     }
 
     fn detail(&self) -> &str {
