@@ -372,8 +372,10 @@ pub(crate) const DEFAULT_UPSTREAM: &str = "https://sentry.io/";
 /// well. User info, which relay ignores, is refused too: it can only be a mistake.
 /// Returns what relay uses, scheme, host and port, the way relay writes it
 /// (`https://sentry.io/`).
-pub(crate) fn parse_upstream(text: &str) -> anyhow::Result<String> {
-    let hint = "use an http(s) URL with no path, like https://sentry.io/ (--upstream / VAULT_FETCH_UPSTREAM_URL)";
+/// `named_by` is where the text came from (a flag and its variable, a template), for
+/// messages.
+pub(crate) fn parse_upstream(text: &str, named_by: &str) -> anyhow::Result<String> {
+    let hint = format!("use an http(s) URL with no path, like https://sentry.io/ ({named_by})");
     let shown = mask_userinfo(text);
     let mut url = url::Url::parse(text.trim())
         .map_err(|e| anyhow::anyhow!("upstream {shown:?} is not a URL ({e}); {hint}"))?;
@@ -396,12 +398,12 @@ pub(crate) fn parse_upstream(text: &str) -> anyhow::Result<String> {
 
 /// An upstream URL as relay takes one (`https://sentry.io/`, `https://oNNN.ingest.us.sentry.io`),
 /// with the WorkOS client's transport rule on top: https, or http to a loopback host.
-pub(crate) fn parse_upstream_url(text: &str) -> anyhow::Result<Url> {
-    let url = Url::parse(&parse_upstream(text)?)?;
+pub(crate) fn parse_upstream_url(text: &str, named_by: &str) -> anyhow::Result<Url> {
+    let url = Url::parse(&parse_upstream(text, named_by)?)?;
     match safe_in_transit(&url) {
         true => Ok(url),
         false => anyhow::bail!(
-            "upstream {:?} uses plain http to a non-loopback host; use https (http is allowed only for 127.0.0.1, ::1 and localhost) (--upstream / VAULT_FETCH_UPSTREAM_URL)",
+            "upstream {:?} uses plain http to a non-loopback host; use https (http is allowed only for 127.0.0.1, ::1 and localhost) ({named_by})",
             mask_userinfo(text.trim())
         ),
     }
@@ -571,6 +573,8 @@ mod tests {
         };
         assert!(Settings::resolve(i).is_err());
     }
+    const FLAG: &str = "--upstream / VAULT_FETCH_UPSTREAM_URL";
+
     #[test]
     fn upstream_urls_follow_the_transport_rules() {
         for good in [
@@ -580,7 +584,7 @@ mod tests {
             "http://[::1]:1",
             "http://localhost:3000/",
         ] {
-            assert!(parse_upstream_url(good).is_ok(), "{good}");
+            assert!(parse_upstream_url(good, FLAG).is_ok(), "{good}");
         }
         for (bad, words) in [
             ("http://sentry.io", "plain http"),
@@ -589,7 +593,7 @@ mod tests {
             ("https://sentry.io/api/0/", "no path"),
             ("ftp://sentry.io", "not accepted by relay"),
         ] {
-            let e = parse_upstream_url(bad).unwrap_err().to_string();
+            let e = parse_upstream_url(bad, FLAG).unwrap_err().to_string();
             assert!(e.contains(words), "{bad}: {e}");
         }
     }
@@ -597,11 +601,11 @@ mod tests {
     #[test]
     fn upstreams_are_checked_like_relay_does() {
         assert_eq!(
-            parse_upstream(" https://sentry.io ").unwrap(),
+            parse_upstream(" https://sentry.io ", FLAG).unwrap(),
             "https://sentry.io/"
         );
         assert_eq!(
-            parse_upstream("http://relay.internal:3000/").unwrap(),
+            parse_upstream("http://relay.internal:3000/", FLAG).unwrap(),
             "http://relay.internal:3000/"
         );
         // What relay's parser takes: an empty query, a fragment (ignored), a default port.
@@ -613,7 +617,7 @@ mod tests {
             ("https://sentry.io:443", "https://sentry.io/"),
             ("HTTP://[::1]:80/", "http://[::1]/"),
         ] {
-            assert_eq!(parse_upstream(given).unwrap(), relay_uses, "{given}");
+            assert_eq!(parse_upstream(given, FLAG).unwrap(), relay_uses, "{given}");
         }
         for bad in [
             "https://sentry.io/api/123/",
@@ -626,7 +630,7 @@ mod tests {
             "https://h/?=",
             "https://h/a/#x",
         ] {
-            assert!(parse_upstream(bad).is_err(), "{bad}");
+            assert!(parse_upstream(bad, FLAG).is_err(), "{bad}");
         }
     }
 }
