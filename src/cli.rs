@@ -114,7 +114,8 @@ Environment (a flag wins over its variable; VAULT_FETCH_* wins over the older al
   VAULT_FETCH_CREDENTIALS_DIR   init: relay's config directory  (alias CREDENTIALS_DIR)
   VAULT_FETCH_CONFIG_TEMPLATE   init, exec --dir: your own config.yml  (alias RELAY_CONFIG_TEMPLATE)
   VAULT_FETCH_UPSTREAM_URL      init, exec --dir: upstream in the default config.yml; check: the upstream
-                                to preflight  (alias RELAY_UPSTREAM_URL)
+                                to preflight  (alias RELAY_UPSTREAM_URL, which relay reads over config.yml:
+                                init and exec --dir refuse the two, or a template's, disagreeing)
   VAULT_FETCH_VERIFY_UPSTREAM   init, exec: like --verify-upstream (ask that upstream before relay uses them)
   VAULT_FETCH_INTERVAL          exec: how often to read the secret again (default 5m, at least 30 s)
   VAULT_FETCH_GRACE             exec: how long a restarted child may take to stop (default 30s)
@@ -146,15 +147,18 @@ pub(crate) const ENVIRONMENT_HELP: &str = if cfg!(feature = "dev-server") {
 
 pub(crate) const CHECK_EXIT_CODES: &str = "\
 Exit codes:
-  0  found and valid (with --upstream: and upstream accepted them, and serves the DSN's project)
+  0  found and valid (with --upstream: and upstream accepted them, and serves the DSN's project
+     or lists it pending)
   1  usage or configuration error, or wrong_api_base (the api base is not WorkOS Vault), or an
-     --upstream that does not answer as Sentry does (a redirect, not JSON)
+     --upstream that does not answer as Sentry does (a redirect, not JSON, a project config
+     relay cannot read, an answer that is not valid HTTP)
   2  not found
   3  auth problem: no API key, 401, 403
   4  unavailable: network, TLS, timeout, throttling, 5xx
   5  invalid secret: not JSON, fields missing, bad key encoding, key pair mismatch
   6  upstream refused these credentials: the relay id is registered with another key, the relay
      is not allowed to register, the version is refused, or the DSN's project is not served
+     (its config disabled, null or missing, all of which relay reads as disabled)
   7  upstream unreachable: DNS, connect, TLS, timeout, 5xx after retries
 
 --format json prints one object with the fields api_base, secret_name, status, reason, relay_id,
@@ -318,9 +322,9 @@ pub(crate) struct InitArgs {
     pub dir: Option<PathBuf>,
     #[command(flatten)]
     pub files: RelayFilesArgs,
-    /// Before writing managed-mode files, ask the upstream (--upstream / RELAY_UPSTREAM_URL,
-    /// default https://sentry.io/) whether it accepts the credentials, as `check --upstream` does;
-    /// refused: proxy mode (--strict: exit 1)
+    /// Before writing managed-mode files, ask the upstream relay will use (RELAY_UPSTREAM_URL, else
+    /// the template's relay.upstream, else --upstream, default https://sentry.io/) whether it accepts
+    /// the credentials, as `check --upstream` does; refused: proxy mode (--strict: exit 1)
     #[arg(long, env = "VAULT_FETCH_VERIFY_UPSTREAM", value_parser = clap::builder::FalseyValueParser::new())]
     pub verify_upstream: bool,
     /// Defined once, shared by every fetching subcommand; listed after the local options.
@@ -334,7 +338,8 @@ pub(crate) struct RelayFilesArgs {
     /// Your own config.yml; its relay.mode is set to managed or proxy to match the credentials (alias RELAY_CONFIG_TEMPLATE)
     #[arg(long, env = "VAULT_FETCH_CONFIG_TEMPLATE", value_name = "FILE", value_parser = path_or_unset)]
     pub config_template: Option<PathBuf>,
-    /// Upstream written to the default config.yml [default: https://sentry.io/] (alias RELAY_UPSTREAM_URL)
+    /// Upstream written to the default config.yml [default: https://sentry.io/] (alias RELAY_UPSTREAM_URL,
+    /// relay's own: when both are set they must agree, as must a template's relay.upstream)
     #[arg(long, env = "VAULT_FETCH_UPSTREAM_URL", value_name = "URL")]
     pub upstream: Option<String>,
 }
@@ -381,9 +386,9 @@ pub(crate) struct ExecArgs {
     /// How long the child may take to stop after SIGTERM before SIGKILL, on a restart
     #[arg(long, env = "VAULT_FETCH_GRACE", default_value = "30s", value_name = "DURATION", value_parser = parse_duration)]
     pub grace: std::time::Duration,
-    /// Before starting or restarting the child into credentials, ask the upstream (--upstream with
-    /// --dir, else RELAY_UPSTREAM_URL, default https://sentry.io/) whether it accepts them; refused
-    /// ones never replace the running child's
+    /// Before starting or restarting the child into credentials, ask the upstream relay will use
+    /// (RELAY_UPSTREAM_URL, else with --dir the template's relay.upstream or --upstream, default
+    /// https://sentry.io/) whether it accepts them; refused ones never replace the running child's
     #[arg(long, env = "VAULT_FETCH_VERIFY_UPSTREAM", value_parser = clap::builder::FalseyValueParser::new())]
     pub verify_upstream: bool,
     /// The command to run, after `--`

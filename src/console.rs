@@ -54,7 +54,12 @@ fn write_stdout(text: &str) -> std::io::Result<()> {
 /// One diagnostic line on stderr, whatever the verbosity (the dev server's log); a
 /// stderr that cannot be written is ignored.
 pub(crate) fn say(line: &str) {
-    let _ = writeln!(std::io::stderr().lock(), "{line}");
+    // One write(2) per line (stderr is unbuffered, and `writeln!` writes the line and its
+    // newline apart): a child sharing exec's stderr cannot land inside it, and a pipe
+    // keeps a write of up to 4 KiB whole.
+    let _ = std::io::stderr()
+        .lock()
+        .write_all(format!("{line}\n").as_bytes());
 }
 
 /// An error line: always shown.

@@ -323,14 +323,15 @@ pub(crate) fn parse_duration(text: &str) -> Result<std::time::Duration, String> 
 /// tests): the API key travels in a header, so it must not cross a network in clear.
 pub(crate) fn parse_api_base(text: &str) -> Result<Url, SettingsError> {
     let trimmed = text.trim().trim_end_matches('/');
+    let shown = mask_userinfo(trimmed);
     let url = Url::parse(trimmed).map_err(|e| {
         err(format!(
-            "api base {trimmed:?} is not a URL ({e}); use e.g. {DEFAULT_API_BASE}"
+            "api base {shown:?} is not a URL ({e}); use e.g. {DEFAULT_API_BASE}"
         ))
     })?;
     if url.host_str().is_none() {
         return Err(err(format!(
-            "api base {trimmed:?} has no host; use e.g. {DEFAULT_API_BASE}"
+            "api base {shown:?} has no host; use e.g. {DEFAULT_API_BASE}"
         )));
     }
     if !url.username().is_empty() || url.password().is_some() {
@@ -340,13 +341,13 @@ pub(crate) fn parse_api_base(text: &str) -> Result<Url, SettingsError> {
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(err(format!(
-            "api base {trimmed:?} must not have a query or fragment"
+            "api base {shown:?} must not have a query or fragment"
         )));
     }
     match url.scheme() {
         _ if safe_in_transit(&url) => Ok(url),
         "http" => Err(err(format!(
-            "api base {trimmed:?} uses plain http to a non-loopback host, which would send the API key in clear; use https (http is allowed only for 127.0.0.1, ::1 and localhost)"
+            "api base {shown:?} uses plain http to a non-loopback host, which would send the API key in clear; use https (http is allowed only for 127.0.0.1, ::1 and localhost)"
         ))),
         other => Err(err(format!(
             "api base scheme {other:?} is not supported; use https://"
@@ -364,37 +365,62 @@ pub(crate) fn safe_in_transit(url: &Url) -> bool {
 /// Where relay sends by default (its own default upstream).
 pub(crate) const DEFAULT_UPSTREAM: &str = "https://sentry.io/";
 
-/// Check an upstream the way relay will: an http(s) URL with a host and no path,
-/// user info, query or fragment (relay refuses those at start, long after the init
-/// container said all was well). Returns it normalised (`https://sentry.io/`).
-pub(crate) fn parse_upstream(text: &str) -> anyhow::Result<String> {
-    let hint = "use an http(s) URL with no path, like https://sentry.io/ (--upstream / VAULT_FETCH_UPSTREAM_URL)";
-    let url = url::Url::parse(text.trim())
-        .map_err(|e| anyhow::anyhow!("upstream {text:?} is not a URL ({e}); {hint}"))?;
-    let plain = matches!(url.scheme(), "http" | "https")
+/// Check an upstream the way relay parses one (relay-config `upstream.rs`,
+/// `UpstreamDescriptor::from_str`): an http or https URL with a host, the path `/` (a URL
+/// without a path has it), and no query or an empty one (`/?`); a fragment is ignored.
+/// Relay refuses anything else at start, long after the init container said all was
+/// well. User info, which relay ignores, is refused too: it can only be a mistake.
+/// Returns what relay uses, scheme, host and port, the way relay writes it
+/// (`https://sentry.io/`).
+/// `named_by` is where the text came from (a flag and its variable, a template), for
+/// messages.
+pub(crate) fn parse_upstream(text: &str, named_by: &str) -> anyhow::Result<String> {
+    let hint = format!("use an http(s) URL with no path, like https://sentry.io/ ({named_by})");
+    let shown = mask_userinfo(text);
+    let mut url = url::Url::parse(text.trim())
+        .map_err(|e| anyhow::anyhow!("upstream {shown:?} is not a URL ({e}); {hint}"))?;
+    let relay_reads_it = matches!(url.scheme(), "http" | "https")
         && url.host_str().is_some()
-        && url.username().is_empty()
-        && url.password().is_none()
         && url.path() == "/"
-        && url.query().is_none()
-        && url.fragment().is_none();
-    if !plain {
-        anyhow::bail!("upstream {text:?} is not accepted by relay; {hint}");
+        && matches!(url.query(), None | Some(""));
+    if !relay_reads_it {
+        anyhow::bail!("upstream {shown:?} is not accepted by relay; {hint}");
     }
+    if !url.username().is_empty() || url.password().is_some() {
+        anyhow::bail!(
+            "upstream {shown:?} holds user info (user:password@), which relay ignores; remove it; {hint}"
+        );
+    }
+    url.set_query(None);
+    url.set_fragment(None);
     Ok(url.to_string())
 }
 
 /// An upstream URL as relay takes one (`https://sentry.io/`, `https://oNNN.ingest.us.sentry.io`),
 /// with the WorkOS client's transport rule on top: https, or http to a loopback host.
-pub(crate) fn parse_upstream_url(text: &str) -> anyhow::Result<Url> {
-    let url = Url::parse(&parse_upstream(text)?)?;
+pub(crate) fn parse_upstream_url(text: &str, named_by: &str) -> anyhow::Result<Url> {
+    let url = Url::parse(&parse_upstream(text, named_by)?)?;
     match safe_in_transit(&url) {
         true => Ok(url),
         false => anyhow::bail!(
-            "upstream {:?} uses plain http to a non-loopback host; use https (http is allowed only for 127.0.0.1, ::1 and localhost) (--upstream / VAULT_FETCH_UPSTREAM_URL)",
-            text.trim()
+            "upstream {:?} uses plain http to a non-loopback host; use https (http is allowed only for 127.0.0.1, ::1 and localhost) ({named_by})",
+            mask_userinfo(text.trim())
         ),
     }
+}
+
+/// A URL, or what a user meant as one, fit for a message: everything between the scheme
+/// and the last `@` (user info: a user name, a password) becomes `***`. It works on the
+/// text, so it also masks what no URL parser accepts (`https://u:p@` without a host, a
+/// bad port, a password holding `/` or `#`) and may mask more than user info when an
+/// `@` comes later. The one way every message and log line quotes a URL a user gave:
+/// the API base, the upstream, a DSN, a proxy.
+pub(crate) fn mask_userinfo(text: &str) -> String {
+    let Some(at) = text.rfind('@') else {
+        return text.to_string();
+    };
+    let start = text[..at].find("://").map_or(0, |i| i + 3);
+    format!("{}***{}", &text[..start], &text[at..])
 }
 
 pub(crate) fn is_loopback_host(url: &Url) -> bool {
@@ -431,6 +457,34 @@ mod tests {
         assert!(parse_api_base("not a url").is_err());
         assert!(parse_api_base("https://u:p@h").is_err());
         assert!(parse_api_base("https://proxy.corp/workos/").is_ok());
+    }
+
+    #[test]
+    fn user_info_is_masked_in_every_shape() {
+        for (text, shown) in [
+            ("https://u:hunter2@h/", "https://***@h/"),
+            ("https://u:hunter2@", "https://***@"),
+            ("http://u:hunter2@h:99999", "http://***@h:99999"),
+            ("https://u:hunt/er2@h/", "https://***@h/"),
+            ("https://u:hunt#er2@h/", "https://***@h/"),
+            ("u:hunter2@proxy:3128", "***@proxy:3128"),
+            (
+                "https://k@o1.ingest.sentry.io/7",
+                "https://***@o1.ingest.sentry.io/7",
+            ),
+            ("https://sentry.io/", "https://sentry.io/"),
+            ("not a url", "not a url"),
+        ] {
+            assert_eq!(mask_userinfo(text), shown, "{text}");
+        }
+        for bad in [
+            "https://u:hunter2@",
+            "https://u:hunter2@h:1?x",
+            "http://u:hunter2@example.com",
+        ] {
+            let e = parse_api_base(bad).unwrap_err().0;
+            assert!(!e.contains("hunter2") && !e.contains("u:"), "{e}");
+        }
     }
 
     #[test]
@@ -519,6 +573,8 @@ mod tests {
         };
         assert!(Settings::resolve(i).is_err());
     }
+    const FLAG: &str = "--upstream / VAULT_FETCH_UPSTREAM_URL";
+
     #[test]
     fn upstream_urls_follow_the_transport_rules() {
         for good in [
@@ -528,16 +584,16 @@ mod tests {
             "http://[::1]:1",
             "http://localhost:3000/",
         ] {
-            assert!(parse_upstream_url(good).is_ok(), "{good}");
+            assert!(parse_upstream_url(good, FLAG).is_ok(), "{good}");
         }
         for (bad, words) in [
             ("http://sentry.io", "plain http"),
             ("not a url", "not a URL"),
-            ("https://u:p@sentry.io", "not accepted by relay"),
+            ("https://u:p@sentry.io", "user info"),
             ("https://sentry.io/api/0/", "no path"),
             ("ftp://sentry.io", "not accepted by relay"),
         ] {
-            let e = parse_upstream_url(bad).unwrap_err().to_string();
+            let e = parse_upstream_url(bad, FLAG).unwrap_err().to_string();
             assert!(e.contains(words), "{bad}: {e}");
         }
     }
@@ -545,22 +601,36 @@ mod tests {
     #[test]
     fn upstreams_are_checked_like_relay_does() {
         assert_eq!(
-            parse_upstream(" https://sentry.io ").unwrap(),
+            parse_upstream(" https://sentry.io ", FLAG).unwrap(),
             "https://sentry.io/"
         );
         assert_eq!(
-            parse_upstream("http://relay.internal:3000/").unwrap(),
+            parse_upstream("http://relay.internal:3000/", FLAG).unwrap(),
             "http://relay.internal:3000/"
         );
+        // What relay's parser takes: an empty query, a fragment (ignored), a default port.
+        for (given, relay_uses) in [
+            ("https://sentry.io/?", "https://sentry.io/"),
+            ("https://sentry.io?", "https://sentry.io/"),
+            ("https://sentry.io/#frag", "https://sentry.io/"),
+            ("https://sentry.io/?#", "https://sentry.io/"),
+            ("https://sentry.io:443", "https://sentry.io/"),
+            ("HTTP://[::1]:80/", "http://[::1]/"),
+        ] {
+            assert_eq!(parse_upstream(given, FLAG).unwrap(), relay_uses, "{given}");
+        }
         for bad in [
             "https://sentry.io/api/123/",
             "ftp://x",
             "not a url",
             "https://x:99999/",
             "https://u:p@h/",
+            "https://u@h/",
             "https://h/?q=1",
+            "https://h/?=",
+            "https://h/a/#x",
         ] {
-            assert!(parse_upstream(bad).is_err(), "{bad}");
+            assert!(parse_upstream(bad, FLAG).is_err(), "{bad}");
         }
     }
 }

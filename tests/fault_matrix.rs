@@ -141,6 +141,26 @@ fn raw_200(body: &[u8], content_length: usize) -> Fault {
     Fault::Raw(bytes)
 }
 
+/// A 200 whose head has an obs-fold line (RFC 9112 §5.2: a client may refuse it; our
+/// HTTP layer does not unfold, so it must refuse it once, not retry it).
+fn folded_200() -> Fault {
+    let body = r#"{"id":"x","name":"n","value":"v"}"#;
+    Fault::Raw(
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Folded: first\r\n  second\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .into_bytes(),
+    )
+}
+
+/// A 200 with `Transfer-Encoding: chunked` whose first chunk size is not hexadecimal.
+fn broken_chunked_200() -> Fault {
+    Fault::Raw(
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\nzz\r\n{\"id\":\"x\"}\r\n0\r\n\r\n".to_vec(),
+    )
+}
+
 const CUT_JSON: &str =
     r#"{"id":"a1b2c3d4","name":"runlayer-sentry-credentials","value":"{\"public_ke"#;
 
@@ -246,6 +266,20 @@ fn cases() -> Vec<Case> {
         Case {
             fault: "200, `Content-Length: +533` (not a decimal number)",
             target: http(|| times(6, Fault::ContentLength(vec!["+533".into()]))),
+            status: "unavailable",
+            requests: 1,
+            bound: Immediate("framing that cannot be trusted: fails, not retried"),
+        },
+        Case {
+            fault: "200 with a header folded over two lines (obs-fold)",
+            target: http(|| times(6, folded_200())),
+            status: "unavailable",
+            requests: 1,
+            bound: Immediate("framing that cannot be trusted: fails, not retried"),
+        },
+        Case {
+            fault: "200, chunked body with a chunk size that is not hex",
+            target: http(|| times(6, broken_chunked_200())),
             status: "unavailable",
             requests: 1,
             bound: Immediate("framing that cannot be trusted: fails, not retried"),
@@ -895,4 +929,58 @@ fn an_oversized_response_head_is_refused_unretried() {
         m["reason"]
     );
     assert_eq!(s.request_count(), 1);
+}
+
+/// Issue 27, item 7: a head that does not parse as HTTP (an obs-fold line) and a broken
+/// chunked body end the fetch and the upstream preflight at once, in one line naming
+/// what was seen; the server sees one request, never four.
+#[test]
+fn unparsable_answers_end_the_run_unretried_naming_what_was_seen() {
+    for (fault, seen) in [
+        (folded_200 as fn() -> Fault, "folded"),
+        (broken_chunked_200, "chunk"),
+    ] {
+        // The WorkOS read, in Terraform mode.
+        let s = crate::support::server();
+        seed(&s, NAME);
+        s.push_faults(times(6, fault()));
+        let query =
+            json!({"api_key": CANARY_KEY, "api_base": s.base_url(), "timeout_seconds": "8"});
+        let run = run_with(cmd(&[]), &query.to_string(), Duration::from_secs(30));
+        let m = run.terraform_map();
+        assert_eq!(m["status"], "unavailable", "{seen}: {m:?}");
+        assert!(m["reason"].contains(seen), "{seen}: {}", m["reason"]);
+        assert!(!m["reason"].contains("TLS port"), "{seen}: {}", m["reason"]);
+        assert_eq!(s.request_count(), 1, "{seen}: not retried");
+        assert!(
+            run.elapsed < Duration::from_secs(3),
+            "{seen}: {:?}",
+            run.elapsed
+        );
+        // The upstream preflight: the first step's answer.
+        let s = crate::support::server();
+        seed(&s, NAME);
+        for _ in 0..6 {
+            s.upstream()
+                .push_fault(vfr_devserver::UpstreamFault::Http(fault()));
+        }
+        let base = s.base_url();
+        let mut c = cmd(&["check", "--format", "json", "--upstream", &base]);
+        c.env("WORKOS_API_KEY", CANARY_KEY)
+            .env("WORKOS_API_BASE", s.base_url());
+        let run = run_with(c, "", Duration::from_secs(30));
+        let v: serde_json::Value = serde_json::from_str(&run.stdout)
+            .unwrap_or_else(|e| panic!("{seen}: not JSON ({e}): {}", run.text()));
+        assert_eq!(run.code, Some(1), "{seen}: {}", run.text());
+        assert_eq!(v["upstream"]["result"], "not_sentry", "{seen}: {v}");
+        assert_eq!(v["upstream"]["attempts"], 1, "{seen}: {v}");
+        let reason = v["upstream"]["reason"].as_str().unwrap();
+        assert!(reason.contains(seen), "{seen}: {reason}");
+        let upstream_requests = s
+            .requests()
+            .iter()
+            .filter(|r| r.path.starts_with("/api/0/relays/"))
+            .count();
+        assert_eq!(upstream_requests, 1, "{seen}: not retried");
+    }
 }

@@ -885,3 +885,217 @@ fn deployment_events_never_carry_or_print_the_api_key() {
     }
     assert!(problems.is_empty(), "leaks:\n{}", problems.join("\n"));
 }
+
+/// Issue 27: user info in a URL (a password, and the user name beside it) is never echoed,
+/// whichever URL carries it: the upstream (flag, both variables, a template's
+/// relay.upstream), the DSN, the API base (flag, variables, query) and a proxy. Each
+/// refusal, and each run that goes on, is checked in stdout, stderr (RUST_LOG=trace) and
+/// every file of its world.
+#[test]
+fn user_info_in_any_url_is_never_echoed() {
+    const USER: &str = "USERcanary42x";
+    const PASS: &str = "PWcanary7f3e9";
+    let ui = format!("{USER}:{PASS}@");
+    let c = Canaries::new();
+    let s = seeded(&c);
+    let port = s.addr().port();
+    let dead = closed_port();
+    let with_ui = |url: &str| url.replacen("://", &format!("://{ui}"), 1);
+    let loopback = format!("http://127.0.0.1:{port}");
+    let bad_urls = [
+        with_ui(&loopback),
+        with_ui("https://"),
+        with_ui("https://sentry.example:99999/"),
+        with_ui("https://sentry.example/api/0/"),
+        with_ui("https://sentry.example/?x=1"),
+        with_ui("http://sentry.example"),
+        with_ui("ftp://sentry.example"),
+        format!("{ui}sentry.example"),
+        format!("https://{USER}:{PASS}/@sentry.example/"),
+    ];
+    // (name, args, env); `@T` is a template whose relay.upstream holds user info.
+    /// (name, args, extra environment).
+    type Case<'a> = (String, Vec<String>, Vec<(&'a str, String)>);
+    let mut cases: Vec<Case> = Vec::new();
+    let owned = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    for url in &bad_urls {
+        cases.push((
+            format!("check --upstream {url}"),
+            owned(&["check", "--upstream", url]),
+            vec![],
+        ));
+        cases.push((
+            format!("check with RELAY_UPSTREAM_URL={url}"),
+            owned(&["check"]),
+            vec![("RELAY_UPSTREAM_URL", url.clone())],
+        ));
+        cases.push((
+            format!("init --upstream {url}"),
+            owned(&["init", "--dir", "@out/relay", "--upstream", url]),
+            vec![],
+        ));
+        cases.push((
+            format!("init --verify-upstream with VAULT_FETCH_UPSTREAM_URL={url}"),
+            owned(&["init", "--dir", "@out/relay", "--verify-upstream"]),
+            vec![("VAULT_FETCH_UPSTREAM_URL", url.clone())],
+        ));
+        cases.push((
+            format!("exec --once --dir --upstream {url}"),
+            owned(&[
+                "exec",
+                "--once",
+                "--dir",
+                "@out/relay",
+                "--upstream",
+                url,
+                "--",
+                "true",
+            ]),
+            vec![],
+        ));
+        cases.push((
+            format!("init with a template whose upstream is {url}"),
+            owned(&[
+                "init",
+                "--dir",
+                "@out/relay",
+                "--verify-upstream",
+                "--config-template",
+                "@T",
+            ]),
+            vec![("TEMPLATE_UPSTREAM", url.clone())],
+        ));
+        cases.push((
+            format!("init with a template and --upstream {url}"),
+            owned(&[
+                "init",
+                "--dir",
+                "@out/relay",
+                "--config-template",
+                "@T",
+                "--upstream",
+                url,
+            ]),
+            vec![("TEMPLATE_UPSTREAM", loopback.clone())],
+        ));
+        cases.push((
+            format!("--api-base {url}"),
+            owned(&["check", "--api-base", url]),
+            vec![],
+        ));
+        cases.push((
+            format!("WORKOS_API_BASE={url}"),
+            owned(&["init", "--dir", "@out/relay"]),
+            vec![("WORKOS_API_BASE", url.clone())],
+        ));
+        cases.push((
+            format!("query api_base {url}"),
+            vec![],
+            vec![("QUERY_API_BASE", url.clone())],
+        ));
+        cases.push((
+            format!("HTTPS_PROXY={url}"),
+            owned(&[
+                "check",
+                "--api-base",
+                "https://vault.example",
+                "--timeout-seconds",
+                "2",
+            ]),
+            vec![("HTTPS_PROXY", url.clone())],
+        ));
+    }
+    for dsn in [
+        with_ui("https://sentry.example"),
+        with_ui("https://sentry.example/"),
+        format!("https://{USER}:{PASS}@o1.ingest.sentry.io/7"),
+        format!("https://{USER}:{PASS}@/7"),
+    ] {
+        cases.push((
+            format!("check --dsn {dsn}"),
+            owned(&["check", "--upstream", &loopback, "--dsn", &dsn]),
+            vec![],
+        ));
+    }
+    // A proxy with credentials that is used (nothing listens there): its log lines and
+    // the failure.
+    cases.push((
+        "a proxy with credentials that refuses connections".into(),
+        owned(&[
+            "check",
+            "--api-base",
+            "https://vault.example",
+            "--timeout-seconds",
+            "3",
+        ]),
+        vec![("HTTPS_PROXY", format!("http://{ui}127.0.0.1:{dead}"))],
+    ));
+
+    let mut problems = Vec::new();
+    let mut runs = 0;
+    for (name, args, env) in &cases {
+        let world = World::new();
+        let template = world.path("home/config.yml");
+        let args: Vec<String> = args
+            .iter()
+            .map(|a| match a.as_str() {
+                "@T" => template.to_str().unwrap().to_string(),
+                a => match a.strip_prefix('@') {
+                    Some(rel) => world.path(rel).to_str().unwrap().to_string(),
+                    None => a.to_string(),
+                },
+            })
+            .collect();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut command = world.cmd(&args);
+        command
+            .env("WORKOS_API_KEY", c.api_key)
+            .env("WORKOS_API_BASE", s.base_url())
+            .env("VAULT_FETCH_TIMEOUT_SECONDS", "3");
+        let mut stdin = String::new();
+        for (k, v) in env {
+            match *k {
+                "TEMPLATE_UPSTREAM" => fs::write(
+                    &template,
+                    format!("relay:\n  mode: managed\n  upstream: {v:?}\n"),
+                )
+                .unwrap(),
+                "QUERY_API_BASE" => {
+                    stdin = json!({"api_key": c.api_key, "api_base": v}).to_string();
+                }
+                _ => {
+                    command.env(k, v);
+                }
+            }
+        }
+        let run = run_with(command, &stdin, LIMIT);
+        runs += 1;
+        if run.stderr.contains("panicked") {
+            problems.push(format!("{name}: panicked: {}", run.stderr));
+        }
+        let mut places = vec![
+            ("stdout", run.stdout.clone()),
+            ("stderr", run.stderr.clone()),
+        ];
+        for file in world.files() {
+            if file != template {
+                let text = String::from_utf8_lossy(&fs::read(&file).unwrap()).into_owned();
+                places.push(("a file", text));
+            }
+        }
+        for (place, text) in places {
+            let lower = text.to_lowercase();
+            for part in [USER, PASS] {
+                if lower.contains(&part.to_lowercase()) {
+                    problems.push(format!("{name}: {part} in {place}: {text}"));
+                }
+            }
+        }
+    }
+    assert!(runs > 100, "{runs}");
+    assert!(
+        problems.is_empty(),
+        "user info echoed:\n{}",
+        problems.join("\n")
+    );
+}

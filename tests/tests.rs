@@ -28,5 +28,6 @@ mod terraform_files;
 mod terraform_mode;
 mod unwritable;
 mod upstream;
+mod upstream_rules;
 mod upstream_standin;
 mod workos_sdk;

@@ -15,9 +15,14 @@ pub(crate) fn run(args: &CheckArgs) -> anyhow::Result<Exit> {
     let started = Instant::now();
     let settings = settings(&args.fetch)?;
     // The destination is checked before any request is sent.
+    let named_by = match non_empty(args.upstream.clone()) {
+        Some(_) => "--upstream / VAULT_FETCH_UPSTREAM_URL",
+        None => "RELAY_UPSTREAM_URL",
+    };
     let upstream = match or_alias(args.upstream.clone(), "RELAY_UPSTREAM_URL") {
         Some(url) => Some(UpstreamSettings::resolve(
             &url,
+            named_by,
             non_empty(args.dsn.clone()),
             non_empty(args.relay_version.clone()),
             settings.ca_file.clone(),

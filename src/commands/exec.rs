@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail};
 
 use super::init::RelayDirWriter;
+use super::relay_upstream::{relay_upstream, Template};
 use super::{conclude, fetch_gated, fetch_with_feedback, settings, start_rule, verify_settings};
 use crate::cli::{ExecArgs, FetchArgs, MIN_INTERVAL};
 use crate::exit::Exit;
@@ -59,18 +60,17 @@ pub(crate) fn run(args: &ExecArgs) -> anyhow::Result<Exit> {
             Target::Env
         }
     };
-    // The upstream relay will use: --upstream with --dir (refused above without it), else
-    // RELAY_UPSTREAM_URL, which relay reads itself.
-    let template_upstream = match &target {
-        Target::Dir(writer) => writer.template_upstream(),
-        Target::Env => None,
+    // The upstream relay will use: with --dir, the files' (relay_upstream's rule); without,
+    // RELAY_UPSTREAM_URL, which relay reads itself, else relay's default.
+    let upstream = match &target {
+        Target::Dir(writer) => writer.upstream().clone(),
+        Target::Env => relay_upstream(
+            None,
+            std::env::var("RELAY_UPSTREAM_URL").ok(),
+            Template::NotGiven,
+        )?,
     };
-    let verify = verify_settings(
-        args.verify_upstream,
-        args.files.upstream.clone(),
-        template_upstream,
-        &settings,
-    )?;
+    let verify = verify_settings(args.verify_upstream, &upstream, &settings)?;
     let mut watcher = Watcher {
         fetch_args: args.fetch.clone(),
         verify,

@@ -4,10 +4,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
+use super::relay_upstream::{relay_upstream, RelayUpstream, Template};
 use super::{
     conclude, conclude_with, exit_for, fetch_gated, settings, start_rule, verify_settings,
 };
-use crate::cli::{or_alias, path_or_alias, InitArgs, RelayFilesArgs, DEFAULT_CREDENTIALS_DIR};
+use crate::cli::{path_or_alias, InitArgs, RelayFilesArgs, DEFAULT_CREDENTIALS_DIR};
 use crate::exit::Exit;
 use crate::files;
 use crate::preflight::Delivery;
@@ -23,12 +24,7 @@ pub(crate) fn run(args: &InitArgs) -> anyhow::Result<Exit> {
         .unwrap_or_else(|| PathBuf::from(DEFAULT_CREDENTIALS_DIR));
     // The template, the upstream and the destination are checked before any request.
     let writer = RelayDirWriter::new(dir, "--dir / VAULT_FETCH_CREDENTIALS_DIR", &args.files)?;
-    let verify = verify_settings(
-        args.verify_upstream,
-        args.files.upstream.clone(),
-        writer.template_upstream(),
-        &settings,
-    )?;
+    let verify = verify_settings(args.verify_upstream, writer.upstream(), &settings)?;
     // A signal from here on ends the run, but never in the middle of writing files.
     crate::interrupt::exit_between_writes()?;
     let delivery = fetch_gated(&settings, verify.as_ref())?;
@@ -56,8 +52,8 @@ pub(crate) fn run(args: &InitArgs) -> anyhow::Result<Exit> {
 pub(super) struct RelayDirWriter {
     dir: PathBuf,
     target: RelayDir,
-    /// The template's own `relay.upstream`, when it sets one.
-    template_upstream: Option<String>,
+    /// The upstream relay will use with these files (what --verify-upstream asks).
+    upstream: RelayUpstream,
 }
 
 impl RelayDirWriter {
@@ -76,18 +72,24 @@ impl RelayDirWriter {
             Some(path) => Some(read_template(path, source)?),
             None => None,
         };
-        let upstream = or_alias(args.upstream.clone(), "RELAY_UPSTREAM_URL")
-            .unwrap_or_else(|| crate::settings::DEFAULT_UPSTREAM.to_string());
-        let upstream = crate::settings::parse_upstream(&upstream)?;
-        let target =
-            RelayDir::new(config_template.as_deref(), &upstream).map_err(
-                |e| match &template_path {
-                    Some(path) => {
-                        anyhow::anyhow!("config template {} ({source}): {e:#}", path.display())
-                    }
-                    None => e,
-                },
-            )?;
+        // The upstream relay will use: written to the default config.yml, asked by
+        // --verify-upstream; a flag that relay would not use is refused here.
+        let template_upstream = config_template.as_deref().map(upstream_of);
+        let template = match &template_upstream {
+            None => Template::NotGiven,
+            Some(None) => Template::NoUpstream,
+            Some(Some(url)) => Template::Upstream(url),
+        };
+        let relays = std::env::var("RELAY_UPSTREAM_URL").ok();
+        let upstream = relay_upstream(args.upstream.clone(), relays, template)?;
+        let target = RelayDir::new(config_template.as_deref(), &upstream.url).map_err(|e| {
+            match &template_path {
+                Some(path) => {
+                    anyhow::anyhow!("config template {} ({source}): {e:#}", path.display())
+                }
+                None => e,
+            }
+        })?;
         // Both names, also the one that may only be removed: a symlinked
         // credentials.json is refused now, whatever the vault then holds.
         files::check_set_destination(
@@ -95,18 +97,16 @@ impl RelayDirWriter {
             &[CONFIG_FILE.as_ref(), CREDENTIALS_FILE.as_ref()],
             named_by,
         )?;
-        let template_upstream = config_template.as_deref().and_then(upstream_of);
         Ok(RelayDirWriter {
             dir,
             target,
-            template_upstream,
+            upstream,
         })
     }
 
-    /// The upstream a config template sets (relay uses it unless RELAY_UPSTREAM_URL
-    /// overrides it).
-    pub(super) fn template_upstream(&self) -> Option<&str> {
-        self.template_upstream.as_deref()
+    /// The upstream relay will use with these files.
+    pub(super) fn upstream(&self) -> &RelayUpstream {
+        &self.upstream
     }
 
     pub(super) fn dir(&self) -> &Path {

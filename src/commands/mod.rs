@@ -20,6 +20,7 @@ mod helm_values;
 mod init;
 mod install;
 mod output;
+mod relay_upstream;
 mod terraform;
 
 use std::path::PathBuf;
@@ -146,24 +147,20 @@ fn fetch_gated(
     crate::preflight::gate(report, upstream, deadline)
 }
 
-/// The upstream `--verify-upstream` asks: the one relay will use (`--upstream` /
-/// VAULT_FETCH_UPSTREAM_URL, alias RELAY_UPSTREAM_URL, which overrides a config file in
-/// relay too; else a config template's `relay.upstream`; else https://sentry.io/),
-/// checked before any request. `None` when verification is off.
+/// The upstream `--verify-upstream` asks, `upstream`: the one relay will use
+/// (`relay_upstream`), checked before any request (https, or http to loopback). `None`
+/// when verification is off.
 fn verify_settings(
     enabled: bool,
-    upstream: Option<String>,
-    template_upstream: Option<&str>,
+    upstream: &relay_upstream::RelayUpstream,
     settings: &Settings,
 ) -> anyhow::Result<Option<UpstreamSettings>> {
     if !enabled {
         return Ok(None);
     }
-    let url = crate::cli::or_alias(upstream, "RELAY_UPSTREAM_URL")
-        .or_else(|| template_upstream.map(str::to_string))
-        .unwrap_or_else(|| crate::settings::DEFAULT_UPSTREAM.to_string());
     Ok(Some(UpstreamSettings::resolve(
-        &url,
+        &upstream.url,
+        upstream.source,
         None,
         None,
         settings.ca_file.clone(),

@@ -58,6 +58,15 @@ impl Failure for SendFailure {
         SendFailure::unreachable("run deadline reached".into())
     }
 
+    /// Something answered, but not as HTTP whose framing can be trusted: not Sentry's
+    /// answer, and never retried.
+    fn not_http(detail: String) -> Self {
+        SendFailure {
+            refused: true,
+            detail,
+        }
+    }
+
     fn detail(&self) -> &str {
         &self.detail
     }

@@ -29,8 +29,9 @@ pub(crate) struct TooLarge;
 
 /// One try, the same for every client: stop when the run's deadline has passed, build
 /// the request (per try: a signature carries its time), send it with the time left,
-/// turn a failed send into a retry or not (the transport knows which), retry a body
-/// whose reading broke, and give the complete answer to `classify`.
+/// turn a failed send into a retry or not (the transport knows which; an answer whose
+/// framing cannot be trusted is the client's `Failure::not_http`, never retried), retry
+/// a body whose reading broke, and give the complete answer to `classify`.
 /// `no_answer` makes the client's error from a transport line (already sanitized).
 pub(crate) fn attempt<T, E: Failure>(
     http: &Http,
@@ -50,6 +51,7 @@ pub(crate) fn attempt<T, E: Failure>(
     let started = Instant::now();
     let answer = match http.send(&request, remaining) {
         Ok(answer) => answer,
+        Err(e) if e.framing => return Step::Done(Err(E::not_http(sanitize_line(&e.detail)))),
         Err(e) if e.retry => {
             return Step::Retry {
                 error: no_answer(sanitize_line(&e.detail)),
@@ -71,6 +73,8 @@ pub(crate) fn attempt<T, E: Failure>(
     let body = match body {
         Ok(body) => Ok(body),
         Err(BodyError::TooLarge) => Err(TooLarge),
+        // Framing that cannot be trusted is never retried, whatever the status.
+        Err(BodyError::Framing(e)) => return Step::Done(Err(E::not_http(sanitize_line(&e)))),
         Err(BodyError::Io(e)) => {
             return Step::Retry {
                 error: no_answer(sanitize_line(&e)),

@@ -4,7 +4,7 @@
 use anyhow::bail;
 use url::Url;
 
-use crate::settings::is_loopback_host;
+use crate::settings::{is_loopback_host, mask_userinfo};
 
 /// A proxy setting and the environment variable it came from (for messages).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,11 +56,7 @@ pub fn proxy_for(target: &Url, env: &dyn Fn(&str) -> Option<String>) -> Option<P
 /// is a configuration error naming the variable, not a network failure to retry.
 pub fn parse_proxy(choice: &ProxyChoice) -> anyhow::Result<Url> {
     let var = &choice.variable;
-    let shown = if choice.url.contains('@') {
-        String::from("(not shown: it holds credentials)")
-    } else {
-        format!("{:?}", choice.url)
-    };
+    let shown = format!("{:?}", mask_userinfo(&choice.url));
     let fix = "use http://host:port (or http://user:password@host:port)";
     let text = match choice.url.split_once("://") {
         Some((scheme, _)) if !scheme.eq_ignore_ascii_case("http") => bail!(
@@ -106,19 +102,6 @@ fn no_proxy_matches(list: &str, host: &str, port: Option<u16>) -> bool {
                 .trim_end_matches(']');
             host == name || host.ends_with(&format!(".{name}"))
         })
-}
-
-/// A proxy URL for log lines: credentials in it are masked.
-pub(crate) fn redact_proxy(proxy: &str) -> String {
-    match Url::parse(proxy) {
-        Ok(mut u) if !u.username().is_empty() || u.password().is_some() => {
-            let _ = u.set_username("***");
-            let _ = u.set_password(None);
-            u.to_string()
-        }
-        Ok(u) => u.to_string(),
-        Err(_) => String::from("(unparsable proxy URL)"),
-    }
 }
 
 #[cfg(test)]
@@ -240,7 +223,7 @@ mod tests {
 
     #[test]
     fn proxy_credentials_are_redacted() {
-        let r = redact_proxy("http://user:hunter2@proxy:3128");
+        let r = mask_userinfo("http://user:hunter2@proxy:3128");
         assert!(!r.contains("hunter2") && !r.contains("user"), "{r}");
     }
 }

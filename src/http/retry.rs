@@ -9,11 +9,15 @@
 use std::time::{Duration, Instant, SystemTime};
 
 /// What the retry loop needs of a client's own error type: the word for "the run's
-/// deadline came first", the one line a retry announcement quotes, and a note saying
-/// why retrying stopped.
+/// deadline came first", the one for an answer that is not HTTP, the one line a retry
+/// announcement quotes, and a note saying why retrying stopped.
 pub(crate) trait Failure: Sized {
     /// The run's deadline has passed before an attempt could start.
     fn deadline_reached() -> Self;
+    /// Something answered, but its framing cannot be trusted (a head that does not parse,
+    /// a broken chunked body, a bad Content-Length): never retried. `detail` names what
+    /// was seen, already sanitized.
+    fn not_http(detail: String) -> Self;
     /// The failed attempt's one-line reason.
     fn detail(&self) -> &str;
     /// `self` with `note` after its reason; `deadline` when the run's deadline ended the
@@ -217,6 +221,13 @@ mod tests {
                 detail: "run deadline reached".into(),
                 deadline: true,
                 gone: false,
+            }
+        }
+        fn not_http(detail: String) -> Self {
+            Failed {
+                detail,
+                deadline: false,
+                gone: true,
             }
         }
         fn detail(&self) -> &str {

@@ -5,17 +5,25 @@
 pub(crate) fn sanitize_line(text: &str) -> String {
     let mut out: String = text
         .chars()
-        // Control characters and bidirectional overrides would let a server reshape
-        // the line a user reads.
-        .map(|c| match c {
-            c if c.is_control() => ' ',
-            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => ' ',
-            c => c,
-        })
+        .map(|c| if reshapes_a_line(c) { ' ' } else { c })
         .take(200)
         .collect();
     out.truncate(out.trim_end().len());
     out
+}
+
+/// The one test of a character in text shown on one line (server text on stderr,
+/// `check`'s rows, which escape instead of replacing): true for what would let the text
+/// end the line or reshape it for the reader. Control characters (LF, CR, NEL, ESC,
+/// NUL...), the Unicode line and paragraph separators (U+2028, U+2029: line breaks to
+/// YAML 1.1, JavaScript and any reader that splits on Unicode breaks, and not
+/// `is_control`), the bidirectional overrides and isolates.
+pub(crate) fn reshapes_a_line(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+        )
 }
 
 /// The start of a body a client cannot use, quoted: at most `chars` characters of it
@@ -64,6 +72,20 @@ mod tests {
     fn lines_are_sanitized() {
         assert_eq!(sanitize_line("a\nb\tc  "), "a b c");
         assert_eq!(sanitize_line(&"x".repeat(500)).len(), 200);
+    }
+
+    #[test]
+    fn every_line_break_and_override_becomes_a_space() {
+        for c in [
+            '\n', '\r', '\u{b}', '\u{c}', '\u{85}', '\u{2028}', '\u{2029}', '\u{1b}', '\0',
+            '\u{202e}', '\u{2066}',
+        ] {
+            assert_eq!(sanitize_line(&format!("a{c}b")), "a b", "{c:?}");
+        }
+        assert_eq!(
+            sanitize_line("caf\u{e9} \u{2014} ok"),
+            "caf\u{e9} \u{2014} ok"
+        );
     }
 
     #[test]

@@ -5,7 +5,11 @@
 //!
 //! ureq 3 (ureq-proto) checks the HTTP/1.1 framing itself: interim 1xx responses are
 //! skipped (RFC 9110 §15.2) and an invalid or conflicting `Content-Length` is an error
-//! (RFC 9112 §6.3), never a guess at where the body ends.
+//! (RFC 9112 §6.3), never a guess at where the body ends. Every answer whose framing
+//! cannot be trusted (a head that does not parse, obs-fold lines included, which
+//! ureq-proto does not unfold; a broken chunked body; a bad Content-Length; an oversized
+//! head) is one class: `SendError::framing` / `BodyError::Framing`, never retried, its
+//! line naming what was seen.
 
 use std::path::Path;
 use std::time::Duration;
@@ -14,8 +18,9 @@ use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver
 use ureq::unversioned::transport::{ConnectProxyConnector, Connector, NextTimeout, TcpConnector};
 use url::Url;
 
-use super::proxy::{parse_proxy, proxy_for, redact_proxy};
+use super::proxy::{parse_proxy, proxy_for};
 use super::tls::{build_tls_config, tls_error, TlsConnector};
+use crate::settings::mask_userinfo;
 
 /// The largest response head read: WorkOS's are under 2 KiB. Less than the input buffer, so
 /// a larger head is refused as such instead of stalling a full buffer.
@@ -63,12 +68,18 @@ pub(crate) enum BodyError {
     Io(String),
     /// The body exceeds the request's `max_body`: the same answer would come again.
     TooLarge,
+    /// The body's framing is broken (a chunked body that does not parse): the server
+    /// speaks no HTTP we can trust; never retried.
+    Framing(String),
 }
 
 /// Why no answer came back: one line for the user, and whether trying again may help.
 #[derive(Debug)]
 pub(crate) struct SendError {
     pub retry: bool,
+    /// Something answered, but not in HTTP whose framing can be trusted (never retried):
+    /// the client's `Failure::not_http`.
+    pub framing: bool,
     pub detail: String,
 }
 
@@ -93,14 +104,14 @@ impl Http {
                 let url = parse_proxy(&choice)?;
                 log::debug!(
                     "using proxy {} from {}",
-                    redact_proxy(url.as_str()),
+                    mask_userinfo(url.as_str()),
                     choice.variable
                 );
                 let proxy = ureq::Proxy::new(url.as_str()).map_err(|_| {
                     anyhow::anyhow!(
                         "{} is not a valid proxy URL ({}); use http://host:port",
                         choice.variable,
-                        redact_proxy(url.as_str())
+                        mask_userinfo(url.as_str())
                     )
                 })?;
                 resolver.proxy = Some((proxy.host().to_string(), choice.variable));
@@ -150,6 +161,7 @@ impl Http {
         let mut response = result
             .map_err(|e| SendError {
                 retry: false,
+                framing: false,
                 detail: format!("the request cannot be built: {e}"),
             })?
             .map_err(|e| classify(&e))?;
@@ -170,6 +182,7 @@ impl Http {
             .read_to_vec()
             .map_err(|e| match e {
                 ureq::Error::BodyExceedsLimit(_) => BodyError::TooLarge,
+                ureq::Error::Protocol(p) => BodyError::Framing(not_http(&p)),
                 e => BodyError::Io(format!(
                     "connection failed while reading the response: {}",
                     reason(&e)
@@ -273,13 +286,21 @@ impl Resolver for NamedResolver {
 
 /// A failed request as one line, and whether it may pass.
 fn classify(e: &ureq::Error) -> SendError {
-    use ureq_proto::Error as P;
     let fatal = |detail: String| SendError {
         retry: false,
+        framing: false,
         detail,
     };
     let passing = |detail: String| SendError {
         retry: true,
+        framing: false,
+        detail,
+    };
+    // Framing that cannot be trusted is unrecoverable: fail, never guess, never retry
+    // (the same bytes would come again).
+    let framing = |detail: String| SendError {
+        retry: false,
+        framing: true,
         detail,
     };
     if let Some(tls) = tls_error(e) {
@@ -292,22 +313,12 @@ fn classify(e: &ureq::Error) -> SendError {
         ureq::Error::Io(_) | ureq::Error::Timeout(_) | ureq::Error::ConnectionFailed => {
             passing(format!("connection failed: {}", reason(e)))
         }
-        // Framing that cannot be trusted is unrecoverable: fail, never guess.
-        ureq::Error::Protocol(P::BadContentLengthHeader) => fatal(
-            "the server's answer is not valid HTTP: the response has an invalid Content-Length (not a decimal number)".into(),
-        ),
-        ureq::Error::Protocol(P::TooManyContentLengthHeaders) => fatal(
-            "the server's answer is not valid HTTP: the response has two different Content-Length values".into(),
-        ),
+        ureq::Error::Protocol(p) => framing(not_http(p)),
         // The same head would come again.
-        ureq::Error::LargeResponseHeader(..) => fatal(format!(
+        ureq::Error::LargeResponseHeader(..) => framing(format!(
             "the server's answer is not valid HTTP: its head is larger than {} KiB",
             MAX_HEAD_BYTES / 1024
         )),
-        // ureq quotes the raw bytes it could not parse; they say nothing useful.
-        ureq::Error::Protocol(_) => passing(
-            "the server's answer is not valid HTTP (a TLS port behind an http:// URL, or not the server meant?)".into(),
-        ),
         ureq::Error::ConnectProxyFailed(why) if why.contains(" 407") => fatal(
             "the proxy answered 407: it needs credentials (http://user:password@host:port in HTTPS_PROXY) or refused the ones given".into(),
         ),
@@ -315,6 +326,34 @@ fn classify(e: &ureq::Error) -> SendError {
         ureq::Error::InvalidProxyUrl => fatal(format!("the proxy URL is not valid: {}", reason(e))),
         _ => fatal(format!("request failed: {}", reason(e))),
     }
+}
+
+/// An answer ureq-proto refused to parse, as one line naming what was seen. ureq quotes
+/// the raw bytes in some of its messages; they say nothing useful and are left out.
+fn not_http(e: &ureq_proto::Error) -> String {
+    use ureq_proto::Error as P;
+    let seen = match e {
+        P::BadContentLengthHeader => {
+            "the response has an invalid Content-Length (not a decimal number)"
+        }
+        P::TooManyContentLengthHeaders => "the response has two different Content-Length values",
+        P::ConflictingBodyHeaders => "the response has both Transfer-Encoding and Content-Length",
+        // httparse: a line of the head that is not `name: value`, which is what a header
+        // folded over two lines (obs-fold, RFC 9112 §5.2) is; ureq-proto does not unfold.
+        P::HttpParseFail(why) if why.contains("header name") => {
+            "a header line does not parse (a header folded over two lines, obs-fold, which is refused, or a name with a space)"
+        }
+        P::HttpParseFail(why) if why.contains("version") => {
+            "its first line is not an HTTP/1.x status line (a TLS port behind an http:// URL, or not the server meant?)"
+        }
+        P::HttpParseFail(_) | P::HttpParseTooManyHeaders => "its head does not parse as HTTP/1.1",
+        P::ChunkLenNotAscii | P::ChunkLenNotANumber => {
+            "its chunked body has a chunk size that is not a hexadecimal number"
+        }
+        P::ChunkExpectedCrLf => "its chunked body has a chunk that does not end where its size says",
+        _ => "its framing does not parse",
+    };
+    format!("the server's answer is not valid HTTP: {seen}")
 }
 
 /// The cause of a failure, without the URL.
@@ -496,17 +535,54 @@ mod ureq_contract {
         ] {
             let url = answering(format!("{head}{extra}\r\nok").as_bytes());
             let e = refused(&url);
-            assert!(!e.retry, "{extra:.40}: {e:?}");
+            assert!(!e.retry && e.framing, "{extra:.40}: {e:?}");
             assert_eq!(
                 e.detail,
                 format!("the server's answer is not valid HTTP: {want}"),
                 "{extra:.40}"
             );
         }
-        // Any other framing error (here: not HTTP at all) is ureq_proto's, and passing.
-        let e = refused(&answering(b"SSH-2.0-OpenSSH_9.6\r\n\r\n"));
-        assert!(e.retry, "{e:?}");
-        assert!(e.detail.contains("is not valid HTTP (a TLS port"), "{e:?}");
+        // A head httparse refuses: an obs-fold line (ureq-proto does not unfold), and not
+        // HTTP at all (a TLS port's alert, an SSH banner). Framing too: never retried.
+        for (raw, want) in [
+            (
+                &b"HTTP/1.1 200 OK\r\nX-Folded: a\r\n  b\r\nContent-Length: 2\r\n\r\nok"[..],
+                "a header line does not parse (a header folded over two lines, obs-fold",
+            ),
+            (
+                b"SSH-2.0-OpenSSH_9.6\r\n\r\n",
+                "its first line is not an HTTP/1.x status line (a TLS port",
+            ),
+            (
+                b"\x15\x03\x03\x00\x02\x02\x46",
+                "its first line is not an HTTP/1.x status line (a TLS port",
+            ),
+        ] {
+            let e = refused(&answering(raw));
+            assert!(!e.retry && e.framing, "{e:?}");
+            assert!(e.detail.contains(want), "{e:?}");
+        }
+        // A chunked body that breaks: ureq_proto's chunk errors, while the body is read.
+        for (chunks, want) in [
+            (
+                "zz\r\nok\r\n0\r\n\r\n",
+                "a chunk size that is not a hexadecimal number",
+            ),
+            (
+                "2\r\nokXX0\r\n\r\n",
+                "a chunk that does not end where its size says",
+            ),
+        ] {
+            let url = answering(
+                format!("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n{chunks}")
+                    .as_bytes(),
+            );
+            let answer = get(&plain(&url), &url).unwrap_or_else(|e| panic!("{e:?}"));
+            match answer.body {
+                Err(BodyError::Framing(detail)) => assert!(detail.contains(want), "{detail}"),
+                _ => panic!("{chunks:?}: not a framing error"),
+            }
+        }
     }
 
     #[test]

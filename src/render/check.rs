@@ -196,16 +196,12 @@ impl Render for CheckReport<'_> {
     }
 }
 
-/// Values come from the user and the server: one row each, whatever they hold
-/// (control and bidirectional-override characters shown escaped).
+/// Values come from the user and the server: one row each, whatever they hold (what
+/// the one server-text rule, `reshapes_a_line`, names is shown escaped).
 fn one_line(v: &str) -> String {
     v.chars()
         .map(|c| match c {
-            c if c.is_control()
-                || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}') =>
-            {
-                c.escape_unicode().to_string()
-            }
+            c if crate::http::text::reshapes_a_line(c) => c.escape_unicode().to_string(),
             c => c.to_string(),
         })
         .collect()
@@ -285,6 +281,12 @@ mod tests {
         let out = CheckReport::default().render(&r);
         assert!(!out.contains("\nRELAY_MODE"), "{out}");
         assert!(out.contains("v1\\u{a}RELAY_MODE=proxy\\u{202e}"), "{out}");
+        if let crate::fetch::Outcome::Found(f) = &mut r.outcome {
+            f.version_id = Some("v1\u{2028}injected: 1\u{2029}x".into());
+        }
+        let out = CheckReport::default().render(&r);
+        assert!(!out.contains(['\u{2028}', '\u{2029}']), "{out}");
+        assert!(out.contains("v1\\u{2028}injected: 1\\u{2029}x"), "{out}");
     }
 
     #[test]

@@ -144,6 +144,13 @@ fn conclude(
     }
 }
 
+/// Sentry's 401 "Challenge expired" to the register response (register_response.py).
+fn is_expired(step: &StepReport) -> bool {
+    step.step == StepName::Response
+        && step.result == Verdict::Refused
+        && cause_of(step) == Cause::Expired
+}
+
 /// The refusal's likely cause, from Sentry's own words (its endpoints' `detail`).
 fn cause_of(step: &StepReport) -> Cause {
     let detail = step.detail.to_ascii_lowercase();
@@ -157,6 +164,74 @@ fn cause_of(step: &StepReport) -> Cause {
     }
 }
 
+/// What relay makes of the project-config answer for the DSN's key.
+#[derive(Debug, PartialEq, Eq)]
+enum ProjectState {
+    /// A config: relay serves the project.
+    Served,
+    /// Listed under `pending`: Sentry is still computing it; relay asks again.
+    Pending,
+    /// Relay will not serve it: why, in Sentry's terms.
+    Disabled(&'static str),
+}
+
+/// The one classification of a project-config answer, in the order relay 26.9.0 reads
+/// one (relay-server `services/projects/source/upstream.rs`, `handle_responses`; each
+/// config is an `ErrorBoundary<Option<ParsedProjectState>>`):
+///
+/// | the answer for the DSN's key                           | relay reads   | here                              |
+/// |--------------------------------------------------------|---------------|-----------------------------------|
+/// | listed under `pending`                                 | pending       | `pending`, exit 0                 |
+/// | missing from `configs` (or no `configs` at all)        | disabled      | `disabled`, exit 6 `project_not_served` |
+/// | `null`                                                 | disabled      | `disabled`, exit 6                |
+/// | an object with `"disabled": true`                      | disabled      | `disabled`, exit 6                |
+/// | an object whose `disabled` is false or absent          | a config      | `served`, exit 0 (other fields ignored, as relay's `#[serde(default)]` fields are) |
+/// | anything else: a number, a string, `{"disabled": "yes"}` | a parse error (logged, then pending) | not Sentry's answer: exit 1 `not_sentry` |
+/// | `configs` not a map, `pending` not a list of keys      | the whole answer fails | not Sentry's answer: exit 1 |
+///
+/// `Err` says what was not Sentry's, for "HTTP 200 but ...".
+fn project_state(answer: &Value, key: &str) -> Result<ProjectState, String> {
+    let Some(answer) = answer.as_object() else {
+        return Err("the answer is not a JSON object".into());
+    };
+    let configs = match answer.get("configs") {
+        None => None,
+        Some(Value::Object(configs)) => Some(configs),
+        Some(_) => return Err("its configs is not a map of DSN keys".into()),
+    };
+    let pending = match answer.get("pending") {
+        None => false,
+        Some(Value::Array(keys)) if keys.iter().all(Value::is_string) => {
+            keys.iter().any(|k| k.as_str() == Some(key))
+        }
+        Some(_) => return Err("its pending is not a list of DSN keys".into()),
+    };
+    if pending {
+        return Ok(ProjectState::Pending);
+    }
+    match configs.and_then(|c| c.get(key)) {
+        None => Ok(ProjectState::Disabled(
+            "the answer has no config for the DSN's key (relay reads that as disabled)",
+        )),
+        Some(Value::Null) => Ok(ProjectState::Disabled(
+            "the config for the DSN's key is null (relay reads that as disabled)",
+        )),
+        Some(Value::Object(config)) => match config.get("disabled") {
+            None | Some(Value::Bool(false)) => Ok(ProjectState::Served),
+            Some(Value::Bool(true)) => Ok(ProjectState::Disabled(
+                "the project config came back disabled",
+            )),
+            Some(_) => Err(
+                "the config for the DSN's key has a disabled field that is not true or false, which relay cannot read"
+                    .into(),
+            ),
+        },
+        Some(_) => Err(
+            "the config for the DSN's key is not an object, which relay cannot read".into(),
+        ),
+    }
+}
+
 struct Client {
     http: Http,
     base: String,
@@ -167,40 +242,23 @@ struct Client {
 
 impl Client {
     fn run(&self, dsn: Option<(String, &str)>, deadline: Instant) -> (Vec<StepReport>, u32) {
-        let mut steps = Vec::new();
         let mut attempts = 0;
-        let id = &self.credentials.relay_id;
-        let challenge = json!({
-            "relay_id": id,
-            "public_key": self.credentials.public_key,
-            "version": self.version,
-        });
-        let (step, token) = self.step(
-            StepName::Challenge,
-            CHALLENGE_PATH,
-            &challenge,
-            deadline,
-            &mut attempts,
-            |v| {
-                let token = v.get("token").and_then(Value::as_str)?;
-                (v.get("relay_id").and_then(Value::as_str) == Some(id)).then(|| token.to_string())
-            },
-        );
-        steps.push(step);
-        let Some(token) = token else {
-            return (steps, attempts);
-        };
-        let response = json!({"relay_id": id, "token": token, "version": self.version});
-        let (step, ok) = self.step(
-            StepName::Response,
-            RESPONSE_PATH,
-            &response,
-            deadline,
-            &mut attempts,
-            |v| v.get("relay_id").and_then(Value::as_str).map(|_| ()),
-        );
-        steps.push(step);
-        if ok.is_none() {
+        let mut steps = self.register(deadline, &mut attempts);
+        if steps.last().is_some_and(is_expired) {
+            // Relay registers again after any failed registration (relay-server
+            // services/upstream.rs, AuthMonitor::run): one fresh challenge, as it will.
+            // A second expiry is the refusal (cause `expired`).
+            crate::console::progress(
+                "vault-fetch-relay: upstream register response: the challenge expired; asking a fresh one",
+            );
+            steps = self.register(deadline, &mut attempts);
+            if let Some(response) = steps.last_mut().filter(|s| s.result == Verdict::Accepted) {
+                response
+                    .detail
+                    .push_str(" (after a fresh challenge: the first had expired)");
+            }
+        }
+        if steps.iter().any(|s| s.result != Verdict::Accepted) {
             return (steps, attempts);
         }
         let key = match dsn.map(|(d, from)| dsn_public_key(&d).map_err(|e| format!("{from}: {e}")))
@@ -220,34 +278,64 @@ impl Client {
         let path = format!("{PROJECT_CONFIGS_PATH}?version=3");
         // An external relay must not ask fullConfig (Sentry answers 403).
         let request = json!({"publicKeys": [key], "fullConfig": false});
-        let (mut step, served) = self.step(
+        let (mut step, state) = self.step(
             StepName::ProjectConfig,
             &path,
             &request,
             deadline,
             &mut attempts,
-            |v| {
-                if v.get("pending")
-                    .and_then(Value::as_array)
-                    .is_some_and(|p| p.iter().any(|k| k.as_str() == Some(&key)))
-                {
-                    return Some(Some("pending"));
-                }
-                let config = v.get("configs")?.get(&key)?;
-                let disabled = config.get("disabled").and_then(Value::as_bool) == Some(true);
-                Some((!disabled).then_some("served"))
-            },
+            |v| Some(project_state(v, &key)),
         );
-        match served {
-            Some(Some(state)) => step.detail = state.to_string(),
-            Some(None) => {
+        match state {
+            Some(Ok(ProjectState::Served)) => step.detail = "served".into(),
+            Some(Ok(ProjectState::Pending)) => step.detail = "pending".into(),
+            Some(Ok(ProjectState::Disabled(why))) => {
                 step.result = Verdict::Refused;
-                step.detail = "the project config came back disabled".into();
+                step.detail = why.into();
+            }
+            Some(Err(why)) => {
+                step.result = Verdict::NotSentry;
+                step.detail = format!("HTTP 200 but {why}");
             }
             None => {}
         }
         steps.push(step);
         (steps, attempts)
+    }
+
+    /// The two registration steps relay makes at every start (the second only when the
+    /// first gave a challenge).
+    fn register(&self, deadline: Instant, attempts: &mut u32) -> Vec<StepReport> {
+        let id = &self.credentials.relay_id;
+        let challenge = json!({
+            "relay_id": id,
+            "public_key": self.credentials.public_key,
+            "version": self.version,
+        });
+        let (step, token) = self.step(
+            StepName::Challenge,
+            CHALLENGE_PATH,
+            &challenge,
+            deadline,
+            attempts,
+            |v| {
+                let token = v.get("token").and_then(Value::as_str)?;
+                (v.get("relay_id").and_then(Value::as_str) == Some(id)).then(|| token.to_string())
+            },
+        );
+        let Some(token) = token else {
+            return vec![step];
+        };
+        let response = json!({"relay_id": id, "token": token, "version": self.version});
+        let (answer, _) = self.step(
+            StepName::Response,
+            RESPONSE_PATH,
+            &response,
+            deadline,
+            attempts,
+            |v| v.get("relay_id").and_then(Value::as_str).map(|_| ()),
+        );
+        vec![step, answer]
     }
 
     /// POST `body` to `path`; a 200 whose JSON `accept` takes is the step's success.
@@ -385,7 +473,8 @@ struct UpstreamError {
 enum Failed {
     /// No answer: DNS, connect, TLS, timeouts, 5xx after retries.
     Unreachable,
-    /// An answer, but not as Sentry gives one (a redirect, a body over the cap).
+    /// An answer, but not as Sentry gives one (a redirect, a body over the cap, framing
+    /// that cannot be trusted).
     NotSentry,
 }
 
@@ -408,6 +497,11 @@ impl UpstreamError {
 impl Failure for UpstreamError {
     fn deadline_reached() -> Self {
         UpstreamError::unreachable("run deadline reached".into())
+    }
+
+    /// An answer, but not HTTP whose framing can be trusted: not Sentry.
+    fn not_http(detail: String) -> Self {
+        UpstreamError::not_sentry(detail)
     }
 
     fn detail(&self) -> &str {
@@ -527,6 +621,53 @@ mod tests {
             Cause::ProjectNotServed
         );
         assert_eq!(c(StepName::Challenge, 400, "HTTP 400: bad"), Cause::Other);
+    }
+
+    /// One row per line of `project_state`'s table.
+    #[test]
+    fn project_config_answers_follow_the_one_table() {
+        use ProjectState::*;
+        let k = "9f8e7d6c5b4a39281706f5e4d3c2b1a0";
+        let state = |v: Value| {
+            project_state(&v, k).map(|s| match s {
+                Disabled(_) => "disabled",
+                Served => "served",
+                Pending => "pending",
+            })
+        };
+        let not_sentry = Err(());
+        for (answer, want) in [
+            (
+                json!({"configs": {k: {"disabled": false, "slug": "p"}}}),
+                Ok("served"),
+            ),
+            (
+                json!({"configs": {k: {"slug": "p", "newField": [1]}}, "extra": 1}),
+                Ok("served"),
+            ),
+            (json!({"configs": {k: {}}}), Ok("served")),
+            (json!({"pending": [k]}), Ok("pending")),
+            (
+                json!({"configs": {k: {"disabled": true}}, "pending": [k]}),
+                Ok("pending"),
+            ),
+            (json!({"configs": {k: {"disabled": true}}}), Ok("disabled")),
+            (json!({"configs": {k: null}}), Ok("disabled")),
+            (json!({"configs": {"other": {}}}), Ok("disabled")),
+            (json!({"configs": {}}), Ok("disabled")),
+            (json!({}), Ok("disabled")),
+            (json!({"configs": {k: 5}}), not_sentry),
+            (json!({"configs": {k: "served"}}), not_sentry),
+            (json!({"configs": {k: [1]}}), not_sentry),
+            (json!({"configs": {k: {"disabled": "yes"}}}), not_sentry),
+            (json!({"configs": {k: {"disabled": null}}}), not_sentry),
+            (json!({"configs": 5}), not_sentry),
+            (json!({"configs": null}), not_sentry),
+            (json!({"configs": {}, "pending": k}), not_sentry),
+            (json!([k]), not_sentry),
+        ] {
+            assert_eq!(state(answer.clone()).map_err(|_| ()), want, "{answer}");
+        }
     }
 
     #[test]

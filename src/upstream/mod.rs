@@ -37,14 +37,17 @@ pub(crate) struct UpstreamSettings {
 impl UpstreamSettings {
     /// Check the upstream URL (https, or http to a loopback host; scheme, host and port
     /// only, as relay reads it), the DSN and the version, before any request.
+    /// `named_by` is where `url` came from (a flag and its variables, a template), for
+    /// messages.
     pub(crate) fn resolve(
         url: &str,
+        named_by: &str,
         dsn: Option<String>,
         relay_version: Option<String>,
         ca_file: Option<std::path::PathBuf>,
         connect_timeout: Duration,
     ) -> anyhow::Result<UpstreamSettings> {
-        let url = crate::settings::parse_upstream_url(url)?;
+        let url = crate::settings::parse_upstream_url(url, named_by)?;
         if let Some(dsn) = &dsn {
             dsn_public_key(dsn).map_err(|e| anyhow::anyhow!("--dsn: {e}"))?;
         }
@@ -145,7 +148,7 @@ impl Cause {
             Cause::NotAllowed => "upstream does not let this relay register: add its public key to the organization's trusted relays in Sentry",
             Cause::Version => "upstream no longer supports the relay version announced: set --relay-version to the relay you run",
             Cause::ProjectNotServed => "Sentry does not serve the DSN's project to this relay: add the relay's public key to the organization's trusted relays in Sentry, and check that the DSN's key is active",
-            Cause::Expired => "the challenge expired before the response: check this host's clock and the network's latency",
+            Cause::Expired => "the challenge expired before the response, also after a fresh one: check this host's clock and the network's latency",
             Cause::Other => "see Sentry's detail",
         }
     }

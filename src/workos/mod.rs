@@ -66,6 +66,11 @@ impl crate::http::Failure for VaultError {
         }
     }
 
+    /// An answer whose framing cannot be trusted: unavailable at once, never retried.
+    fn not_http(detail: String) -> Self {
+        VaultError::unavailable(detail)
+    }
+
     fn detail(&self) -> &str {
         &self.detail
     }
