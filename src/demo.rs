@@ -120,6 +120,7 @@ pub(crate) fn run() -> anyhow::Result<Exit> {
     show("relay starts in proxy mode and forwards events; the deploy goes on without telemetry");
 
     upstream_tour(&demo)?;
+    deployment_event(&demo)?;
 
     say!(
         "\nall steps behaved as documented ({} requests served)",
@@ -364,5 +365,45 @@ fn upstream_tour(demo: &Demo<'_>) -> anyhow::Result<()> {
     show(&shown);
     result?;
     show("relay kept the credentials Sentry accepts; trusting the new key in Sentry restarts it once");
+    Ok(())
+}
+
+/// One deployment event, sent to the stand-in's Sentry ingest (DSN in the environment, never argv).
+fn deployment_event(demo: &Demo<'_>) -> anyhow::Result<()> {
+    const DSN_KEY: &str = "0123456789abcdef0123456789abcdef";
+    let server = demo.server;
+    server.upstream().add_dsn_key(DSN_KEY);
+    let dsn = format!(
+        "{}/1",
+        server
+            .base_url()
+            .replacen("://", &format!("://{DSN_KEY}@"), 1)
+    );
+    step("9. Deployment event: SENTRY_DSN=... vault-fetch-relay deployment-event --deployment-type eks ... --status success");
+    let args = [
+        "deployment-event",
+        "--deployment-type",
+        "eks",
+        "--customer-id",
+        "demo",
+    ];
+    let args = [
+        &args[..],
+        &["--infra-version", "1.0.0", "--status", "success"],
+    ]
+    .concat();
+    let out = demo.run(&args, None, &[("SENTRY_DSN", &dsn)])?;
+    let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    ensure!(
+        server
+            .upstream()
+            .events()
+            .iter()
+            .any(|e| e.event_id == id && e.payload["transaction"] == "deployment.completion"),
+        "the stand-in's Sentry ingest did not receive the deployment event"
+    );
+    show(&format!(
+        "event {id} received by the stand-in's Sentry ingest (transaction deployment.completion)"
+    ));
     Ok(())
 }

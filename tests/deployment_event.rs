@@ -985,6 +985,97 @@ fn the_dsn_comes_from_the_vault_when_not_given() {
     assert_eq!(ingest.envelopes(3, Duration::ZERO).len(), 3);
 }
 
+/// The dev server's own Sentry ingest (crates/devserver, `{prefix}/api/{project}/envelope/`), the
+/// one the docs' examples send to, receives what `deployment-event` sends: the event whose id is
+/// printed, with the DSN's key, path prefix and project, and the transaction; it logs one line per
+/// event naming only ids. A key it does not serve is refused as Sentry refuses it (403): a warning
+/// and nothing recorded, `--strict` exit 1.
+#[test]
+fn the_dev_servers_sentry_ingest_receives_the_event() {
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let process =
+        DevServerProcess::start_logging(&["--dsn-key", KEY], Stdio::from(log.reopen().unwrap()));
+    let host = process.base.trim_start_matches("http://").to_string();
+    let dsn = format!("http://{KEY}@{host}/sentry/42");
+    let run = event_run(&basic("ingest-co", "success"), &[("SENTRY_DSN", &dsn)]);
+    assert_eq!(run.code, Some(0), "{}", run.text());
+    let id = run.stdout.trim().to_string();
+    assert!(
+        id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{}",
+        run.stdout
+    );
+
+    let other = format!("http://{}@{host}/42", "0".repeat(32));
+    let run = event_run(&basic("ingest-co", "success"), &[("SENTRY_DSN", &other)]);
+    assert_eq!(run.code, Some(0), "{}", run.text());
+    let warning = stderr_lines(&run).join("\n");
+    assert!(
+        warning.contains("warning:")
+            && warning.contains("HTTP 403: event submission rejected with_reason: ProjectId"),
+        "{}",
+        run.stderr
+    );
+    let mut strict = basic("ingest-co", "success");
+    strict.push("--strict");
+    let run = event_run(&strict, &[("SENTRY_DSN", &other)]);
+    assert_eq!(run.code, Some(1), "{}", run.text());
+    drop(process);
+
+    let log = std::fs::read_to_string(log.path()).unwrap();
+    let events: Vec<&str> = log
+        .lines()
+        .filter(|l| l.starts_with("dev-server: event "))
+        .collect();
+    assert_eq!(
+        events,
+        [format!(
+            "dev-server: event {id} (transaction deployment.completion) for project 42"
+        )],
+        "{log}"
+    );
+    assert!(
+        log.contains("POST /sentry/api/42/envelope/ 200")
+            && log.contains("POST /api/42/envelope/ 403"),
+        "{log}"
+    );
+    assert!(!log.contains(KEY) && !log.contains("ingest-co"), "{log}");
+
+    // In process, the recorded event: what the product sent, field by field where it matters here.
+    let s = server();
+    s.upstream().add_dsn_key(KEY);
+    let dsn = format!(
+        "{}/7",
+        s.base_url().replace("http://", &format!("http://{KEY}@"))
+    );
+    let run = event_run(&basic("ingest-co", "failure"), &[("SENTRY_DSN", &dsn)]);
+    assert_eq!(run.code, Some(0), "{}", run.text());
+    let got = s.upstream().events();
+    assert_eq!(got.len(), 1, "{got:?}");
+    let e = &got[0];
+    assert_eq!(run.stdout.trim(), e.event_id);
+    assert_eq!(
+        (
+            e.project_id,
+            e.path_prefix.as_str(),
+            e.public_key.as_str(),
+            e.item_type.as_str()
+        ),
+        (7, "", KEY, "transaction")
+    );
+    assert!(
+        e.client
+            .as_deref()
+            .is_some_and(|c| c.starts_with("vault-fetch-relay/")),
+        "{e:?}"
+    );
+    assert_eq!(e.envelope_header["event_id"], json!(e.event_id));
+    assert_fields(
+        &e.payload,
+        &script_fields("ingest-co", "eks", "2.1.0", "production", "failure", ""),
+    );
+}
+
 /// relay itself, in proxy mode, takes every envelope we send and forwards it to its upstream (the
 /// ingest here). relay parses envelopes strictly (item lengths in bytes, newlines) and refuses
 /// project keys that are not 32 hex digits. No relay binary is in the registries this suite

@@ -500,12 +500,17 @@ pub struct DevServerProcess {
 
 impl DevServerProcess {
     pub fn start(args: &[&str]) -> DevServerProcess {
+        Self::start_logging(args, Stdio::null())
+    }
+
+    /// `start`, with the server's log (stderr) going to `log`.
+    pub fn start_logging(args: &[&str], log: Stdio) -> DevServerProcess {
         use std::io::{BufRead, BufReader};
         let mut all = vec!["dev-server"];
         all.extend_from_slice(args);
         let mut child = cmd(&all)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .expect("start dev-server");
         let stdout = child.stdout.take().expect("piped stdout");

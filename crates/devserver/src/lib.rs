@@ -27,7 +27,7 @@ pub use faults::Fault;
 pub use ratelimit::{KeyCounts, RateLimit};
 pub use run::{run, RunOptions};
 pub use upstream::UpstreamSeed;
-pub use upstream::{verify, Upstream, UpstreamFault};
+pub use upstream::{verify, ReceivedEvent, Upstream, UpstreamFault};
 
 use faults::FaultQueue;
 use http::Request;
@@ -298,6 +298,7 @@ impl DevServer {
             conns: Mutex::new(HashMap::new()),
             workers: Mutex::new(Vec::new()),
         });
+        shared.upstream.set_log_events(shared.log_requests);
         let accept_shared = shared.clone();
         let accept = thread::Builder::new()
             .name("devserver-accept".into())

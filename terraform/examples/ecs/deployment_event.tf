@@ -16,17 +16,14 @@ resource "terraform_data" "deployment_event" {
 
   provisioner "local-exec" {
     # No shell: the program is the interpreter, the last argument the command.
-    interpreter = concat(
-      [
-        var.vault_fetch_relay_program, "deployment-event",
-        "--deployment-type", "ecs",
-        "--customer-id", var.deployment_event.customer_id,
-        "--infra-version", var.deployment_event.infra_version,
-        "--started-at", plantimestamp(),
-      ],
-      var.deployment_event.strict ? ["--strict"] : [],
-      ["--status"],
-    )
+    interpreter = [
+      var.vault_fetch_relay_program, "deployment-event",
+      "--deployment-type", "ecs",
+      "--customer-id", var.deployment_event.customer_id,
+      "--infra-version", var.deployment_event.infra_version,
+      "--started-at", plantimestamp(),
+      "--status",
+    ]
     command = "success"
     environment = {
       SENTRY_DSN  = local.sentry_dsn

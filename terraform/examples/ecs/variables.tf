@@ -84,12 +84,11 @@ variable "log_group_name" {
 }
 
 variable "deployment_event" {
-  description = "Report every apply to Sentry as a deployment (vault-fetch-relay deployment-event, after the task definition): customer id, infrastructure version, environment, and strict (fail the apply when Sentry cannot be told). Null: no event. Sent only when a DSN is known (var.sentry_dsn or the vault's)."
+  description = "Report every apply to Sentry as a deployment (vault-fetch-relay deployment-event, after the task definition): customer id, infrastructure version, environment. Never fails the apply (a warning line when Sentry cannot be told). Null: no event. Sent only when a DSN is known (var.sentry_dsn or the vault's)."
   type = object({
     customer_id   = string
     infra_version = string
     environment   = optional(string, "production")
-    strict        = optional(bool, false)
   })
   default = null
 }

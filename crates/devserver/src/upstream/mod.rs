@@ -3,10 +3,16 @@
 //! WorkOS API, under `/api/0/relays/`. It judges requests as Sentry's endpoints do
 //! (signature, its age, the id in the header, a relay id registered with another
 //! key), with a trusted-relays list, a set of known DSN keys, and a fault script of
-//! its own so a test can script WorkOS and upstream separately.
+//! its own so a test can script WorkOS and upstream separately. The same side is Sentry's
+//! ingest (`/api/{project_id}/envelope/`, under a DSN path prefix too), which records the
+//! events it accepts.
 
 mod endpoints;
+mod envelope;
+mod ingest;
 pub mod verify;
+
+pub use ingest::ReceivedEvent;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Mutex;
@@ -44,6 +50,10 @@ pub struct State {
     challenges: HashMap<String, (String, String, Instant)>,
     faults: VecDeque<UpstreamFault>,
     disable_next_projects: bool,
+    /// Events the ingest accepted, oldest first (the most recent 1,000).
+    events: VecDeque<ReceivedEvent>,
+    /// One stderr line per accepted event (the dev server's request log is on).
+    log_events: bool,
 }
 
 /// The upstream side's state, shared by the connection threads; tests and `dev-server`
@@ -78,9 +88,9 @@ const CHALLENGE_PATH: &str = "/api/0/relays/register/challenge/";
 const RESPONSE_PATH: &str = "/api/0/relays/register/response/";
 const PROJECT_CONFIGS_PATH: &str = "/api/0/relays/projectconfigs/";
 
-/// Paths this side answers.
+/// Paths this side answers: relay's endpoints and the envelope endpoint.
 pub(crate) fn is_upstream_path(path: &str) -> bool {
-    path.starts_with("/api/0/relays/")
+    path.starts_with("/api/0/relays/") || ingest::envelope_path(path).is_some()
 }
 
 impl Upstream {
@@ -106,6 +116,15 @@ impl Upstream {
 
     pub fn registered(&self, relay_id: &str) -> Option<String> {
         lock(&self.0).registered.get(relay_id).cloned()
+    }
+
+    /// Every event and transaction the envelope endpoint accepted, oldest first.
+    pub fn events(&self) -> Vec<ReceivedEvent> {
+        lock(&self.0).events.iter().cloned().collect()
+    }
+
+    pub(crate) fn set_log_events(&self, on: bool) {
+        lock(&self.0).log_events = on;
     }
 
     /// The next upstream fault as a transport fault the connection applies; the
@@ -135,6 +154,10 @@ impl Upstream {
 
     /// Answer one upstream request.
     pub(crate) fn handle(&self, req: &Request) -> Response {
-        endpoints::handle(&mut lock(&self.0), req)
+        let mut state = lock(&self.0);
+        match ingest::envelope_path(req.path_only()) {
+            Some((prefix, project_id)) => ingest::handle(&mut state, req, prefix, project_id),
+            None => endpoints::handle(&mut state, req),
+        }
     }
 }
