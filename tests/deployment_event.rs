@@ -1083,13 +1083,7 @@ fn the_dev_servers_sentry_ingest_receives_the_event() {
 /// VFR_REQUIRE_RELAY=1).
 #[test]
 fn relay_in_proxy_mode_accepts_and_forwards_every_envelope() {
-    let Some(relay) = std::env::var_os("RELAY_BIN").filter(|v| !v.is_empty()) else {
-        assert_ne!(
-            std::env::var("VFR_REQUIRE_RELAY").as_deref(),
-            Ok("1"),
-            "RELAY_BIN is unset and VFR_REQUIRE_RELAY=1: point RELAY_BIN at a relay executable"
-        );
-        note_skip("relay binary: set RELAY_BIN to a relay executable to send deployment events through relay in proxy mode");
+    let Some(relay) = relay_bin("send deployment events through relay in proxy mode") else {
         return;
     };
     let upstream = Ingest::start(vec![]);

@@ -36,7 +36,8 @@ impl ConnectProxy {
     }
 }
 
-fn tunnel(client: TcpStream, target: SocketAddr, log: Arc<Mutex<Vec<String>>>) {
+/// Read a proxy request's head (to its blank line), logged; the reader keeps what follows.
+fn read_head(client: &TcpStream, log: &Mutex<Vec<String>>) -> (BufReader<TcpStream>, String) {
     client
         .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
@@ -50,6 +51,11 @@ fn tunnel(client: TcpStream, target: SocketAddr, log: Arc<Mutex<Vec<String>>>) {
         head.push_str(&line);
     }
     log.lock().unwrap().push(head.clone());
+    (reader, head)
+}
+
+fn tunnel(client: TcpStream, target: SocketAddr, log: Arc<Mutex<Vec<String>>>) {
+    let (mut reader, head) = read_head(&client, &log);
     let mut client = client;
     if !head.starts_with("CONNECT ") {
         let _ = client.write_all(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n");
@@ -215,19 +221,7 @@ fn a_proxy_asking_for_credentials_is_refused_once() {
     let log = heads.clone();
     std::thread::spawn(move || {
         for client in listener.incoming().flatten() {
-            client
-                .set_read_timeout(Some(Duration::from_secs(10)))
-                .unwrap();
-            let mut reader = BufReader::new(client.try_clone().unwrap());
-            let mut head = String::new();
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                head.push_str(&line);
-            }
-            log.lock().unwrap().push(head);
+            read_head(&client, &log);
             let mut client = client;
             let _ = client.write_all(
                 b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"corp\"\r\nContent-Length: 0\r\n\r\n",

@@ -97,15 +97,35 @@ pub fn trusting(c: &RelayCredentials) -> Value {
     json!({"open_registration": true, "projects": {DSN_KEY: [c.public_key]}})
 }
 
-/// `check` against the dev server and `upstream`, with `extra` arguments.
-pub fn check(s: &DevServer, upstream: &str, extra: &[&str]) -> Run {
+/// `check --format json --upstream URL` against the dev server, with `extra` arguments.
+fn check_cmd(s: &DevServer, upstream: &str, extra: &[&str]) -> Command {
     let mut args = vec!["check", "--format", "json", "--upstream", upstream];
     args.extend_from_slice(extra);
     let mut c = cmd(&args);
     c.env("WORKOS_API_KEY", CANARY_KEY)
-        .env("WORKOS_API_BASE", s.base_url())
-        .env("RUST_LOG", "trace");
+        .env("WORKOS_API_BASE", s.base_url());
+    c
+}
+
+/// `check` against the dev server and `upstream`, logging everything (RUST_LOG=trace).
+pub fn check(s: &DevServer, upstream: &str, extra: &[&str]) -> Run {
+    let mut c = check_cmd(s, upstream, extra);
+    c.env("RUST_LOG", "trace");
     run_with(c, "", LIMIT)
+}
+
+/// `check` against the dev server and `upstream`: the run and its JSON, whose `exit_code`
+/// must be the process's.
+pub fn check_json(s: &DevServer, upstream: &str, extra: &[&str]) -> (Run, Value) {
+    let run = run_with(check_cmd(s, upstream, extra), "", LIMIT);
+    let v = json_of(&run);
+    assert_eq!(
+        v["exit_code"].as_i64(),
+        run.code.map(i64::from),
+        "{}",
+        run.text()
+    );
+    (run, v)
 }
 
 /// One raw HTTP/1.1 POST on loopback: the status and the body.

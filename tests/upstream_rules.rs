@@ -21,7 +21,7 @@ use serde_json::{json, Value};
 use vfr_devserver::UpstreamFault;
 
 use crate::support::*;
-use crate::upstream::{seeded, DSN_KEY, LIMIT};
+use crate::upstream::{check_json, seeded, DSN_KEY, LIMIT};
 
 /// Every line break a reader may split on: LF, CR, NEL, LS, PS (and VT, FF).
 fn unicode_lines(text: &str) -> Vec<&str> {
@@ -67,22 +67,6 @@ fn with_keys(mut c: Command, s: &DevServer) -> Command {
     c.env("WORKOS_API_KEY", CANARY_KEY)
         .env("WORKOS_API_BASE", s.base_url());
     c
-}
-
-/// `check --format json --upstream URL`, its JSON checked against the exit code.
-fn check_json(s: &DevServer, upstream: &str, extra: &[&str]) -> (Run, Value) {
-    let mut args = vec!["check", "--format", "json", "--upstream", upstream];
-    args.extend_from_slice(extra);
-    let run = run_with(with_keys(cmd(&args), s), "", LIMIT);
-    let v: Value = serde_json::from_str(&run.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", run.text()));
-    assert_eq!(
-        v["exit_code"].as_i64(),
-        run.code.map(i64::from),
-        "{}",
-        run.text()
-    );
-    (run, v)
 }
 
 /// Item 1: one row per shape of the answer for the DSN's key.

@@ -8,29 +8,13 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::support::*;
-use crate::upstream::{seeded, DSN_KEY, LIMIT};
+use crate::upstream::{check_json, seeded, DSN_KEY, LIMIT};
 use serde_json::Value;
 use vfr_devserver::UpstreamFault;
 
 /// `check --upstream` at the dev server's own upstream side.
 fn check(s: &DevServer, extra: &[&str]) -> (Run, Value) {
-    let mut args = vec!["check", "--format", "json", "--upstream"];
-    let base = s.base_url();
-    args.push(&base);
-    args.extend_from_slice(extra);
-    let mut c = cmd(&args);
-    c.env("WORKOS_API_KEY", CANARY_KEY)
-        .env("WORKOS_API_BASE", s.base_url());
-    let run = run_with(c, "", LIMIT);
-    let v: Value = serde_json::from_str(&run.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", run.text()));
-    assert_eq!(
-        v["exit_code"].as_i64(),
-        run.code.map(i64::from),
-        "{}",
-        run.text()
-    );
-    (run, v)
+    check_json(s, &s.base_url(), extra)
 }
 
 #[test]
@@ -171,14 +155,7 @@ fn scripted_upstream_faults_leave_the_workos_side_alone() {
 /// the registries this suite installs from: RELAY_BIN names one, else a skip is noted.
 #[test]
 fn relay_in_managed_mode_registers_with_the_stand_in() {
-    let Some(relay) = std::env::var_os("RELAY_BIN").filter(|v| !v.is_empty()) else {
-        // The GitHub workflow downloads relay's release binary and sets VFR_REQUIRE_RELAY=1.
-        assert_ne!(
-            std::env::var("VFR_REQUIRE_RELAY").as_deref(),
-            Ok("1"),
-            "RELAY_BIN is unset and VFR_REQUIRE_RELAY=1: point RELAY_BIN at a relay executable"
-        );
-        note_skip("relay binary: set RELAY_BIN to a relay executable to run relay against the dev server's upstream side");
+    let Some(relay) = relay_bin("run relay against the dev server's upstream side") else {
         return;
     };
     let (s, c) = seeded();

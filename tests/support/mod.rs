@@ -457,6 +457,25 @@ pub fn note_skip(why: &str) {
     }
 }
 
+/// The relay executable RELAY_BIN names, or `None` after noting a skip ("relay binary: set
+/// RELAY_BIN to a relay executable to {purpose}"). No registry this suite installs from serves
+/// relay; the GitHub workflow downloads its release binary and sets VFR_REQUIRE_RELAY=1, which
+/// makes a missing one a failure.
+pub fn relay_bin(purpose: &str) -> Option<std::ffi::OsString> {
+    let relay = std::env::var_os("RELAY_BIN").filter(|v| !v.is_empty());
+    if relay.is_none() {
+        assert_ne!(
+            std::env::var("VFR_REQUIRE_RELAY").as_deref(),
+            Ok("1"),
+            "RELAY_BIN is unset and VFR_REQUIRE_RELAY=1: point RELAY_BIN at a relay executable"
+        );
+        note_skip(&format!(
+            "relay binary: set RELAY_BIN to a relay executable to {purpose}"
+        ));
+    }
+    relay
+}
+
 /// Whether `unshare -n` works here (root or user namespaces): a child run inside an
 /// empty network namespace cannot send a single packet, DNS queries included.
 pub fn netns_available() -> bool {
