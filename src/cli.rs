@@ -28,9 +28,9 @@ strings on stdin and prints one JSON object of strings on stdout.
     query   = { api_key = var.workos_api_key }
   }
 
-  $ echo '{\"api_key\": \"sk_test_...\"}' | vault-fetch-relay
-  {\"public_key\":\"...\",\"reason\":\"\",\"relay_id\":\"...\",\"secret_key\":\"...\",\"sentry_dsn\":\"...\",
-   \"status\":\"found\",\"updated_at\":\"...\",\"version_id\":\"...\",\"version_number\":\"...\"}
+  $ printf '{\"api_key\": \"%s\"}' \"$WORKOS_API_KEY\" | vault-fetch-relay
+  {\"public_key\":\"...\",\"secret_key\":\"...\",\"relay_id\":\"...\",\"sentry_dsn\":\"...\",\"status\":\"found\",
+   \"version_id\":\"...\",\"updated_at\":\"...\",\"version_number\":\"...\",\"reason\":\"\"}
 
 The same query and object work under ephemeral \"local_command\" (stdin = jsonencode(query),
 jsondecode(stdout)), whose values never reach the Terraform state.
