@@ -1153,3 +1153,43 @@ fn relay_in_proxy_mode_accepts_and_forwards_every_envelope() {
         assert!(seen.contains(id), "relay forwarded {seen:?}, not {id}");
     }
 }
+
+/// A run that exits 1 writes nothing: a recorded start survives a send that failed under
+/// --strict, and the retry still reports the deployment's duration.
+#[test]
+fn a_failed_strict_send_leaves_the_recorded_start_for_the_retry() {
+    let ingest = Ingest::start(vec![]);
+    let tmp = tempfile::tempdir().unwrap();
+    let record = event_run_in(
+        &[
+            "--deployment-type",
+            "eks",
+            "--customer-id",
+            "retry-co",
+            "--record-start",
+        ],
+        &[],
+        Some(tmp.path()),
+    );
+    assert_eq!(record.code, Some(0), "{}", record.text());
+    let dead = format!(
+        "http://0123456789abcdef0123456789abcdef@127.0.0.1:{}/7",
+        closed_port()
+    );
+    let mut args = basic("retry-co", "success");
+    args.extend(["--strict", "--timeout-seconds", "2"]);
+    let failed = event_run_in(&args, &[("SENTRY_DSN", &dead)], Some(tmp.path()));
+    assert_eq!(failed.code, Some(1), "{}", failed.text());
+    let retry = event_run_in(
+        &basic("retry-co", "success"),
+        &[("SENTRY_DSN", &ingest.dsn("/7"))],
+        Some(tmp.path()),
+    );
+    assert_eq!(retry.code, Some(0), "{}", retry.text());
+    let events = ingest.envelopes(1, LIMIT);
+    let event = parse_strictly(&events[0].body).2;
+    assert!(
+        event["measurements"]["duration"]["value"].as_u64().is_some(),
+        "the retry lost the recorded start: {event}"
+    );
+}

@@ -45,12 +45,17 @@ pub(crate) fn run(args: &DeploymentEventArgs) -> anyhow::Result<Exit> {
     let given = given_dsn(args)?;
     let settings = settings(&args.fetch)?;
     let start = match &args.started_at {
-        Some(text) => Some(
+        Some(text) => Some((
             start::parse_started_at(text)
                 .and_then(|t| start::checked(t, now))
                 .map_err(|e| anyhow!(e))?,
-        ),
+            None,
+        )),
         None => recorded_start(&start_dir, &deployment, now),
+    };
+    let (start, start_file) = match start {
+        Some((t, file)) => (Some(t), file),
+        None => (None, None),
     };
     let dsn = match given {
         Some(dsn) => dsn,
@@ -72,6 +77,11 @@ pub(crate) fn run(args: &DeploymentEventArgs) -> anyhow::Result<Exit> {
     )?;
     Ok(match delivery {
         Sent::Accepted { event_id, attempts } => {
+            // Read once: the start goes when its event is sent, not before (a failed run
+            // leaves it for the retry; a day-old one is swept).
+            if let Some(file) = &start_file {
+                let _ = std::fs::remove_file(file);
+            }
             crate::console::out_unless_closed(&format!("{event_id}\n"))?;
             crate::console::info(&format!(
                 "vault-fetch-relay: sent the {} deployment event to {} ({} attempt{})",
@@ -146,11 +156,15 @@ fn given_dsn(args: &DeploymentEventArgs) -> anyhow::Result<Option<Dsn>> {
         .transpose()
 }
 
-/// A start recorded by `--record-start`, else the script's start files.
-fn recorded_start(dir: &std::path::Path, d: &Deployment, now: SystemTime) -> Option<SystemTime> {
+/// A start recorded by `--record-start`, else the script's start files; with its file.
+fn recorded_start(
+    dir: &std::path::Path,
+    d: &Deployment,
+    now: SystemTime,
+) -> Option<(SystemTime, Option<std::path::PathBuf>)> {
     let (t, path) =
-        start::take_recorded(dir, d.deployment_type, &d.customer_id, now).or_else(|| {
-            start::take_script_start(
+        start::find_recorded(dir, d.deployment_type, &d.customer_id, now).or_else(|| {
+            start::find_script_start(
                 std::path::Path::new(start::SCRIPT_DIR),
                 d.deployment_type,
                 &d.customer_id,
@@ -162,7 +176,7 @@ fn recorded_start(dir: &std::path::Path, d: &Deployment, now: SystemTime) -> Opt
         crate::clock::format_timestamp(t),
         path.display()
     );
-    Some(t)
+    Some((t, Some(path)))
 }
 
 /// The secret's `sentry_dsn`, read by name through the one fetch. `Ok(Err(why))`: no usable

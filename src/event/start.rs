@@ -149,8 +149,9 @@ fn sweep(dir: &Path, now: SystemTime) {
     }
 }
 
-/// The start recorded for this deployment, if a fresh one is there; the file is removed.
-pub(crate) fn take_recorded(
+/// The start recorded for this deployment, if a fresh one is there, and its file (the caller
+/// removes it once the event is sent: a run that fails leaves it for the retry).
+pub(crate) fn find_recorded(
     dir: &Path,
     kind: DeploymentType,
     customer_id: &str,
@@ -162,16 +163,13 @@ pub(crate) fn take_recorded(
     }
     sweep(dir, now);
     let path = dir.join(file_name(kind, customer_id));
-    let found = read_start(&path, kind, customer_id, now);
-    if path.exists() {
-        let _ = std::fs::remove_file(&path);
-    }
-    found.map(|t| (t, path))
+    read_start(&path, kind, customer_id, now).map(|t| (t, path))
 }
 
-/// The newest start the script wrote for this deployment under `dir`; the file (or the
-/// legacy link itself) is removed, as the script's completion does.
-pub(crate) fn take_script_start(
+/// The newest start the script wrote for this deployment under `dir`, and its file (or the
+/// legacy link itself), which the caller removes once the event is sent, as the script's
+/// completion does.
+pub(crate) fn find_script_start(
     dir: &Path,
     kind: DeploymentType,
     customer_id: &str,
@@ -193,12 +191,10 @@ pub(crate) fn take_script_start(
             }
         }
     }
-    let best = best.or_else(|| {
+    best.or_else(|| {
         let path = dir.join(&legacy);
         read_start(&path, kind, customer_id, now).map(|t| (t, path))
-    })?;
-    let _ = std::fs::remove_file(&best.1);
-    Some(best)
+    })
 }
 
 /// A start file's time, when it is ours, fresh and this deployment's.
@@ -211,10 +207,12 @@ fn read_start(
     // The legacy name is a link the script makes; what it points to must be ours too.
     let meta = std::fs::metadata(path).ok()?;
     let uid = unsafe { libc::geteuid() };
-    if !meta.is_file() || meta.uid() != uid || meta.len() > 64 * 1024 {
+    if !meta.is_file() || meta.uid() != uid {
         return None;
     }
-    let doc: Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
+    // Bounded, whatever the file became since: a start is a few hundred bytes.
+    let bytes = crate::files::read_input(path, 64 * 1024, "the start file").ok()?;
+    let doc: Value = serde_json::from_slice(&bytes).ok()?;
     if doc.get("customer_id").and_then(Value::as_str) != Some(customer_id)
         || doc.get("deployment_type").and_then(Value::as_str) != Some(kind.as_str())
     {
@@ -225,8 +223,10 @@ fn read_start(
         .and_then(Value::as_str)
         .and_then(parse_rfc3339)
         .or_else(|| {
+            // Any number may be in the file: out of range is no start, never a panic.
             let epoch = doc.get("started_at_epoch")?.as_f64()?;
-            (epoch.is_finite() && epoch >= 0.0).then(|| UNIX_EPOCH + Duration::from_secs_f64(epoch))
+            let since = Duration::try_from_secs_f64(epoch).ok()?;
+            UNIX_EPOCH.checked_add(since)
         })?;
     let fresh = match now.duration_since(at) {
         Ok(age) => age <= MAX_AGE,
@@ -265,6 +265,48 @@ mod tests {
         assert_eq!(checked(at(999_000), end).unwrap(), at(999_000));
         assert_eq!(checked(at(1_000_100), end).unwrap(), end);
         assert!(checked(at(1_000_000_000), end).is_err());
+    }
+
+    /// Find, then remove as deployment-event does once the event is sent.
+    fn take_recorded(
+        dir: &Path,
+        kind: DeploymentType,
+        customer: &str,
+        now: SystemTime,
+    ) -> Option<(SystemTime, PathBuf)> {
+        let found = find_recorded(dir, kind, customer, now)?;
+        std::fs::remove_file(&found.1).unwrap();
+        Some(found)
+    }
+
+    fn take_script_start(
+        dir: &Path,
+        kind: DeploymentType,
+        customer: &str,
+        now: SystemTime,
+    ) -> Option<(SystemTime, PathBuf)> {
+        let found = find_script_start(dir, kind, customer, now)?;
+        std::fs::remove_file(&found.1).unwrap();
+        Some(found)
+    }
+
+    #[test]
+    fn a_start_outside_times_range_is_no_start_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = SystemTime::now();
+        for epoch in ["1e300", "1e19", "-5", "1.8446744073709552e19"] {
+            let path = dir.path().join("acme-ecs-1-1.json");
+            let doc = format!(
+                r#"{{"started_at_epoch": {epoch}, "customer_id": "acme", "deployment_type": "ecs"}}"#
+            );
+            std::fs::write(&path, doc).unwrap();
+            assert!(
+                find_script_start(dir.path(), DeploymentType::Ecs, "acme", now).is_none(),
+                "{epoch}"
+            );
+            // Not read: it stays for a sweep, never removed by a lookup.
+            assert!(path.exists());
+        }
     }
 
     #[test]
