@@ -221,15 +221,11 @@ impl Report {
 /// Hears of each attempt and retry wait while a fetch runs (front ends render it).
 pub(crate) type Observer = Arc<dyn Fn(RetryEvent<'_>) + Send + Sync>;
 
-/// Fetch and validate the credentials within the run's deadline (`settings.deadline`
-/// from now). `Err` only for configuration errors (e.g. an unreadable CA bundle); every
-/// vault or network problem is a `Report` with a status.
-pub(crate) fn fetch(settings: &Settings) -> anyhow::Result<Report> {
-    fetch_by(
-        settings,
-        Instant::now() + settings.deadline,
-        Arc::new(|_| {}),
-    )
+/// Fetch and validate the credentials, ending by `deadline` (the run's). `Err` only for
+/// configuration errors (e.g. an unreadable CA bundle); every vault or network problem is
+/// a `Report` with a status.
+pub(crate) fn fetch(settings: &Settings, deadline: Instant) -> anyhow::Result<Report> {
+    fetch_by(settings, deadline, Arc::new(|_| {}))
 }
 
 /// `fetch`, ending by `deadline` (a run that does more after the fetch, such as the

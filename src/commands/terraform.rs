@@ -17,6 +17,8 @@ use crate::render::{Render, TerraformResult};
 use crate::settings::{parse_timeout, FrontEnd, Settings, DEFAULT_DEADLINE};
 
 pub(crate) fn run(fetch_args: &FetchArgs) -> anyhow::Result<Exit> {
+    // The run's one deadline counts from here: reading the query is part of the run.
+    let started = Instant::now();
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
         bail!("reads Terraform's JSON query on stdin; try: echo '{{}}' | vault-fetch-relay (see --help)");
@@ -34,7 +36,7 @@ pub(crate) fn run(fetch_args: &FetchArgs) -> anyhow::Result<Exit> {
     let query = parse_query(&input)?;
     let settings =
         Settings::resolve(base_input(fetch_args, FrontEnd::Terraform)?.overlay(query.settings))?;
-    let delivery = Delivery::from(fetch(&settings)?);
+    let delivery = Delivery::from(fetch(&settings, started + settings.deadline)?);
     let exit = conclude(&delivery, settings.strict);
     if exit == Exit::Success {
         let result = TerraformResult {
