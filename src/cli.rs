@@ -687,7 +687,7 @@ fn replace_word(text: &str, word: &str, with: &str) -> String {
 fn printable(text: &str) -> String {
     text.chars()
         .map(|c| {
-            if c.is_control() || c == '\u{2028}' || c == '\u{2029}' {
+            if crate::http::text::reshapes_a_line(c) {
                 c.escape_debug().to_string()
             } else {
                 c.to_string()

@@ -16,6 +16,7 @@ mod console;
 mod deadline;
 #[cfg(feature = "dev-server")]
 mod demo;
+mod dsn;
 mod event;
 mod exit;
 pub mod fetch;

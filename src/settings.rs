@@ -419,8 +419,20 @@ pub(crate) fn mask_userinfo(text: &str) -> String {
     let Some(at) = text.rfind('@') else {
         return text.to_string();
     };
-    let start = text[..at].find("://").map_or(0, |i| i + 3);
+    // After the scheme only when what precedes "://" is one: a "://" inside a password
+    // must not leave the text before it shown.
+    let start = match text[..at].find("://") {
+        Some(i) if is_scheme(&text[..i]) => i + 3,
+        _ => 0,
+    };
     format!("{}***{}", &text[..start], &text[at..])
+}
+
+/// RFC 3986's scheme: a letter, then letters, digits, `+`, `-` or `.`.
+pub(crate) fn is_scheme(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
 }
 
 pub(crate) fn is_loopback_host(url: &Url) -> bool {

@@ -1189,7 +1189,9 @@ fn a_failed_strict_send_leaves_the_recorded_start_for_the_retry() {
     let events = ingest.envelopes(1, LIMIT);
     let event = parse_strictly(&events[0].body).2;
     assert!(
-        event["measurements"]["duration"]["value"].as_u64().is_some(),
+        event["measurements"]["duration"]["value"]
+            .as_u64()
+            .is_some(),
         "the retry lost the recorded start: {event}"
     );
 }

@@ -579,7 +579,12 @@ fn a_slow_query_and_a_hanging_vault_end_within_the_timeout() {
     };
     let took = started.elapsed();
     let mut out = String::new();
-    child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
     assert_eq!(status.code(), Some(0), "{out}");
     assert!(out.contains(r#""status":"unavailable""#), "{out}");
     assert!(

@@ -10,7 +10,7 @@ use anyhow::anyhow;
 
 use super::{fetch_with_feedback, settings};
 use crate::cli::{or_alias, DeploymentEventArgs, DeploymentStatusArg, DeploymentTypeArg};
-use crate::event::dsn::{self, Dsn};
+use crate::dsn::{self, Dsn};
 use crate::event::envelope::{self, Occasion};
 use crate::event::{self, start, Deployment, DeploymentStatus, DeploymentType, Sent};
 use crate::exit::Exit;

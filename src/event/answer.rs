@@ -12,12 +12,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::http::retry::is_retryable_status;
-use crate::http::{excerpt, sanitize_line as sanitize};
-
-/// Server text on one line: the shared sanitizer, and Unicode's line and paragraph separators too.
-fn sanitize_line(text: &str) -> String {
-    sanitize(&text.replace(['\u{2028}', '\u{2029}'], " "))
-}
+use crate::http::{excerpt, sanitize_line};
 
 /// The data category of a transaction event.
 const CATEGORY: &str = "transaction";
@@ -149,10 +144,7 @@ fn detail_of(body: &[u8]) -> String {
             };
         }
     }
-    excerpt(
-        &String::from_utf8_lossy(body).replace(['\u{2028}', '\u{2029}'], " "),
-        80,
-    )
+    excerpt(&String::from_utf8_lossy(body), 80)
 }
 
 #[cfg(test)]

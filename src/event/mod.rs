@@ -9,7 +9,6 @@
 //! - `send`: the one file that sends.
 
 pub(crate) mod answer;
-pub(crate) mod dsn;
 pub(crate) mod envelope;
 mod send;
 pub(crate) mod start;
@@ -82,12 +81,9 @@ pub(crate) fn tag_value(text: &str, named: &str) -> Result<String, String> {
     if value.is_empty() {
         return Err(format!("{named} is empty; give a non-empty value"));
     }
-    if value
-        .chars()
-        .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}'))
-    {
+    if value.chars().any(crate::http::text::reshapes_a_line) {
         return Err(format!(
-            "{named} contains a line break or control character; it becomes a Sentry tag, which must be one line"
+            "{named} contains a line break, control or bidirectional-override character; it becomes a Sentry tag, which must be one plain line"
         ));
     }
     if value.chars().count() > MAX_TAG_CHARS {
@@ -177,7 +173,15 @@ mod tests {
             tag_value("  acme \"corp\" ünï ", "--customer-id").unwrap(),
             "acme \"corp\" ünï"
         );
-        for bad in ["", "  ", "a\nb", "a\u{2028}b", "a\u{85}b", "a\tb"] {
+        for bad in [
+            "",
+            "  ",
+            "a\nb",
+            "a\u{2028}b",
+            "a\u{85}b",
+            "a\tb",
+            "acme\u{202e}oc",
+        ] {
             let e = tag_value(bad, "--customer-id").unwrap_err();
             assert!(e.starts_with("--customer-id"), "{bad:?}: {e}");
         }

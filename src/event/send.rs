@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::answer::{classify, Answered};
-use super::dsn::Dsn;
 use crate::deadline::{within, Late};
+use crate::dsn::Dsn;
 use crate::http::{
     self as http, retry, Failure, Http, Method, Reply, Request, RetryEvent, RetryPolicy, Step,
 };

@@ -4,7 +4,7 @@
 use anyhow::bail;
 use url::Url;
 
-use crate::settings::{is_loopback_host, mask_userinfo};
+use crate::settings::{is_loopback_host, is_scheme, mask_userinfo};
 
 /// A proxy setting and the environment variable it came from (for messages).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,7 +59,10 @@ pub fn parse_proxy(choice: &ProxyChoice) -> anyhow::Result<Url> {
     let shown = format!("{:?}", mask_userinfo(&choice.url));
     let fix = "use http://host:port (or http://user:password@host:port)";
     let text = match choice.url.split_once("://") {
-        Some((scheme, _)) if !scheme.eq_ignore_ascii_case("http") => bail!(
+        // Only a scheme's own letters are quoted as one: text before a "://" inside a
+        // password is not a scheme, and is never shown.
+        Some((scheme, _))
+            if is_scheme(scheme) && !scheme.eq_ignore_ascii_case("http") => bail!(
             "the proxy in {var} uses {scheme}://; only http:// proxies are supported (HTTPS is still end to end through them)"
         ),
         Some(_) => choice.url.clone(),
@@ -167,6 +170,17 @@ mod tests {
         assert_eq!(c.variable, "https_proxy");
         let e = env(&[("ALL_PROXY", "http://a:1")]);
         assert_eq!(proxy_for(&api, &e).unwrap().variable, "ALL_PROXY");
+    }
+
+    #[test]
+    fn a_password_is_never_quoted_as_a_scheme() {
+        let choice = ProxyChoice {
+            variable: "HTTPS_PROXY".into(),
+            url: "user:hunter2://x@proxy:3128".into(),
+        };
+        let e = parse_proxy(&choice).unwrap_err().to_string();
+        assert!(!e.contains("hunter2"), "{e}");
+        assert!(e.contains("HTTPS_PROXY"), "{e}");
     }
 
     #[test]

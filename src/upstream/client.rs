@@ -7,11 +7,11 @@ use std::time::{Duration, Instant, SystemTime};
 use serde_json::{json, Value};
 
 use super::{
-    dsn_public_key, sign, Cause, StepName, StepReport, UpstreamReport, UpstreamSettings, Verdict,
-    CHALLENGE_PATH, PROJECT_CONFIGS_PATH, RESPONSE_PATH,
+    sign, Cause, StepName, StepReport, UpstreamReport, UpstreamSettings, Verdict, CHALLENGE_PATH,
+    PROJECT_CONFIGS_PATH, RESPONSE_PATH,
 };
 use crate::credentials::RelayCredentials;
-use crate::deadline::within;
+use crate::deadline::{within, Late};
 use crate::http::retry::{self, is_retryable_status};
 use crate::http::{
     self as http, sanitize_line, Failure, Http, Method, Reply, Request, RetryEvent, RetryPolicy,
@@ -52,7 +52,12 @@ pub(crate) fn preflight(
     let budget = deadline.saturating_duration_since(Instant::now());
     let (steps, attempts) = match within(deadline, move || client.run(dsn, deadline)) {
         Ok(done) => done,
-        Err(_) => (
+        // A panic in the worker is a bug, not an answer: never read as "unreachable" (which
+        // lets a start go on with the credentials).
+        Err(Late::Lost) => anyhow::bail!(
+            "the upstream preflight failed unexpectedly; run with RUST_LOG=debug and report it"
+        ),
+        Err(Late::Timeout { .. }) => (
             vec![StepReport {
                 step: StepName::Challenge,
                 result: Verdict::Unreachable,
@@ -261,7 +266,8 @@ impl Client {
         if steps.iter().any(|s| s.result != Verdict::Accepted) {
             return (steps, attempts);
         }
-        let key = match dsn.map(|(d, from)| dsn_public_key(&d).map_err(|e| format!("{from}: {e}")))
+        let key = match dsn
+            .map(|(d, from)| crate::dsn::public_key_of(&d).map_err(|e| format!("{from}: {e}")))
         {
             None => return (steps, attempts),
             Some(Err(why)) => {

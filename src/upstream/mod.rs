@@ -49,7 +49,7 @@ impl UpstreamSettings {
     ) -> anyhow::Result<UpstreamSettings> {
         let url = crate::settings::parse_upstream_url(url, named_by)?;
         if let Some(dsn) = &dsn {
-            dsn_public_key(dsn).map_err(|e| anyhow::anyhow!("--dsn: {e}"))?;
+            crate::dsn::public_key_of(dsn).map_err(|e| anyhow::anyhow!("--dsn: {e}"))?;
         }
         let relay_version = relay_version.unwrap_or_else(|| DEFAULT_RELAY_VERSION.into());
         if !is_version(&relay_version) {
@@ -71,21 +71,6 @@ fn is_version(v: &str) -> bool {
     let core = v.split_once('-').map_or(v, |(c, _)| c);
     let parts: Vec<&str> = core.split('.').collect();
     parts.len() == 3 && parts.iter().all(|p| p.parse::<u8>().is_ok())
-}
-
-/// The DSN's public key: its user part (`https://<public key>@host/<project id>`).
-pub(crate) fn dsn_public_key(dsn: &str) -> Result<String, String> {
-    let url = Url::parse(dsn.trim())
-        .map_err(|_| "not a DSN; expected https://<public key>@<host>/<project id>".to_string())?;
-    let key = url.username();
-    let project = url.path().trim_matches('/');
-    if key.is_empty() || url.host_str().is_none() || project.is_empty() {
-        return Err("not a DSN; expected https://<public key>@<host>/<project id>".into());
-    }
-    if !key.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return Err("the DSN's public key (its user part) is not a Sentry key".into());
-    }
-    Ok(key.to_string())
 }
 
 /// How a preflight ended.
@@ -203,17 +188,6 @@ pub(crate) struct UpstreamReport {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dsn_public_keys_are_the_user_part() {
-        assert_eq!(
-            dsn_public_key("https://abc123@o1.ingest.sentry.io/7").as_deref(),
-            Ok("abc123")
-        );
-        for bad in ["https://o1.ingest.sentry.io/7", "nonsense", "https://k@h/"] {
-            assert!(dsn_public_key(bad).is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn versions_are_checked() {

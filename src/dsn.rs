@@ -1,5 +1,6 @@
-//! A Sentry DSN, `{scheme}://{public_key}[:{secret}]@{host}[:{port}]{path_prefix}/{project_id}`, checked
-//! before anything is sent, and the envelope endpoint it names. The secret part (deprecated, unused for
+//! A Sentry DSN, `{scheme}://{public_key}[:{secret}]@{host}[:{port}]{path_prefix}/{project_id}`: the one
+//! parser for every DSN a run reads (deployment events send to it; the upstream preflight asks for its
+//! project by its key), and the envelope endpoint it names. The secret part (deprecated, unused for
 //! sending) is dropped at parse time; no message ever shows the user part.
 
 use url::Url;
@@ -48,8 +49,19 @@ impl Dsn {
     }
 }
 
-/// What is wrong with a DSN, in words that never quote it (its user part may hold a secret).
+/// A DSN to send to: its shape, and the transport rule (https, or http only to loopback).
+/// Errors say what is wrong in words that never quote it (its user part may hold a secret).
 pub(crate) fn parse(text: &str) -> Result<Dsn, String> {
+    parse_shape(text, true)
+}
+
+/// The public key of a DSN that is named, not sent to (the preflight asks Sentry for the
+/// project of this key): the same shape, any http(s) host.
+pub(crate) fn public_key_of(text: &str) -> Result<String, String> {
+    parse_shape(text, false).map(|d| d.public_key)
+}
+
+fn parse_shape(text: &str, sending: bool) -> Result<Dsn, String> {
     const SHAPE: &str = "expected https://<public key>@<host>[:port][/path]/<project id>";
     let text = text.trim();
     if text.chars().any(|c| c.is_control() || c.is_whitespace()) {
@@ -62,6 +74,7 @@ pub(crate) fn parse(text: &str) -> Result<Dsn, String> {
     match url.scheme() {
         // The one transport rule: https, or http only to a loopback host.
         _ if safe_in_transit(&url) => {}
+        "http" if !sending => {}
         "http" => {
             return Err(format!(
                 "it uses plain http to {host}, a non-loopback host; use the https:// DSN Sentry shows (http is allowed only for 127.0.0.1, ::1 and localhost)"
@@ -174,6 +187,27 @@ mod tests {
             " https://k:s@h/1 ",
         ] {
             assert!(parse(good).is_ok(), "{good}");
+        }
+    }
+
+    #[test]
+    fn a_named_dsn_gives_its_key_whatever_the_transport() {
+        assert_eq!(
+            public_key_of("https://abc123@o1.ingest.sentry.io/7").as_deref(),
+            Ok("abc123")
+        );
+        assert_eq!(
+            public_key_of("http://abc123@sentry.internal/7").as_deref(),
+            Ok("abc123")
+        );
+        for bad in [
+            "https://o1.ingest.sentry.io/7",
+            "nonsense",
+            "https://k@h/",
+            "https://abc@h/notanumber?x=1",
+            "https://abc@h/7?x=1",
+        ] {
+            assert!(public_key_of(bad).is_err(), "{bad}");
         }
     }
 }
