@@ -3,7 +3,8 @@
 //! lookup that hangs, a caller that never closes stdin). The work keeps its own
 //! deadline too; this is for what it cannot bound.
 
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 /// How long past the deadline the caller waits: the work's own deadline ends it first
@@ -34,6 +35,22 @@ pub(crate) fn within<T: Send + 'static>(
         mpsc::RecvTimeoutError::Timeout => Late::Timeout { budget },
         mpsc::RecvTimeoutError::Disconnected => Late::Lost,
     })
+}
+
+/// How many attempts a worker has started, shared with the caller: a run the backstop ends
+/// still reports the attempts really sent.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Attempts(Arc<AtomicU32>);
+
+impl Attempts {
+    /// Attempt `number` (1-based) is about to start.
+    pub(crate) fn starting(&self, number: u32) {
+        self.0.store(number, Ordering::SeqCst);
+    }
+
+    pub(crate) fn started(&self) -> u32 {
+        self.0.load(Ordering::SeqCst)
+    }
 }
 
 /// One thread-spawning path for every caller (a boxed job, so the spawn machinery is

@@ -1,12 +1,11 @@
 //! The core every front end shares: settings in, a `Report` out. A report holds either
 //! valid credentials or a status with a one-line reason that says what to do.
 
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::credentials::{parse_vault_value, InvalidSecret, RelayCredentials};
-use crate::deadline::{within, Late};
+use crate::deadline::{within, Attempts, Late};
 use crate::http::RetryEvent;
 use crate::settings::{non_empty, Knob, Settings, DEFAULT_API_BASE};
 use crate::workos::{VaultClient, VaultErrorKind, VaultObject};
@@ -263,9 +262,8 @@ pub(crate) fn fetch_by(
     Ok(report(outcome, attempts))
 }
 
-/// The read, held to the deadline by the backstop (`deadline::within`). The attempt
-/// count is shared with the worker, so a run the backstop ends still reports the
-/// attempts really sent.
+/// The read, held to the deadline by the backstop (`deadline::within`), counting the
+/// attempts it starts (`deadline::Attempts`).
 fn read_within(
     client: VaultClient,
     settings: &Settings,
@@ -273,18 +271,18 @@ fn read_within(
     observer: Observer,
 ) -> (Result<VaultObject, Missing>, u32) {
     let name = settings.secret_name.clone();
-    let started_attempts = Arc::new(AtomicU32::new(0));
-    let counter = Arc::clone(&started_attempts);
+    let attempts = Attempts::default();
+    let counter = attempts.clone();
     let read = within(deadline, move || {
         let mut observe = |event: RetryEvent<'_>| {
             if let RetryEvent::Attempt { number, .. } = event {
-                counter.store(number, Ordering::SeqCst);
+                counter.starting(number);
             }
             observer(event);
         };
         client.read_by_name(&name, deadline, &mut observe)
     });
-    let sent = || started_attempts.load(Ordering::SeqCst);
+    let sent = || attempts.started();
     match read {
         Ok((Ok(object), attempts)) => (Ok(object), attempts),
         Ok((Err(e), attempts)) => (Err(missing_from_error(e, settings)), attempts),

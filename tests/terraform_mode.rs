@@ -550,46 +550,23 @@ fn a_caller_that_never_closes_stdin_cannot_hold_the_run() {
 /// own after the read, so such a run took up to twice --timeout-seconds).
 #[test]
 fn a_slow_query_and_a_hanging_vault_end_within_the_timeout() {
-    use std::io::{Read, Write};
-    use std::process::Stdio;
     // Accepts connections (the kernel's backlog) and never answers.
     let hang = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://127.0.0.1:{}", hang.local_addr().unwrap().port());
     let mut c = cmd(&["--timeout-seconds", "3"]);
     c.env("WORKOS_API_KEY", CANARY_KEY)
-        .env("WORKOS_API_BASE", &base)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    let started = std::time::Instant::now();
-    let mut child = c.spawn().unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    std::thread::sleep(Duration::from_secs(2));
-    stdin.write_all(b"{}").unwrap();
-    drop(stdin);
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if started.elapsed() > Duration::from_secs(15) {
-            let _ = child.kill();
-            panic!("still running after 15 s");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let took = started.elapsed();
-    let mut out = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .unwrap();
-    assert_eq!(status.code(), Some(0), "{out}");
-    assert!(out.contains(r#""status":"unavailable""#), "{out}");
+        .env("WORKOS_API_BASE", &base);
+    let run = run_with_stdin_after(c, "{}", Duration::from_secs(2), Duration::from_secs(15));
+    assert_eq!(run.code, Some(0), "{}", run.text());
     assert!(
-        took < Duration::from_millis(3900),
-        "the run took {took:?} with --timeout-seconds 3"
+        run.stdout.contains(r#""status":"unavailable""#),
+        "{}",
+        run.text()
+    );
+    assert!(
+        run.elapsed < Duration::from_millis(3900),
+        "the run took {:?} with --timeout-seconds 3",
+        run.elapsed
     );
 }
 

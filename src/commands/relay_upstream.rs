@@ -9,7 +9,7 @@
 
 use anyhow::bail;
 
-use crate::settings::{parse_upstream, DEFAULT_UPSTREAM};
+use crate::settings::{non_empty, parse_upstream, DEFAULT_UPSTREAM};
 
 const OURS: &str = "--upstream / VAULT_FETCH_UPSTREAM_URL";
 const RELAYS: &str = "RELAY_UPSTREAM_URL";
@@ -48,12 +48,10 @@ pub(super) fn relay_upstream(
     relays: Option<String>,
     template: Template<'_>,
 ) -> anyhow::Result<RelayUpstream> {
-    let ours = ours
-        .filter(|u| !u.is_empty())
+    let ours = non_empty(ours)
         .map(|u| parse_upstream(&u, OURS))
         .transpose()?;
-    let relays = relays
-        .filter(|u| !u.is_empty())
+    let relays = non_empty(relays)
         .map(|u| parse_upstream(&u, RELAYS))
         .transpose()?;
     let used = match (relays, template) {

@@ -43,9 +43,9 @@ impl Occasion {
             hostname: super::hostname(),
             started,
             finished,
-            event_id: hex(&crate::keys::random_bytes::<16>()),
-            trace_id: hex(&crate::keys::random_bytes::<16>()),
-            span_id: hex(&crate::keys::random_bytes::<8>()),
+            event_id: crate::keys::hex(&crate::keys::random_bytes::<16>()),
+            trace_id: crate::keys::hex(&crate::keys::random_bytes::<16>()),
+            span_id: crate::keys::hex(&crate::keys::random_bytes::<8>()),
         }
     }
 
@@ -58,10 +58,6 @@ impl Occasion {
             .unwrap_or(Duration::ZERO);
         Some(d.as_millis() as u64)
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Seconds since the epoch with microseconds, as a JSON number.

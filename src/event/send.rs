@@ -4,12 +4,10 @@
 //! worker thread is held to the deadline by `deadline::within`.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::answer::{classify, Answered};
-use crate::deadline::{within, Late};
+use crate::deadline::{within, Attempts, Late};
 use crate::dsn::Dsn;
 use crate::http::{
     self as http, retry, Failure, Http, Method, Reply, Request, RetryEvent, RetryPolicy, Step,
@@ -91,15 +89,15 @@ pub(crate) fn send(
     let http = Http::new(&url::Url::parse(&url)?, ca_file, connect_timeout)?;
     let auth = dsn.auth_header();
     let ours = event_id.to_string();
-    let sent = Arc::new(AtomicU32::new(0));
-    let counter = Arc::clone(&sent);
+    let sent = Attempts::default();
+    let counter = sent.clone();
     log::debug!("POST {} (event {event_id})", dsn.shown());
     let work = move || {
         retry::run(
             &RetryPolicy::default(),
             deadline,
             |n| {
-                counter.store(n, Ordering::SeqCst);
+                counter.starting(n);
                 let build = || {
                     Ok(Request {
                         method: Method::POST,
@@ -141,11 +139,11 @@ pub(crate) fn send(
                 "no answer within the run's {:.1} s deadline",
                 budget.as_secs_f64()
             ),
-            attempts: sent.load(Ordering::SeqCst),
+            attempts: sent.started(),
         },
         Err(Late::Lost) => Sent::Unreachable {
             reason: "sending failed unexpectedly; run with RUST_LOG=debug and report it".into(),
-            attempts: sent.load(Ordering::SeqCst),
+            attempts: sent.started(),
         },
     })
 }

@@ -37,6 +37,11 @@ fn parse_rfc3339(text: &str) -> Option<SystemTime> {
     micros_since_epoch(text.trim()).map(|m| UNIX_EPOCH + Duration::from_micros(m))
 }
 
+/// Seconds since the epoch as a time; `None` for a negative, non-finite or unrepresentable one.
+fn from_epoch_secs(secs: f64) -> Option<SystemTime> {
+    UNIX_EPOCH.checked_add(Duration::try_from_secs_f64(secs).ok()?)
+}
+
 /// `--started-at`: RFC 3339, or seconds since the epoch (a fraction allowed).
 pub(crate) fn parse_started_at(text: &str) -> Result<SystemTime, String> {
     let t = text.trim();
@@ -45,10 +50,10 @@ pub(crate) fn parse_started_at(text: &str) -> Result<SystemTime, String> {
         let secs: f64 = t
             .parse()
             .map_err(|_| format!("--started-at is not a time; {fix}"))?;
-        if !(secs.is_finite() && secs < 1e11) {
+        if secs >= 1e11 {
             return Err(format!("--started-at is out of range; {fix}"));
         }
-        return Ok(UNIX_EPOCH + Duration::from_secs_f64(secs));
+        return from_epoch_secs(secs).ok_or_else(|| format!("--started-at is out of range; {fix}"));
     }
     parse_rfc3339(t).ok_or_else(|| format!("--started-at is not a time; {fix}"))
 }
@@ -224,9 +229,7 @@ fn read_start(
         .and_then(parse_rfc3339)
         .or_else(|| {
             // Any number may be in the file: out of range is no start, never a panic.
-            let epoch = doc.get("started_at_epoch")?.as_f64()?;
-            let since = Duration::try_from_secs_f64(epoch).ok()?;
-            UNIX_EPOCH.checked_add(since)
+            from_epoch_secs(doc.get("started_at_epoch")?.as_f64()?)
         })?;
     let fresh = match now.duration_since(at) {
         Ok(age) => age <= MAX_AGE,

@@ -170,7 +170,22 @@ pub fn run_with(c: Command, stdin: &str, limit: Duration) -> Run {
 
 /// [`run_with`], with the child's stdout going to `stdout` (read into
 /// `Run::stdout` only when it is `Stdio::piped()`).
-pub fn run_with_stdout(mut c: Command, stdin: &str, limit: Duration, stdout: Stdio) -> Run {
+pub fn run_with_stdout(c: Command, stdin: &str, limit: Duration, stdout: Stdio) -> Run {
+    run_writing_late(c, stdin, Duration::ZERO, limit, stdout)
+}
+
+/// `run_with`, writing stdin only `delay` after the start (a caller slow to write its query).
+pub fn run_with_stdin_after(c: Command, stdin: &str, delay: Duration, limit: Duration) -> Run {
+    run_writing_late(c, stdin, delay, limit, Stdio::piped())
+}
+
+fn run_writing_late(
+    mut c: Command,
+    stdin: &str,
+    delay: Duration,
+    limit: Duration,
+    stdout: Stdio,
+) -> Run {
     let started = Instant::now();
     let mut child = hermetic(&mut c)
         .stdin(Stdio::piped())
@@ -181,6 +196,7 @@ pub fn run_with_stdout(mut c: Command, stdin: &str, limit: Duration, stdout: Std
     let mut input = child.stdin.take().unwrap();
     let data = stdin.to_string();
     let writer = std::thread::spawn(move || {
+        std::thread::sleep(delay);
         let _ = input.write_all(data.as_bytes());
     });
     let out = child.stdout.take();
